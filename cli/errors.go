@@ -1,0 +1,51 @@
+package cli
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"syscall"
+
+	"github.com/claude-ipc/ipc/spool"
+)
+
+// exitError carries an exit code with an error.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// usageErr marks err as the caller's mistake (exit 2).
+func usageErr(err error) error { return &exitError{code: ExitUsage, err: err} }
+
+// errSilent ends a command with its exit code and nothing more printed.
+var errSilent = errors.New("")
+
+// silentExit returns an error that makes the process exit with code quietly.
+func silentExit(code int) error { return &exitError{code: code, err: errSilent} }
+
+// ExitCode maps an error to the process exit code: one place for the
+// whole command line.
+func ExitCode(err error) int {
+	var ee *exitError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &ee):
+		return ee.code
+	case errors.Is(err, spool.ErrBadName), errors.Is(err, spool.ErrEmpty):
+		return ExitUsage
+	case errors.Is(err, spool.ErrNameTaken), errors.Is(err, spool.ErrRateLimited),
+		errors.Is(err, spool.ErrQuota), errors.Is(err, spool.ErrTooSoon),
+		errors.Is(err, spool.ErrNotFound), errors.Is(err, spool.ErrBadSignature):
+		return ExitRefused
+	case errors.Is(err, spool.ErrUnsafe), errors.Is(err, spool.ErrUnavailable):
+		return ExitSpool
+	case errors.As(err, new(*fs.PathError)), errors.As(err, new(*os.LinkError)), errors.As(err, new(syscall.Errno)):
+		return ExitSpool // a full disk, a read-only or missing spool
+	}
+	return ExitRefused
+}

@@ -1,0 +1,14 @@
+// Package spool is ipc's on-disk mail store: a directory of Maildirs, one per
+// agent name, plus the files that route, forward and limit mail between them.
+//
+// Guarantees: a message reported delivered has been written to tmp/, fsynced,
+// renamed into new/ and the directory fsynced, so it survives a crash or a
+// power cut; no half-written file is ever visible in new/. A message is
+// claimed by renaming it from new/ to cur/, so when several readers race
+// each message goes to exactly one of them. Nothing accepted is ever dropped:
+// what cannot be delivered is moved to quarantine/ with the reason beside it.
+//
+// Any number of processes may use one spool at once without a server; the
+// only locks are flock(2) files that are never deleted. The package knows
+// nothing of command lines, MCP or file watching.
+package spool

@@ -1,0 +1,66 @@
+package spool
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Sentinel errors that callers branch on with errors.Is.
+var (
+	// ErrBadName reports a name outside ^[A-Za-z0-9_-]{1,32}$.
+	ErrBadName = errors.New("invalid name")
+	// ErrNameTaken reports a name held by another live process.
+	ErrNameTaken = errors.New("name taken")
+	// ErrRateLimited reports a sender over its messages-per-minute limit.
+	ErrRateLimited = errors.New("rate limited")
+	// ErrQuota reports a mailbox over its unread limit.
+	ErrQuota = errors.New("mailbox full")
+	// ErrUnsafe reports a spool whose ownership or permissions let others in.
+	ErrUnsafe = errors.New("spool unsafe")
+	// ErrEmpty reports a message with no text.
+	ErrEmpty = errors.New("empty message")
+	// ErrNotFound reports a message or name that does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrTooSoon reports a rename attempted within an hour of the last one.
+	ErrTooSoon = errors.New("too soon")
+	// ErrBadSignature reports a message whose HMAC does not verify.
+	ErrBadSignature = errors.New("bad signature")
+)
+
+// LimitError is returned when a limit refuses a message. It wraps
+// ErrRateLimited or ErrQuota and says when trying again may succeed.
+type LimitError struct {
+	Err        error         // ErrRateLimited or ErrQuota
+	Who        string        // the sender or mailbox concerned
+	Limit      int           // the limit in force
+	RetryAfter time.Duration // 0 when unknown (a full mailbox waits for its reader)
+}
+
+func (e *LimitError) Error() string {
+	switch {
+	case errors.Is(e.Err, ErrRateLimited):
+		return fmt.Sprintf("spool: %s: %s sent %d messages in the last minute; retry in %s",
+			e.Err, e.Who, e.Limit, e.RetryAfter.Round(time.Second))
+	default:
+		return fmt.Sprintf("spool: %s: %s has %d unread messages; retry once it has read some",
+			e.Err, e.Who, e.Limit)
+	}
+}
+
+func (e *LimitError) Unwrap() error { return e.Err }
+
+// TakenError is returned when a name is held by another live process.
+type TakenError struct {
+	Name string
+	PID  int // 0 when unknown
+}
+
+func (e *TakenError) Error() string {
+	if e.PID > 0 {
+		return fmt.Sprintf("spool: name %q is held by live process %d", e.Name, e.PID)
+	}
+	return fmt.Sprintf("spool: name %q is held by another live process", e.Name)
+}
+
+func (e *TakenError) Unwrap() error { return ErrNameTaken }

@@ -1,0 +1,99 @@
+package spool
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"syscall"
+)
+
+// FS is the set of file-system writes the spool performs. It is a seam for
+// tests, which wrap OS to inject ENOSPC, EACCES and crashes between steps.
+type FS interface {
+	// Create opens a new file for writing; it fails if name exists.
+	Create(name string, perm os.FileMode) (File, error)
+	Rename(oldpath, newpath string) error
+	// Link makes newpath a second name of oldpath; it fails if newpath exists.
+	Link(oldpath, newpath string) error
+	Remove(name string) error
+	Mkdir(name string, perm os.FileMode) error
+	// SyncDir fsyncs a directory so the entries created in it are durable.
+	SyncDir(dir string) error
+}
+
+// File is a file being written through an FS.
+type File interface {
+	io.Writer
+	Sync() error
+	Close() error
+}
+
+// OS is the FS of the running system.
+var OS FS = osFS{}
+
+type osFS struct{}
+
+func (osFS) Create(name string, perm os.FileMode) (File, error) {
+	return os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, perm)
+}
+
+func (osFS) Rename(oldpath, newpath string) error { return os.Rename(oldpath, newpath) }
+func (osFS) Link(oldpath, newpath string) error   { return os.Link(oldpath, newpath) }
+func (osFS) Remove(name string) error             { return os.Remove(name) }
+func (osFS) Mkdir(name string, perm os.FileMode) error {
+	return os.Mkdir(name, perm)
+}
+
+// SyncDir opens dir, fsyncs it and closes it, returning the first error.
+func (osFS) SyncDir(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if errors.Is(err, syscall.EINVAL) { // some file systems cannot fsync a directory
+		return nil
+	}
+	return err
+}
+
+// openNoFollow opens name for reading without following a final symlink and
+// without blocking on a FIFO.
+func openNoFollow(name string) (*os.File, error) {
+	return os.OpenFile(name, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+}
+
+// writeFileAtomic writes data to path durably: a temporary file beside it,
+// fsync, rename over path, fsync of the directory. A reader sees the old
+// content or the new, never a part.
+func (s *Spool) writeFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
+	tmp := path + ".tmp" + newID()
+	f, err := s.fs.Create(tmp, perm)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_ = s.fs.Remove(tmp)
+		}
+	}()
+	if _, err = f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	if err = s.fs.Rename(tmp, path); err != nil {
+		return err
+	}
+	return s.fs.SyncDir(filepath.Dir(path))
+}

@@ -1,0 +1,74 @@
+package spool
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/gofrs/flock"
+)
+
+// takeRate records one message from sender and refuses it when the sender
+// has already sent RatePerMinute messages in the last minute. The record is
+// a file of timestamps under state/rate/, locked with flock while it is
+// read and rewritten, so concurrent senders in many processes count right.
+func (s *Spool) takeRate(sender string) error {
+	limit := s.Config.RatePerMinute
+	if limit <= 0 || sender == "" {
+		return nil
+	}
+	dir := s.path(dirState, "rate")
+	if err := s.mkdir(dir); err != nil {
+		return fmt.Errorf("rate limit: %w", err)
+	}
+	path := filepath.Join(dir, sender)
+	lk := flock.New(path, flock.SetFlag(os.O_CREATE|os.O_RDWR))
+	if err := lk.Lock(); err != nil {
+		return fmt.Errorf("rate limit: lock %s: %w", path, err)
+	}
+	defer lk.Unlock()
+	f, err := os.OpenFile(path, os.O_RDWR, 0o600)
+	if err != nil {
+		return fmt.Errorf("rate limit: %w", err)
+	}
+	defer f.Close()
+	stamps := readStamps(f)
+	now := s.clock()
+	recent := stamps[:0]
+	for _, t := range stamps {
+		if now.Sub(t) < time.Minute && !t.After(now) {
+			recent = append(recent, t)
+		}
+	}
+	if len(recent) >= limit {
+		retry := recent[len(recent)-limit].Add(time.Minute).Sub(now)
+		return &LimitError{Err: ErrRateLimited, Who: sender, Limit: limit, RetryAfter: max(retry, time.Second)}
+	}
+	return writeStamps(f, append(recent, now))
+}
+
+// readStamps reads the little-endian nanosecond timestamps in f.
+func readStamps(f *os.File) []time.Time {
+	b, _ := io.ReadAll(f)
+	out := make([]time.Time, 0, len(b)/8+1)
+	for i := 0; i+8 <= len(b); i += 8 {
+		out = append(out, time.Unix(0, int64(binary.LittleEndian.Uint64(b[i:]))))
+	}
+	return out
+}
+
+// writeStamps replaces f's content by stamps. The file is advisory state,
+// not mail, so it is not fsynced.
+func writeStamps(f *os.File, stamps []time.Time) error {
+	b := make([]byte, 8*len(stamps))
+	for i, t := range stamps {
+		binary.LittleEndian.PutUint64(b[8*i:], uint64(t.UnixNano()))
+	}
+	if _, err := f.WriteAt(b, 0); err != nil {
+		return fmt.Errorf("rate limit: %w", err)
+	}
+	return f.Truncate(int64(len(b)))
+}

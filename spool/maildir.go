@@ -1,0 +1,221 @@
+package spool
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
+
+// ValidName reports whether name may be used as an agent name, with an error
+// that says what is allowed.
+func ValidName(name string) error {
+	if !nameRE.MatchString(name) {
+		return fmt.Errorf("%w %q: use 1 to 32 letters, digits, '-' or '_'", ErrBadName, name)
+	}
+	return nil
+}
+
+// Flags are a message's Maildir flags, kept as the letters after ":2,".
+type Flags string
+
+// The Maildir flags ipc uses.
+const (
+	FlagFlagged = 'F'
+	FlagReplied = 'R'
+	FlagSeen    = 'S'
+	FlagTrashed = 'T'
+)
+
+// Has reports whether f contains flag.
+func (f Flags) Has(flag rune) bool { return strings.ContainsRune(string(f), flag) }
+
+// With returns f with flag added, letters in ASCII order as Maildir requires.
+func (f Flags) With(flag rune) Flags {
+	if f.Has(flag) {
+		return f
+	}
+	b := []byte(string(f) + string(flag))
+	sort.Slice(b, func(i, j int) bool { return b[i] < b[j] })
+	return Flags(b)
+}
+
+// Mailbox is the Maildir of one name: mail/NAME/{tmp,new,cur}.
+type Mailbox struct {
+	Name string
+	Dir  string
+	sp   *Spool
+}
+
+// Mailbox returns the mailbox of name without creating it.
+func (s *Spool) Mailbox(name string) (*Mailbox, error) {
+	if err := ValidName(name); err != nil {
+		return nil, err
+	}
+	return &Mailbox{Name: name, Dir: s.path(dirMail, name), sp: s}, nil
+}
+
+// ensureMailbox returns the mailbox of name, creating its directories (and
+// fsyncing each level) if they are missing. created reports a new mailbox.
+func (s *Spool) ensureMailbox(name string) (mb *Mailbox, created bool, err error) {
+	mb, err = s.Mailbox(name)
+	if err != nil {
+		return nil, false, err
+	}
+	if _, err := os.Stat(filepath.Join(mb.Dir, "new")); err == nil {
+		return mb, false, nil
+	}
+	err = s.fs.Mkdir(mb.Dir, 0o700)
+	created = err == nil
+	if err != nil && !errors.Is(err, fs.ErrExist) {
+		return nil, false, fmt.Errorf("create mailbox %s: %w", name, err)
+	}
+	for _, sub := range []string{"tmp", "new", "cur"} {
+		if err := s.mkdir(filepath.Join(mb.Dir, sub)); err != nil {
+			return nil, false, fmt.Errorf("create mailbox %s: %w", name, err)
+		}
+	}
+	if created {
+		if err := s.fs.SyncDir(s.path(dirMail)); err != nil {
+			return nil, false, fmt.Errorf("create mailbox %s: %w", name, err)
+		}
+	}
+	return mb, created, nil
+}
+
+// Exists reports whether the mailbox has been created.
+func (mb *Mailbox) Exists() bool {
+	fi, err := os.Stat(filepath.Join(mb.Dir, "new"))
+	return err == nil && fi.IsDir()
+}
+
+// Names returns every mailbox name in the spool, sorted.
+func (s *Spool) Names() ([]string, error) {
+	ents, err := os.ReadDir(s.path(dirMail))
+	if err != nil {
+		return nil, fmt.Errorf("spool: list names: %w", err)
+	}
+	var names []string
+	for _, e := range ents {
+		if e.IsDir() && ValidName(e.Name()) == nil {
+			names = append(names, e.Name())
+		}
+	}
+	return names, nil
+}
+
+// uniqueName returns a Maildir unique name for a message with the given id:
+// secs.M<usec>P<pid>Q<n>R<id>.host. The ",S=<size>" part is added on delivery.
+func (s *Spool) uniqueName(id string) string {
+	now := s.clock()
+	return fmt.Sprintf("%d.M%06dP%dQ%dR%s.%s", now.Unix(), now.Nanosecond()/1000,
+		s.pid, s.seq.Add(1), id, s.host)
+}
+
+// entry is a file in new/ or cur/.
+type entry struct {
+	dir  string // "new" or "cur"
+	name string // file name, with any ":2,FLAGS" suffix
+}
+
+// key returns the unique part of an entry's name, without info.
+func (e entry) key() string {
+	if i := strings.Index(e.name, ":2,"); i >= 0 {
+		return e.name[:i]
+	}
+	return e.name
+}
+
+// flags returns the flags in the entry's info.
+func (e entry) flags() Flags {
+	if i := strings.Index(e.name, ":2,"); i >= 0 {
+		return Flags(e.name[i+3:])
+	}
+	return ""
+}
+
+// idFromKey returns the message id in one of our unique names ("R<id>."),
+// or "" for a name some other program chose.
+func idFromKey(key string) string {
+	i := strings.Index(key, "R")
+	for i >= 0 {
+		rest := key[i+1:]
+		if len(rest) > 13 && rest[12] == '.' && isHex(rest[:12]) {
+			return rest[:12]
+		}
+		j := strings.Index(rest, "R")
+		if j < 0 {
+			break
+		}
+		i += j + 1
+	}
+	return ""
+}
+
+func isHex(s string) bool {
+	for _, c := range s {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// timeFromKey reads the delivery time in a Maildir unique name
+// ("secs.M<usec>..."); ok is false for names in another form.
+func timeFromKey(key string) (t time.Time, ok bool) {
+	dot := strings.IndexByte(key, '.')
+	if dot <= 0 {
+		return time.Time{}, false
+	}
+	secs, err := strconv.ParseInt(key[:dot], 10, 64)
+	if err != nil {
+		return time.Time{}, false
+	}
+	var usec int64
+	if rest := key[dot+1:]; strings.HasPrefix(rest, "M") {
+		end := 1
+		for end < len(rest) && rest[end] >= '0' && rest[end] <= '9' {
+			end++
+		}
+		usec, _ = strconv.ParseInt(rest[1:end], 10, 64)
+	}
+	return time.Unix(secs, usec*1000), true
+}
+
+// entries lists the files in sub ("new" or "cur"), skipping dot files.
+func (mb *Mailbox) entries(sub string) ([]entry, error) {
+	f, err := os.Open(filepath.Join(mb.Dir, sub))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list %s/%s: %w", mb.Name, sub, err)
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(-1)
+	if err != nil {
+		return nil, fmt.Errorf("list %s/%s: %w", mb.Name, sub, err)
+	}
+	out := make([]entry, 0, len(names))
+	for _, n := range names {
+		if !strings.HasPrefix(n, ".") {
+			out = append(out, entry{dir: sub, name: n})
+		}
+	}
+	return out, nil
+}
+
+// Unread returns how many messages wait in new/.
+func (mb *Mailbox) Unread() (int, error) {
+	es, err := mb.entries("new")
+	return len(es), err
+}

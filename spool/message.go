@@ -1,0 +1,340 @@
+package spool
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
+	"net/mail"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Message is one mail. On disk it is an RFC 5322 message with MIME headers
+// for UTF-8 and X-IPC-* headers for what only ipc uses, so any mail reader
+// shows it.
+type Message struct {
+	ID         string          `json:"id"`                    // 12 hex digits for ours; the file's key otherwise
+	From       string          `json:"from"`                  // sender's name; "" when unknown
+	To         []string        `json:"to"`                    // recipients' names
+	Date       time.Time       `json:"date"`                  // when it was sent
+	Subject    string          `json:"subject"`               // first line of the body unless set
+	Body       string          `json:"body"`                  // the text (a summary for large messages)
+	Data       json.RawMessage `json:"data,omitempty"`        // the JSON object that travels with it
+	InReplyTo  string          `json:"in_reply_to,omitempty"` // id of the message answered
+	References []string        `json:"references,omitempty"`  // ids of the thread, oldest first
+	LargeFile  string          `json:"large_file,omitempty"`  // where the full text of a large message is
+	LargeSize  int64           `json:"large_size,omitempty"`  // its size in bytes
+	Signature  string          `json:"-"`                     // HMAC-SHA256, hex, when a secret is set
+
+	// Set when read from a mailbox.
+	Path  string `json:"path,omitempty"`
+	Flags Flags  `json:"flags,omitempty"`
+}
+
+// Thread returns the id of the first message of m's thread.
+func (m *Message) Thread() string {
+	if len(m.References) > 0 {
+		return m.References[0]
+	}
+	if m.InReplyTo != "" {
+		return m.InReplyTo
+	}
+	return m.ID
+}
+
+// Header names of ipc's own fields.
+const (
+	hdrData      = "X-IPC-Data"
+	hdrLarge     = "X-IPC-Large-File"
+	hdrLargeSize = "X-IPC-Large-Size"
+	hdrSignature = "X-IPC-Signature"
+)
+
+// Format writes m as an RFC 5322 message with addresses NAME@host.
+func (m *Message) Format(host string) []byte {
+	var b bytes.Buffer
+	addr := func(n string) string { return n + "@" + host }
+	header(&b, "Date", m.Date.Format(time.RFC1123Z))
+	from := "unknown"
+	if m.From != "" {
+		from = m.From
+	}
+	header(&b, "From", addr(from))
+	to := make([]string, len(m.To))
+	for i, n := range m.To {
+		to[i] = addr(n)
+	}
+	header(&b, "To", strings.Join(to, ", "))
+	header(&b, "Subject", encodeWord(m.Subject))
+	header(&b, "Message-ID", "<"+m.ID+"@"+host+">")
+	if m.InReplyTo != "" {
+		header(&b, "In-Reply-To", "<"+m.InReplyTo+"@"+host+">")
+	}
+	if len(m.References) > 0 {
+		refs := make([]string, len(m.References))
+		for i, r := range m.References {
+			refs[i] = "<" + r + "@" + host + ">"
+		}
+		header(&b, "References", strings.Join(refs, " "))
+	}
+	if len(m.Data) > 0 {
+		header(&b, hdrData, mime.BEncoding.Encode("utf-8", string(m.Data)))
+	}
+	if m.LargeFile != "" {
+		header(&b, hdrLarge, encodeWord(m.LargeFile))
+		header(&b, hdrLargeSize, strconv.FormatInt(m.LargeSize, 10))
+	}
+	if m.Signature != "" {
+		header(&b, hdrSignature, m.Signature)
+	}
+	header(&b, "MIME-Version", "1.0")
+	header(&b, "Content-Type", "text/plain; charset=utf-8")
+	body := m.Body
+	if !strings.HasSuffix(body, "\n") {
+		body += "\n"
+	}
+	if needsQP(body) {
+		header(&b, "Content-Transfer-Encoding", "quoted-printable")
+		b.WriteString("\n")
+		w := quotedprintable.NewWriter(&b)
+		w.Write([]byte(body))
+		w.Close()
+	} else {
+		header(&b, "Content-Transfer-Encoding", "8bit")
+		b.WriteString("\n")
+		b.WriteString(body)
+	}
+	return b.Bytes()
+}
+
+// header writes "Name: value", folding at spaces so no line passes 78
+// characters where it can be helped.
+func header(b *bytes.Buffer, name, value string) {
+	line := name + ":"
+	for _, word := range strings.Split(value, " ") {
+		if len(line)+1+len(word) > 78 && len(line) > len(name)+1 {
+			b.WriteString(line + "\n")
+			line = ""
+		}
+		line += " " + word
+	}
+	b.WriteString(line + "\n")
+}
+
+// encodeWord encodes s as RFC 2047 words when it is not plain ASCII.
+func encodeWord(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 || s[i] < 0x20 {
+			return mime.QEncoding.Encode("utf-8", s)
+		}
+	}
+	return s
+}
+
+// needsQP reports whether body has a line too long for 8bit transport, a
+// bare carriage return or invalid UTF-8.
+func needsQP(body string) bool {
+	if !utf8.ValidString(body) || strings.Contains(body, "\r") {
+		return true
+	}
+	for _, line := range strings.Split(body, "\n") {
+		if len(line) > 998 {
+			return true
+		}
+	}
+	return false
+}
+
+// Subject returns the first non-blank line of body, shortened to 60 runes.
+func Subject(body string) string {
+	for _, line := range strings.Split(body, "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			return shorten(line, 60)
+		}
+	}
+	return ""
+}
+
+// shorten cuts s to at most n runes, ending in "…" when it cut.
+func shorten(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return strings.TrimSpace(string(r[:n-1])) + "…"
+}
+
+// ParseMessage reads a message from r. A file without headers (a script's
+// plain text) is accepted: its body is the whole text, its sender unknown,
+// its date modTime. key is the file's Maildir key, used as the id of a
+// message that has none.
+func ParseMessage(r io.Reader, key string, modTime time.Time) (*Message, error) {
+	raw, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("read message %s: %w", key, err)
+	}
+	m := &Message{ID: idFromKey(key), Date: modTime}
+	if m.ID == "" {
+		m.ID = key
+	}
+	msg, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil || !looksLikeMail(msg.Header) {
+		m.Body = string(raw)
+		m.Subject = Subject(m.Body)
+		return m, nil
+	}
+	m.readHeader(msg.Header)
+	body, err := decodeBody(msg.Header, msg.Body)
+	if err != nil {
+		return nil, fmt.Errorf("read message %s: %w", key, err)
+	}
+	m.Body = body
+	if m.Subject == "" {
+		m.Subject = Subject(body)
+	}
+	return m, nil
+}
+
+// looksLikeMail reports whether h has any header a mail must have, so that
+// a text whose first line merely holds a colon ("Note: buy milk") is read as
+// text, not as a header.
+func looksLikeMail(h mail.Header) bool {
+	for _, k := range []string{"From", "To", "Date", "Message-Id", "Subject"} {
+		if _, ok := h[k]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+var wordDecoder = mime.WordDecoder{}
+
+func (m *Message) readHeader(h mail.Header) {
+	dec := func(k string) string {
+		v, err := wordDecoder.DecodeHeader(h.Get(k))
+		if err != nil {
+			return h.Get(k)
+		}
+		return v
+	}
+	if a, err := mail.ParseAddress(h.Get("From")); err == nil {
+		m.From = localPart(a.Address)
+		if m.From == "unknown" {
+			m.From = ""
+		}
+	}
+	if list, err := mail.ParseAddressList(h.Get("To")); err == nil {
+		for _, a := range list {
+			m.To = append(m.To, localPart(a.Address))
+		}
+	}
+	if d, err := h.Date(); err == nil {
+		m.Date = d
+	}
+	m.Subject = dec("Subject")
+	if ids := msgIDs(h.Get("Message-Id")); len(ids) > 0 {
+		m.ID = ids[0]
+	}
+	if ids := msgIDs(h.Get("In-Reply-To")); len(ids) > 0 {
+		m.InReplyTo = ids[0]
+	}
+	m.References = msgIDs(h.Get("References"))
+	if d := dec(hdrData); d != "" && json.Valid([]byte(d)) {
+		m.Data = json.RawMessage(d)
+	}
+	m.LargeFile = dec(hdrLarge)
+	m.LargeSize, _ = strconv.ParseInt(h.Get(hdrLargeSize), 10, 64)
+	m.Signature = h.Get(hdrSignature)
+}
+
+// localPart returns the part of an address before the '@'.
+func localPart(addr string) string {
+	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
+		return addr[:i]
+	}
+	return addr
+}
+
+// msgIDs returns the local parts of the <id@host> tokens in v.
+func msgIDs(v string) []string {
+	var ids []string
+	for _, f := range strings.Fields(v) {
+		f = strings.Trim(f, "<>,")
+		if f != "" {
+			ids = append(ids, localPart(f))
+		}
+	}
+	return ids
+}
+
+// decodeBody returns the text of a message body: transfer encoding undone,
+// and the first text part of a multipart message.
+func decodeBody(h mail.Header, r io.Reader) (string, error) {
+	ct := h.Get("Content-Type")
+	if mt, params, err := mime.ParseMediaType(ct); err == nil && strings.HasPrefix(mt, "multipart/") {
+		mr := multipart.NewReader(r, params["boundary"])
+		for {
+			p, err := mr.NextPart()
+			if err != nil {
+				return "", fmt.Errorf("multipart: no text part: %w", err)
+			}
+			if pt, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type")); pt == "" || pt == "text/plain" {
+				b, err := io.ReadAll(p) // multipart undoes quoted-printable itself
+				return string(b), err
+			}
+		}
+	}
+	switch strings.ToLower(strings.TrimSpace(h.Get("Content-Transfer-Encoding"))) {
+	case "quoted-printable":
+		r = quotedprintable.NewReader(r)
+	case "base64":
+		r = base64.NewDecoder(base64.StdEncoding, r)
+	}
+	b, err := io.ReadAll(r)
+	return string(b), err
+}
+
+// sign computes m's HMAC-SHA256 over the fields a forger would change.
+func (m *Message) sign(secret string) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	fmt.Fprintf(mac, "%s\n%s\n%d\n%s\n%s\n%s\n", m.From, strings.Join(m.To, ","), m.Date.Unix(), m.ID, m.Data, m.InReplyTo)
+	io.WriteString(mac, strings.TrimRight(m.Body, "\n"))
+	return hex.EncodeToString(mac.Sum(nil))
+}
+
+// Verify reports whether m carries a valid signature for secret.
+func (m *Message) Verify(secret string) bool {
+	want := m.sign(secret)
+	return hmac.Equal([]byte(want), []byte(m.Signature))
+}
+
+// firstLines returns the whole lines of s that fit in maxBytes (a
+// shortened first line when none does), for summaries of large messages.
+func firstLines(s string, maxBytes int) string {
+	if len(s) <= maxBytes {
+		return s
+	}
+	sc := bufio.NewScanner(strings.NewReader(s))
+	var b strings.Builder
+	for sc.Scan() {
+		if b.Len()+len(sc.Text())+1 > maxBytes {
+			break
+		}
+		b.WriteString(sc.Text() + "\n")
+	}
+	if b.Len() == 0 {
+		return shorten(s, maxBytes/4)
+	}
+	return b.String()
+}

@@ -1,0 +1,225 @@
+package spool
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+)
+
+// maxMessage is the largest file read as a message; a larger one in new/
+// is quarantined (ipc's own large messages keep their body in large/).
+const maxMessage = 64 << 20
+
+// CheckOptions choose what Check returns.
+type CheckOptions struct {
+	Peek  bool // leave unread mail unread
+	All   bool // include mail already read (cur/)
+	Limit int  // at most this many unread messages, oldest first; 0: all
+}
+
+// Check returns the mailbox's unread messages, oldest first, and marks them
+// seen by moving them to cur/ — unless opts.Peek. When several readers
+// check at once each message goes to exactly one of them: the rename from
+// new/ decides. A file that is not a regular file of ours, or whose
+// signature does not verify, is quarantined and reported in the error
+// (the messages returned are still good).
+func (mb *Mailbox) Check(opts CheckOptions) ([]*Message, error) {
+	var bad []error
+	var out []*Message
+	if opts.All {
+		seen, err := mb.load("cur", &bad)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, seen...)
+	}
+	unread, err := mb.load("new", &bad)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Limit > 0 && len(unread) > opts.Limit {
+		unread = unread[:opts.Limit]
+	}
+	for _, m := range unread {
+		if opts.Peek {
+			out = append(out, m)
+			continue
+		}
+		switch err := mb.claim(m); {
+		case err == nil:
+			out = append(out, m)
+		case errors.Is(err, fs.ErrNotExist): // another reader took it
+		default:
+			bad = append(bad, err)
+		}
+	}
+	sortByDate(out)
+	mb.sp.Touch(mb.Name)
+	return out, errors.Join(bad...)
+}
+
+// load reads every message in sub, oldest first. Unsafe or forged files
+// are quarantined and their errors appended to bad.
+func (mb *Mailbox) load(sub string, bad *[]error) ([]*Message, error) {
+	ents, err := mb.entries(sub)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Message, 0, len(ents))
+	for _, e := range ents {
+		m, err := mb.read(e)
+		switch {
+		case err == nil:
+			out = append(out, m)
+		case errors.Is(err, fs.ErrNotExist): // claimed meanwhile
+		default:
+			*bad = append(*bad, err)
+		}
+	}
+	sortByDate(out)
+	return out, nil
+}
+
+func sortByDate(ms []*Message) {
+	sort.SliceStable(ms, func(i, j int) bool {
+		if !ms[i].Date.Equal(ms[j].Date) {
+			return ms[i].Date.Before(ms[j].Date)
+		}
+		return ms[i].Path < ms[j].Path
+	})
+}
+
+// read opens one entry safely: no symlink followed, nothing but a regular
+// file owned by us accepted. Anything else is quarantined.
+func (mb *Mailbox) read(e entry) (*Message, error) {
+	path := filepath.Join(mb.Dir, e.dir, e.name)
+	m, why, err := readFile(path, e.key())
+	if err != nil {
+		return nil, err
+	}
+	if why == "" && mb.sp.Config.Secret != "" && !m.Verify(mb.sp.Config.Secret) {
+		why = "signature does not verify with IPC_SHARED_SECRET (forged, or sent without the secret)"
+	}
+	if why != "" {
+		if qerr := mb.sp.quarantine(path, why); qerr != nil {
+			return nil, qerr
+		}
+		return nil, fmt.Errorf("%s: quarantined: %s", path, why)
+	}
+	m.Path, m.Flags = path, e.flags()
+	return m, nil
+}
+
+// readFile parses the message at path. why is non-empty when the file must
+// not be read as mail (a symlink, FIFO, directory, another user's file, a
+// file too large).
+func readFile(path, key string) (m *Message, why string, err error) {
+	f, err := openNoFollow(path)
+	if errors.Is(err, syscall.ELOOP) {
+		return nil, "a symbolic link, not a message", nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, "", err
+	}
+	if why := unsafeFile(fi); why != "" {
+		return nil, why, nil
+	}
+	m, err = ParseMessage(io.LimitReader(f, maxMessage), key, fi.ModTime())
+	if err != nil {
+		return nil, "", err
+	}
+	return m, "", nil
+}
+
+// unsafeFile says why fi is not acceptable as mail, or "".
+func unsafeFile(fi os.FileInfo) string {
+	switch {
+	case fi.Mode().Type() == os.ModeNamedPipe:
+		return "a FIFO, not a message"
+	case fi.IsDir():
+		return "a directory, not a message"
+	case !fi.Mode().IsRegular():
+		return "not a regular file"
+	case fi.Size() > maxMessage:
+		return fmt.Sprintf("larger than %d MiB", maxMessage>>20)
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() {
+		return fmt.Sprintf("owned by uid %d, not by this user", st.Uid)
+	}
+	return ""
+}
+
+// claim moves m from new/ to cur/ with the seen flag.
+func (mb *Mailbox) claim(m *Message) error {
+	if filepath.Base(filepath.Dir(m.Path)) != "new" {
+		return nil
+	}
+	key := entry{name: filepath.Base(m.Path)}.key()
+	flags := m.Flags.With(FlagSeen)
+	dst := filepath.Join(mb.Dir, "cur", key+":2,"+string(flags))
+	if err := mb.sp.fs.Rename(m.Path, dst); err != nil {
+		return err
+	}
+	m.Path, m.Flags = dst, flags
+	return nil
+}
+
+// SetFlag adds flag to m (moving it to cur/ if it was unread, as Maildir
+// keeps flags only there).
+func (mb *Mailbox) SetFlag(m *Message, flag rune) error {
+	e := entry{name: filepath.Base(m.Path)}
+	flags := e.flags().With(flag)
+	dst := filepath.Join(mb.Dir, "cur", e.key()+":2,"+string(flags))
+	if dst == m.Path {
+		return nil
+	}
+	if err := mb.sp.fs.Rename(m.Path, dst); err != nil {
+		return fmt.Errorf("flag %s: %w", m.ID, err)
+	}
+	m.Path, m.Flags = dst, flags
+	return nil
+}
+
+// Find returns the message with the given id (or a unique prefix of it, at
+// least 4 characters) from new/ or cur/.
+func (mb *Mailbox) Find(id string) (*Message, error) {
+	id = strings.Trim(id, "<> ")
+	if i := strings.IndexByte(id, '@'); i >= 0 {
+		id = id[:i]
+	}
+	if len(id) < 4 {
+		return nil, fmt.Errorf("%w: message id %q is too short (give at least 4 characters)", ErrNotFound, id)
+	}
+	var hits []entry
+	for _, sub := range []string{"new", "cur"} {
+		ents, err := mb.entries(sub)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range ents {
+			k := e.key()
+			if strings.HasPrefix(idFromKey(k), id) || strings.HasPrefix(k, id) {
+				hits = append(hits, e)
+			}
+		}
+	}
+	switch len(hits) {
+	case 0:
+		return nil, fmt.Errorf("%w: no message %q in %s's mailbox", ErrNotFound, id, mb.Name)
+	case 1:
+		return mb.read(hits[0])
+	default:
+		return nil, fmt.Errorf("%w: %q matches %d messages; give more of the id", ErrNotFound, id, len(hits))
+	}
+}

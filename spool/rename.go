@@ -1,0 +1,129 @@
+package spool
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Rename moves the name held by o to newName: newName is claimed, a
+// forward from the old name is recorded for Config.ForwardFor, every
+// message moves into the new mailbox (each by one atomic rename, so a crash
+// midway loses nothing; the leader moves stragglers along the forward),
+// the old claim is released, and every other mailbox is told. A name may
+// be renamed once per Config.RenameEvery.
+func (s *Spool) Rename(o *Owner, newName string) (*Owner, error) {
+	old := o.Name
+	if err := ValidName(newName); err != nil {
+		return nil, err
+	}
+	if newName == old {
+		return nil, fmt.Errorf("rename %s: the new name is the same as the old", old)
+	}
+	if last := s.lastRename(old); !last.IsZero() {
+		if wait := last.Add(s.Config.RenameEvery).Sub(s.clock()); wait > 0 {
+			return nil, fmt.Errorf("%w: %s was renamed %s ago; rename again in %s",
+				ErrTooSoon, old, s.clock().Sub(last).Round(time.Minute), wait.Round(time.Minute))
+		}
+	}
+	no, err := s.Claim(newName)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.moveAll(old, newName); err != nil {
+		no.Release()
+		return nil, err
+	}
+	if err := s.recordRename(newName); err != nil {
+		no.Release()
+		return nil, err
+	}
+	o.Release()
+	s.announceRename(old, newName)
+	return no, nil
+}
+
+// moveAll records the forward, then moves every message of old into new.
+func (s *Spool) moveAll(old, newName string) error {
+	if err := s.setForward(old, newName, s.clock().Add(s.Config.ForwardFor)); err != nil {
+		return err
+	}
+	from, _ := s.Mailbox(old)
+	to, _ := s.Mailbox(newName)
+	_, err := from.MoveTo(to)
+	return err
+}
+
+// MoveTo moves every message in mb's new/ and cur/ to the same folder of
+// dst, keeping names and flags, and returns how many it moved.
+func (mb *Mailbox) MoveTo(dst *Mailbox) (int, error) {
+	n := 0
+	for _, sub := range []string{"new", "cur"} {
+		ents, err := mb.entries(sub)
+		if err != nil {
+			return n, err
+		}
+		for _, e := range ents {
+			err := mb.sp.fs.Rename(filepath.Join(mb.Dir, sub, e.name), filepath.Join(dst.Dir, sub, e.name))
+			if errors.Is(err, fs.ErrNotExist) {
+				continue // read meanwhile
+			}
+			if err != nil {
+				return n, fmt.Errorf("move %s to %s: %w", mb.Name, dst.Name, err)
+			}
+			n++
+		}
+		if err := mb.sp.fs.SyncDir(filepath.Join(dst.Dir, sub)); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// announceRename tells every mailbox but the two names involved. The rename
+// has happened whatever becomes of the notices.
+func (s *Spool) announceRename(old, newName string) {
+	names, err := s.Names()
+	if err != nil {
+		return
+	}
+	var to []string
+	for _, n := range names {
+		if n != old && n != newName && s.Resolve(n) == n {
+			to = append(to, n)
+		}
+	}
+	if len(to) == 0 {
+		return
+	}
+	m, err := s.compose(Draft{From: newName, To: to, Body: fmt.Sprintf("📝 %s renamed to %s", old, newName),
+		Data: []byte(fmt.Sprintf(`{"type":"rename","old":%q,"new":%q}`, old, newName))})
+	if err == nil {
+		_, _ = s.post(m)
+	}
+}
+
+func (s *Spool) renamePath(name string) string { return s.path(dirState, "renamed", name) }
+
+func (s *Spool) lastRename(name string) time.Time {
+	fi, err := os.Stat(s.renamePath(name))
+	if err != nil {
+		return time.Time{}
+	}
+	return fi.ModTime()
+}
+
+func (s *Spool) recordRename(name string) error {
+	if err := s.mkdir(s.path(dirState, "renamed")); err != nil {
+		return err
+	}
+	p := s.renamePath(name)
+	if err := os.WriteFile(p, nil, 0o600); err != nil {
+		return fmt.Errorf("record rename: %w", err)
+	}
+	now := s.clock()
+	return os.Chtimes(p, now, now)
+}

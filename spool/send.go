@@ -1,0 +1,278 @@
+package spool
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Draft is a message to send.
+type Draft struct {
+	From    string          // sender's name; "" for an unknown sender
+	To      []string        // recipients' names (forwards are followed)
+	Subject string          // "" takes the first line of Body
+	Body    string          // the text
+	Data    json.RawMessage // optional JSON object
+	ReplyTo *Message        // the message answered, for threads
+}
+
+// Delivered says what became of a message for one recipient.
+type Delivered struct {
+	To        string `json:"to"`                  // the name the sender gave
+	Mailbox   string `json:"mailbox"`             // the mailbox that received it
+	Forwarded bool   `json:"forwarded,omitempty"` // To has been renamed to Mailbox
+	Queued    bool   `json:"queued,omitempty"`    // Mailbox has never been registered: kept for it
+	Path      string `json:"path"`
+}
+
+// Receipt says what Send did.
+type Receipt struct {
+	ID        string      `json:"id"`
+	Delivered []Delivered `json:"delivered"`
+	LargeFile string      `json:"large_file,omitempty"`
+}
+
+// DeliveryError reports recipients a multi-recipient send could not reach;
+// the others have their copy. Errs maps each failed name to its error.
+type DeliveryError struct {
+	Receipt Receipt
+	Errs    map[string]error
+}
+
+func (e *DeliveryError) Error() string {
+	var parts []string
+	for to, err := range e.Errs {
+		parts = append(parts, fmt.Sprintf("%s: %v", to, err))
+	}
+	return fmt.Sprintf("spool: delivered to %d, failed for %d: %s",
+		len(e.Receipt.Delivered), len(e.Errs), strings.Join(parts, "; "))
+}
+
+// Unwrap lets errors.Is see the first failure's cause.
+func (e *DeliveryError) Unwrap() []error {
+	var errs []error
+	for _, err := range e.Errs {
+		errs = append(errs, err)
+	}
+	return errs
+}
+
+// Send delivers d to each of its recipients durably and returns what
+// happened. It checks every name and the sender's rate before writing
+// anything; a refused message leaves no trace.
+func (s *Spool) Send(d Draft) (Receipt, error) {
+	m, err := s.compose(d)
+	if err != nil {
+		return Receipt{}, err
+	}
+	if err := s.takeRate(d.From); err != nil {
+		return Receipt{}, err
+	}
+	return s.post(m)
+}
+
+// compose checks a draft and turns it into a message, not yet written.
+func (s *Spool) compose(d Draft) (*Message, error) {
+	if d.From != "" {
+		if err := ValidName(d.From); err != nil {
+			return nil, fmt.Errorf("sender: %w", err)
+		}
+	}
+	if len(d.To) == 0 {
+		return nil, fmt.Errorf("%w: no recipient", ErrNotFound)
+	}
+	for _, to := range d.To {
+		if err := ValidName(to); err != nil {
+			return nil, fmt.Errorf("recipient: %w", err)
+		}
+	}
+	if strings.TrimSpace(d.Body) == "" && len(d.Data) == 0 {
+		return nil, fmt.Errorf("%w: give some text (or data)", ErrEmpty)
+	}
+	if len(d.Data) > 0 {
+		var obj map[string]any
+		if err := json.Unmarshal(d.Data, &obj); err != nil {
+			return nil, fmt.Errorf("data must be a JSON object: %w", err)
+		}
+	}
+	m := &Message{ID: newID(), From: d.From, To: d.To, Date: s.clock(), Body: d.Body, Data: compactJSON(d.Data)}
+	m.Subject = d.Subject
+	if m.Subject == "" {
+		m.Subject = Subject(d.Body)
+	}
+	if r := d.ReplyTo; r != nil {
+		m.InReplyTo = r.ID
+		m.References = append(append([]string(nil), r.References...), r.ID)
+		if m.Subject == Subject(d.Body) && r.Subject != "" {
+			m.Subject = "Re: " + strings.TrimPrefix(r.Subject, "Re: ")
+		}
+	}
+	return m, nil
+}
+
+func compactJSON(raw json.RawMessage) json.RawMessage {
+	if len(raw) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	var v any
+	if json.Unmarshal(raw, &v) != nil || enc.Encode(v) != nil {
+		return raw
+	}
+	return json.RawMessage(strings.TrimSpace(b.String()))
+}
+
+// post writes m to each recipient, following forwards, after moving a large
+// body to large/.
+func (s *Spool) post(m *Message) (Receipt, error) {
+	rc := Receipt{ID: m.ID}
+	if len(m.Body) > s.Config.LargeThreshold && s.Config.LargeThreshold > 0 {
+		if err := s.storeLarge(m); err != nil {
+			return rc, err
+		}
+		rc.LargeFile = m.LargeFile
+	}
+	if s.Config.Secret != "" {
+		m.Signature = m.sign(s.Config.Secret)
+	}
+	data := m.Format(s.host)
+	errs := map[string]error{}
+	for _, to := range m.To {
+		dl, err := s.deliverTo(to, m.ID, data)
+		if err != nil {
+			errs[to] = err
+			continue
+		}
+		rc.Delivered = append(rc.Delivered, dl)
+	}
+	switch {
+	case len(errs) == 0:
+		return rc, nil
+	case len(m.To) == 1:
+		return rc, errs[m.To[0]]
+	default:
+		return rc, &DeliveryError{Receipt: rc, Errs: errs}
+	}
+}
+
+// deliverTo writes one copy for the name to, following its forward.
+func (s *Spool) deliverTo(to, id string, data []byte) (Delivered, error) {
+	dl := Delivered{To: to, Mailbox: s.Resolve(to)}
+	dl.Forwarded = dl.Mailbox != to
+	mb, _, err := s.ensureMailbox(dl.Mailbox)
+	if err != nil {
+		return dl, err
+	}
+	dl.Queued = !mb.Registered()
+	if err := mb.checkQuota(); err != nil {
+		return dl, err
+	}
+	dl.Path, err = s.deliverBytes(mb.Dir, id, data)
+	return dl, err
+}
+
+// checkQuota refuses a message for a mailbox whose unread mail is at its limit.
+func (mb *Mailbox) checkQuota() error {
+	max := mb.sp.Config.MaxUnread
+	if max <= 0 {
+		return nil
+	}
+	n, err := mb.Unread()
+	if err != nil {
+		return err
+	}
+	if n >= max {
+		return &LimitError{Err: ErrQuota, Who: mb.Name, Limit: max}
+	}
+	return nil
+}
+
+// storeLarge writes m's full body to large/ (0600) and replaces the body by
+// a summary that names the file.
+func (s *Spool) storeLarge(m *Message) error {
+	to := strings.Join(m.To, ",")
+	if len(m.To) > 3 {
+		to = "all"
+	}
+	from := m.From
+	if from == "" {
+		from = "unknown"
+	}
+	name := fmt.Sprintf("%s_%s_%s_%s.md", m.Date.Format("20060102-150405"), from, to, m.ID)
+	path := s.path(dirLarge, name)
+	head := fmt.Sprintf("From: %s\nTo: %s\nTime: %s\nSize: %d bytes\n\n", from, strings.Join(m.To, ", "),
+		m.Date.Format(time.RFC3339), len(m.Body))
+	if err := s.writeFileAtomic(path, []byte(head+m.Body), 0o600); err != nil {
+		return fmt.Errorf("store large message: %w", err)
+	}
+	m.LargeFile, m.LargeSize = path, int64(len(m.Body))
+	m.Body = fmt.Sprintf("%s\n[Large message: %d bytes. Full text: %s]\n",
+		strings.TrimRight(firstLines(m.Body, 800), "\n"), m.LargeSize, path)
+	return nil
+}
+
+// Broadcast sends one copy of body to every mailbox but the sender's and
+// those of names that have been renamed (their new names get theirs).
+func (s *Spool) Broadcast(from, body string, data json.RawMessage) (Receipt, error) {
+	names, err := s.Names()
+	if err != nil {
+		return Receipt{}, err
+	}
+	var to []string
+	for _, n := range names {
+		if n != from && s.Resolve(n) == n {
+			to = append(to, n)
+		}
+	}
+	if len(to) == 0 {
+		return Receipt{}, fmt.Errorf("%w: nobody to broadcast to yet (no other mailbox exists)", ErrNotFound)
+	}
+	return s.Send(Draft{From: from, To: to, Body: body, Data: data})
+}
+
+// Reply answers the message with the given id in from's mailbox, keeping
+// its thread, and marks it replied.
+func (s *Spool) Reply(from, id, body string, data json.RawMessage) (Receipt, error) {
+	mb, err := s.Mailbox(from)
+	if err != nil {
+		return Receipt{}, err
+	}
+	orig, err := mb.Find(id)
+	if err != nil {
+		return Receipt{}, err
+	}
+	if orig.From == "" {
+		return Receipt{}, fmt.Errorf("message %s has no known sender to reply to", id)
+	}
+	rc, err := s.Send(Draft{From: from, To: []string{orig.From}, Body: body, Data: data, ReplyTo: orig})
+	if err == nil {
+		_ = mb.SetFlag(orig, FlagReplied) // the reply is sent; the flag is a courtesy
+	}
+	return rc, err
+}
+
+// quarantine moves path into quarantine/ with a .why file giving the reason.
+// It never deletes: if the move fails the file stays where it was.
+func (s *Spool) quarantine(path, why string) error {
+	dst := s.path(dirQuarantine, fmt.Sprintf("%d.%s.%s", s.clock().Unix(), newID(), filepath.Base(path)))
+	if err := s.writeFileAtomic(dst+".why", []byte(why+"\nfrom: "+path+"\n"), 0o600); err != nil {
+		return fmt.Errorf("quarantine %s: %w", path, err)
+	}
+	if err := s.fs.Rename(path, dst); err != nil {
+		return fmt.Errorf("quarantine %s: %w", path, err)
+	}
+	return s.fs.SyncDir(s.path(dirQuarantine))
+}
+
+// Quarantine moves a file out of the way, never deleting it, with the reason.
+func (s *Spool) Quarantine(path, why string) error { return s.quarantine(path, why) }
+
+var errNoMessage = errors.New("no such message")
+
+func fileExists(p string) bool { _, err := os.Lstat(p); return err == nil }

@@ -1,0 +1,219 @@
+package spool
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// ErrUnavailable reports a spool that cannot be used: its path is not a
+// directory, it cannot be created, or it is damaged.
+var ErrUnavailable = errors.New("spool unavailable")
+
+// Config holds the spool's limits. DefaultConfig gives the defaults; a
+// config.json in the spool root and the environment override them.
+type Config struct {
+	RatePerMinute  int           `json:"rate_limit"`      // messages a sender may send a minute; 0: no limit
+	MaxUnread      int           `json:"max_unread"`      // unread messages a mailbox may hold; 0: no limit
+	LargeThreshold int           `json:"large_threshold"` // bodies longer than this many bytes go to large/
+	ForwardFor     time.Duration `json:"-"`               // how long a renamed name forwards
+	RenameEvery    time.Duration `json:"-"`               // minimum time between two renames of one name
+	OrphanAfter    time.Duration `json:"-"`               // mail for never-registered names is quarantined after this
+	Secret         string        `json:"-"`               // IPC_SHARED_SECRET: sign and verify every message
+}
+
+// DefaultConfig returns the limits ipc ships with.
+func DefaultConfig() Config {
+	return Config{
+		RatePerMinute:  100,
+		MaxUnread:      10000,
+		LargeThreshold: 10 * 1024,
+		ForwardFor:     2 * time.Hour,
+		RenameEvery:    time.Hour,
+		OrphanAfter:    7 * 24 * time.Hour,
+	}
+}
+
+// Spool is an open spool directory. Its methods are safe for concurrent use
+// by several goroutines and several processes.
+type Spool struct {
+	Root   string
+	Config Config
+
+	fs    FS
+	clock func() time.Time
+	host  string
+	pid   int
+	seq   atomic.Uint64
+}
+
+// Option changes how Open sets up a Spool; tests use them to inject time,
+// file-system failures and configuration.
+type Option func(*Spool)
+
+// WithClock makes the spool read the time from now.
+func WithClock(now func() time.Time) Option { return func(s *Spool) { s.clock = now } }
+
+// WithFS makes the spool perform its writes through fsys.
+func WithFS(fsys FS) Option { return func(s *Spool) { s.fs = fsys } }
+
+// WithConfig replaces the configuration read from disk and the environment.
+func WithConfig(c Config) Option { return func(s *Spool) { s.Config = c } }
+
+// DefaultRoot returns $IPC_HOME, else ~/.claude-ipc-data.
+func DefaultRoot() (string, error) {
+	if h := os.Getenv("IPC_HOME"); h != "" {
+		return h, nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("spool: find home directory: %w (set IPC_HOME)", err)
+	}
+	return filepath.Join(home, ".claude-ipc-data"), nil
+}
+
+// The directories below the root, created by Open.
+const (
+	dirMail       = "mail"
+	dirOutbox     = "outbox"
+	dirForwards   = "forwards"
+	dirLarge      = "large"
+	dirQuarantine = "quarantine"
+	dirState      = "state"
+)
+
+// Open opens the spool at root, creating it (0700) if it does not exist. It
+// refuses a spool owned by another user or writable by group or others.
+func Open(root string, opts ...Option) (*Spool, error) {
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, fmt.Errorf("spool: %w: %v", ErrUnavailable, err)
+	}
+	s := &Spool{Root: abs, fs: osFS{}, clock: time.Now, pid: os.Getpid(), host: maildirHost()}
+	s.Config, err = loadConfig(abs)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	if err := s.create(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// create makes the root and its directories and checks who may write them.
+func (s *Spool) create() error {
+	if err := os.MkdirAll(filepath.Dir(s.Root), 0o755); err != nil {
+		return fmt.Errorf("spool: %w: create %s: %v", ErrUnavailable, filepath.Dir(s.Root), err)
+	}
+	if err := s.fs.Mkdir(s.Root, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("spool: %w: create %s: %v", ErrUnavailable, s.Root, err)
+	}
+	if err := checkSafe(s.Root); err != nil {
+		return err
+	}
+	for _, d := range []string{dirMail, dirOutbox, dirOutbox + "/tmp", dirOutbox + "/new",
+		dirForwards, dirLarge, dirQuarantine, dirState} {
+		if err := s.mkdir(filepath.Join(s.Root, d)); err != nil {
+			return fmt.Errorf("spool: %w: %v", ErrUnavailable, err)
+		}
+	}
+	return nil
+}
+
+// checkSafe refuses a root that is not a directory, belongs to another user,
+// or can be written by group or others.
+func checkSafe(root string) error {
+	fi, err := os.Stat(root)
+	if err != nil {
+		return fmt.Errorf("spool: %w: %v", ErrUnavailable, err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("spool: %w: %s is not a directory; remove it or set IPC_HOME to another path", ErrUnavailable, root)
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if ok && int(st.Uid) != os.Geteuid() {
+		return fmt.Errorf("spool: %w: %s is owned by uid %d, not you (uid %d); use your own spool (IPC_HOME) or chown it",
+			ErrUnsafe, root, st.Uid, os.Geteuid())
+	}
+	if fi.Mode().Perm()&0o022 != 0 {
+		return fmt.Errorf("spool: %w: %s is writable by others (mode %04o); run: chmod 700 %s",
+			ErrUnsafe, root, fi.Mode().Perm(), root)
+	}
+	return nil
+}
+
+// mkdir creates dir (0700) if missing and, when it did, fsyncs its parent so
+// the new entry is durable.
+func (s *Spool) mkdir(dir string) error {
+	err := s.fs.Mkdir(dir, 0o700)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("create %s: %w", dir, err)
+	}
+	return s.fs.SyncDir(filepath.Dir(dir))
+}
+
+// loadConfig reads root/config.json over the defaults, then the environment:
+// IPC_RATE_LIMIT, IPC_MAX_UNREAD and IPC_SHARED_SECRET.
+func loadConfig(root string) (Config, error) {
+	c := DefaultConfig()
+	b, err := os.ReadFile(filepath.Join(root, "config.json"))
+	switch {
+	case err == nil:
+		if err := json.Unmarshal(b, &c); err != nil {
+			return c, fmt.Errorf("spool: %w: %s: %v", ErrUnavailable, filepath.Join(root, "config.json"), err)
+		}
+	case !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR):
+		return c, fmt.Errorf("spool: %w: %v", ErrUnavailable, err)
+	}
+	for env, dst := range map[string]*int{"IPC_RATE_LIMIT": &c.RatePerMinute, "IPC_MAX_UNREAD": &c.MaxUnread} {
+		if v := os.Getenv(env); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return c, fmt.Errorf("spool: %s=%q: want a whole number, 0 for no limit", env, v)
+			}
+			*dst = n
+		}
+	}
+	c.Secret = os.Getenv("IPC_SHARED_SECRET")
+	return c, nil
+}
+
+// Now returns the spool's idea of the current time.
+func (s *Spool) Now() time.Time { return s.clock() }
+
+// Host returns the host name used in addresses and unique file names.
+func (s *Spool) Host() string { return s.host }
+
+// path joins parts below the root.
+func (s *Spool) path(parts ...string) string {
+	return filepath.Join(append([]string{s.Root}, parts...)...)
+}
+
+// maildirHost returns the hostname with '/' and ':' escaped as Maildir asks.
+func maildirHost() string {
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		h = "localhost"
+	}
+	return strings.NewReplacer("/", `\057`, ":", `\072`).Replace(h)
+}
+
+// newID returns a fresh message id: 12 lowercase hex digits.
+func newID() string {
+	return fmt.Sprintf("%012x", rand.Uint64()&(1<<48-1))
+}
