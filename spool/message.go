@@ -107,9 +107,7 @@ func (m *Message) Format(host string) []byte {
 	if needsQP(body) {
 		header(&b, "Content-Transfer-Encoding", "quoted-printable")
 		b.WriteString("\n")
-		w := quotedprintable.NewWriter(&b)
-		w.Write([]byte(body))
-		w.Close()
+		b.WriteString(encodeQP(body))
 	} else {
 		header(&b, "Content-Transfer-Encoding", "8bit")
 		b.WriteString("\n")
@@ -135,7 +133,7 @@ func header(b *bytes.Buffer, name, value string) {
 // encodeWord encodes s as RFC 2047 words when it is not plain ASCII.
 func encodeWord(s string) string {
 	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 || s[i] < 0x20 {
+		if s[i] >= 0x80 || s[i] < 0x20 || strings.HasPrefix(s[i:], "=?") {
 			return mime.QEncoding.Encode("utf-8", s)
 		}
 	}
@@ -154,6 +152,26 @@ func needsQP(body string) bool {
 		}
 	}
 	return false
+}
+
+// encodeQP quoted-printable encodes body line by line, keeping its line
+// breaks as plain "\n" (Maildir files use LF) while any "\r" and bytes that
+// are not UTF-8 are escaped, so decoding gives back exactly body.
+func encodeQP(body string) string {
+	var b strings.Builder
+	lines := strings.Split(body, "\n")
+	for i, line := range lines {
+		var enc bytes.Buffer
+		w := quotedprintable.NewWriter(&enc)
+		w.Binary = true
+		w.Write([]byte(line))
+		w.Close()
+		b.WriteString(strings.ReplaceAll(enc.String(), "=\r\n", "=\n"))
+		if i < len(lines)-1 {
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
 }
 
 // Subject returns the first non-blank line of body, shortened to 60 runes.

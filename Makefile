@@ -1,0 +1,51 @@
+# ipc — mail between AI agents and scripts on one machine.
+#   make run      build ipc and run the leader daemon on the default spool
+#   make test     install what the tests need, then run every test with -race
+#   make bench    benchmarks, each reported against the bare file-system operation
+#   make lint     gofmt, go vet, staticcheck
+#   make install  put ipc in $(go env GOPATH)/bin
+
+GO        ?= go
+BIN       := bin/ipc
+# The Debian packages the tests read and deliver mail with.
+TEST_DEBS := mblaze notmuch safecat maildrop
+TEST_CMDS := mlist notmuch safecat maildrop
+
+.PHONY: run build test test-deps bench lint install clean
+
+build:
+	$(GO) build -o $(BIN) ./cmd/ipc
+
+run: build
+	@./$(BIN) status
+	@echo "Starting the leader (Ctrl-C stops it); in other terminals try:"
+	@echo "  ./$(BIN) --as bob watch      and      ./$(BIN) --as alice send bob hi"
+	./$(BIN) daemon
+
+# Installs the mail tools the tests use, once, when any is missing.
+test-deps:
+	@missing=""; for c in $(TEST_CMDS); do command -v $$c >/dev/null 2>&1 || missing=yes; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+		echo "installing $(TEST_DEBS)"; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(TEST_DEBS) >/dev/null; \
+	fi
+
+test: test-deps
+	$(GO) test -race -shuffle=on -timeout 20m ./...
+
+bench: build
+	$(GO) test -run '^$$' -bench . -benchtime 200x -timeout 30m ./...
+
+lint:
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	@command -v staticcheck >/dev/null 2>&1 || $(GO) install honnef.co/go/tools/cmd/staticcheck@latest
+	PATH="$$PATH:$$($(GO) env GOPATH)/bin" staticcheck ./...
+
+install:
+	$(GO) install ./cmd/ipc
+
+clean:
+	rm -rf bin
