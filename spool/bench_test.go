@@ -1,0 +1,107 @@
+package spool
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// bareDurableWrite is the floor a durable delivery cannot beat: write a
+// file, fsync it, rename it into place, fsync the directory.
+func bareDurableWrite(dir string, i int, data []byte) error {
+	tmp := filepath.Join(dir, "tmp", fmt.Sprint(i))
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, "new", fmt.Sprint(i))); err != nil {
+		return err
+	}
+	return OS.SyncDir(filepath.Join(dir, "new"))
+}
+
+// BenchmarkSend measures durable sends against the bare
+// write+fsync+rename+fsync of the same bytes in the same run, and reports
+// sends/s ÷ bare/s (1.0 would be as fast as the file system allows).
+func BenchmarkSend(b *testing.B) {
+	cfg := DefaultConfig()
+	cfg.RatePerMinute, cfg.MaxUnread = 0, 0
+	s, err := Open(filepath.Join(b.TempDir(), "spool"), WithConfig(cfg))
+	if err != nil {
+		b.Fatal(err)
+	}
+	bare := filepath.Join(b.TempDir(), "bare")
+	for _, d := range []string{"tmp", "new"} {
+		os.MkdirAll(filepath.Join(bare, d), 0o700)
+	}
+	d := Draft{From: "alice", To: []string{"bob"}, Body: "build finished: all green\n"}
+	data := (&Message{ID: "0123456789ab", From: "alice", To: []string{"bob"}, Date: time.Now(), Body: d.Body}).Format(s.host)
+	b.ResetTimer()
+	var tBare, tSend time.Duration
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		if err := bareDurableWrite(bare, i, data); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		if _, err := s.Send(d); err != nil {
+			b.Fatal(err)
+		}
+		tBare += t1.Sub(t0)
+		tSend += time.Since(t1)
+	}
+	b.ReportMetric(float64(tBare.Nanoseconds())/float64(b.N), "bare-ns/op")
+	b.ReportMetric(float64(tSend.Nanoseconds())/float64(b.N), "send-ns/op")
+	b.ReportMetric(float64(tBare)/float64(tSend), "send/bare-throughput")
+}
+
+// BenchmarkCheck measures reading and claiming one message against a bare
+// read+rename of the same file.
+func BenchmarkCheck(b *testing.B) {
+	cfg := DefaultConfig()
+	cfg.RatePerMinute, cfg.MaxUnread = 0, 0
+	s, err := Open(filepath.Join(b.TempDir(), "spool"), WithConfig(cfg))
+	if err != nil {
+		b.Fatal(err)
+	}
+	mb, _ := s.Mailbox("bob")
+	var tBare, tCheck time.Duration
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		rc, err := s.Send(Draft{From: "alice", To: []string{"bob"}, Body: "x"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		rc2, _ := s.Send(Draft{From: "alice", To: []string{"carol"}, Body: "x"})
+		b.StartTimer()
+		t0 := time.Now()
+		p := rc2.Delivered[0].Path
+		if _, err := os.ReadFile(p); err != nil {
+			b.Fatal(err)
+		}
+		if err := os.Rename(p, filepath.Join(s.Root, "mail/carol/cur", filepath.Base(p)+":2,S")); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		msgs, err := mb.Check(CheckOptions{})
+		if err != nil || len(msgs) != 1 || msgs[0].ID != rc.ID {
+			b.Fatalf("check: %v %d", err, len(msgs))
+		}
+		tBare += t1.Sub(t0)
+		tCheck += time.Since(t1)
+	}
+	b.ReportMetric(float64(tBare.Nanoseconds())/float64(b.N), "bare-ns/op")
+	b.ReportMetric(float64(tCheck.Nanoseconds())/float64(b.N), "check-ns/op")
+	b.ReportMetric(float64(tBare)/float64(tCheck), "check/bare-throughput")
+}
