@@ -1,0 +1,32 @@
+// Package watcher reports complete files that appear in directories, such as
+// the new/ folders of Maildirs, within milliseconds of their arrival.
+//
+// Guarantees:
+//
+//   - Every regular file whose name does not start with "." is reported at
+//     least once: the files present when a directory is added (the watch is
+//     set up before the directory is read, so nothing lands unseen in
+//     between) and every file that arrives later.
+//   - Reports may repeat (a start scan racing a Create, rescans); consumers
+//     must be idempotent, as Maildir readers are: they rename files out of
+//     new/. In the steady state a file is reported once per arrival.
+//   - A file renamed into a directory is reported at once. A file written in
+//     place is reported only when it is non-empty and no longer growing (see
+//     Options.Settle). Scans (start, Rescan, overflow) report what is present
+//     without waiting, except files the Watcher already sees being written.
+//   - Bursts lose nothing: what Events cannot take yet waits in a queue (one
+//     entry per file) while inotify is still read, nothing is ever dropped,
+//     and when the kernel's event queue overflows every directory is
+//     rescanned.
+//   - Without inotify (unavailable, watch limit reached, IPC_POLL=1) the
+//     Watcher polls every PollInterval instead; Polling reports it. Polling
+//     cannot tell renamed from written files, so a file modified less than
+//     Settle before the poll that finds it is checked like an in-place one.
+//   - A watched directory that is removed or renamed away is watched again
+//     when it reappears.
+//   - Close stops everything: when it returns no goroutine of the Watcher
+//     remains and Events is closed. Cancelling the context does the same.
+//
+// One goroutine owns all state; the methods of a Watcher are safe for
+// concurrent use.
+package watcher

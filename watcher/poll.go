@@ -1,0 +1,83 @@
+package watcher
+
+import (
+	"io/fs"
+	"os"
+	"time"
+)
+
+// usePolling switches to the polling fallback for good: inotify is
+// unavailable (reason says why), out of watches, or polling was asked for
+// (reason is nil). Every directory is scanned, as a listing to compare
+// the next polls with.
+func (l *loop) usePolling(reason error) {
+	if reason != nil {
+		l.log.Warn("watcher: inotify unavailable, polling", "err", reason)
+	}
+	if err := l.closeNotify(); err != nil {
+		l.log.Warn("watcher: close inotify", "err", err)
+	}
+	l.polling = true
+	l.shared.polling.Store(true)
+	now := time.Now()
+	for k, p := range l.pending {
+		if p.due.IsZero() { // no Write will come to wake it
+			l.settle(k, p.size, now.Add(l.opts.PollInterval))
+		}
+	}
+	for _, d := range l.dirs {
+		d.lost = false
+	}
+	if len(l.dirs) > 0 {
+		l.rescanAll()
+	}
+	l.updateTicker()
+}
+
+// pollAll lists every directory and follows the names that are new since
+// the last listing.
+func (l *loop) pollAll() {
+	l.shared.polls.Add(1)
+	now := time.Now()
+	for key, d := range l.dirs {
+		l.pollDir(key, d, now)
+	}
+}
+
+func (l *loop) pollDir(key string, d *dir, now time.Time) {
+	entries, err := os.ReadDir(key)
+	if err != nil {
+		if d.seen != nil {
+			l.log.Warn("watcher: directory gone, waiting for it", "dir", d.given, "err", err)
+		}
+		d.seen = nil // when it is back, all its files are new
+		return
+	}
+	seen := make(map[string]struct{}, len(entries))
+	for _, e := range entries {
+		name := e.Name()
+		if ignored(name) || !e.Type().IsRegular() {
+			continue
+		}
+		seen[name] = struct{}{}
+		if _, old := d.seen[name]; !old {
+			l.polled(fileKey{key, name}, e, now)
+		}
+	}
+	d.seen = seen
+}
+
+// polled handles a name a poll found. Polling cannot tell a renamed-in file
+// from one being written, so a file modified within Settle waits for its
+// size to settle; an older one is reported at once.
+func (l *loop) polled(k fileKey, e fs.DirEntry, now time.Time) {
+	fi, err := e.Info()
+	if err != nil {
+		return // taken away already
+	}
+	if fi.Size() > 0 && now.Sub(fi.ModTime()) >= l.opts.Settle {
+		l.emit(k)
+		return
+	}
+	l.settle(k, fi.Size(), now.Add(l.opts.Settle))
+}

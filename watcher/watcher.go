@@ -1,0 +1,189 @@
+package watcher
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+)
+
+// Event says a complete file is present in Dir with base name Name.
+type Event struct {
+	Dir  string // the watched directory, as given to Add/New
+	Name string // base name of the file
+}
+
+// Options tune a Watcher. The zero value is fine.
+type Options struct {
+	Poll         bool          // force the polling fallback (also forced when env IPC_POLL=1)
+	PollInterval time.Duration // default 250ms
+	Settle       time.Duration // how long an in-place-written file's size must stay unchanged; default 50ms
+	Logger       *slog.Logger  // nil: discard
+}
+
+// Stats counts what a Watcher has done since New.
+type Stats struct {
+	Events    uint64 // events delivered on the Events channel
+	Overflows uint64 // kernel event-queue overflows, each followed by a rescan
+	Rescans   uint64 // full rescans of every directory (Rescan, overflow, switch to polling)
+	Polls     uint64 // polling passes over every directory
+}
+
+// ErrClosed is returned by Add and Remove once the Watcher has stopped.
+var ErrClosed = errors.New("watcher: closed")
+
+// ErrNotWatched is returned by Remove for a directory that is not watched.
+var ErrNotWatched = errors.New("watcher: directory not watched")
+
+const (
+	defaultPollInterval = 250 * time.Millisecond
+	defaultSettle       = 50 * time.Millisecond
+	eventBuffer         = 1024
+)
+
+// Watcher reports complete files appearing in a set of directories on its
+// Events channel.
+type Watcher struct {
+	events   chan Event
+	reqs     chan request
+	rescan   chan struct{}
+	cancel   context.CancelFunc
+	done     chan struct{} // closed when the loop goroutine has returned
+	closeErr error         // written by the loop before done is closed
+	shared   *shared
+}
+
+// shared holds what the public methods read without asking the loop.
+type shared struct {
+	polling   atomic.Bool
+	events    atomic.Uint64
+	overflows atomic.Uint64
+	rescans   atomic.Uint64
+	polls     atomic.Uint64
+}
+
+// request carries Add and Remove to the loop goroutine.
+type request struct {
+	remove bool
+	dir    string
+	reply  chan error // buffered: the loop never blocks on it
+}
+
+// sys is the seam between the Watcher and the kernel, so tests can make
+// inotify fail the ways real systems do.
+type sys struct {
+	newFS  func() (*fsnotify.Watcher, error)
+	watch  func(fsw *fsnotify.Watcher, dir string) error
+	getenv func(string) string
+}
+
+func osSys() sys {
+	return sys{newFS: fsnotify.NewWatcher, watch: (*fsnotify.Watcher).Add, getenv: os.Getenv}
+}
+
+// New starts watching dirs. Events arrive on the returned Watcher's Events
+// channel, starting with one for every file already present. The Watcher
+// stops when ctx is done or Close is called.
+func New(ctx context.Context, opts Options, dirs ...string) (*Watcher, error) {
+	return start(ctx, opts, osSys(), dirs)
+}
+
+func start(ctx context.Context, opts Options, s sys, dirs []string) (*Watcher, error) {
+	opts = opts.withDefaults()
+	w := &Watcher{
+		events: make(chan Event, eventBuffer),
+		reqs:   make(chan request),
+		rescan: make(chan struct{}, 1),
+		done:   make(chan struct{}),
+		shared: &shared{},
+	}
+	l := newLoop(opts, s, w.events, w.shared)
+	if opts.Poll || s.getenv("IPC_POLL") == "1" {
+		l.usePolling(nil)
+	} else {
+		l.startNotify()
+	}
+	for _, d := range dirs {
+		if err := l.addDir(d); err != nil {
+			l.stop()
+			return nil, err
+		}
+	}
+	ctx, w.cancel = context.WithCancel(ctx)
+	go func() {
+		w.closeErr = l.run(ctx, w.reqs, w.rescan)
+		close(w.done)
+	}()
+	return w, nil
+}
+
+func (o Options) withDefaults() Options {
+	if o.PollInterval <= 0 {
+		o.PollInterval = defaultPollInterval
+	}
+	if o.Settle <= 0 {
+		o.Settle = defaultSettle
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o
+}
+
+// Events returns the channel on which complete files are reported. It is
+// closed when the Watcher stops.
+func (w *Watcher) Events() <-chan Event { return w.events }
+
+// Add starts watching one more directory, then reports the files already in
+// it.
+func (w *Watcher) Add(dir string) error { return w.call(request{dir: dir}) }
+
+// Remove stops watching dir. Events for it that were already queued may
+// still arrive.
+func (w *Watcher) Remove(dir string) error { return w.call(request{remove: true, dir: dir}) }
+
+func (w *Watcher) call(r request) error {
+	r.reply = make(chan error, 1)
+	select {
+	case w.reqs <- r:
+		return <-r.reply
+	case <-w.done:
+		return ErrClosed
+	}
+}
+
+// Rescan asks for a full rescan: every file present in every directory is
+// reported again. It does not wait for the rescan; requests made while one
+// is pending are merged into it.
+func (w *Watcher) Rescan() {
+	select {
+	case w.rescan <- struct{}{}:
+	default:
+	}
+}
+
+// Polling reports whether the Watcher runs on the polling fallback.
+func (w *Watcher) Polling() bool { return w.shared.polling.Load() }
+
+// Stats returns the Watcher's counters.
+func (w *Watcher) Stats() Stats {
+	return Stats{
+		Events:    w.shared.events.Load(),
+		Overflows: w.shared.overflows.Load(),
+		Rescans:   w.shared.rescans.Load(),
+		Polls:     w.shared.polls.Load(),
+	}
+}
+
+// Close stops the Watcher. When it returns, no goroutine of the Watcher
+// remains and Events is closed. It returns promptly even if nobody reads
+// Events, and may be called more than once.
+func (w *Watcher) Close() error {
+	w.cancel()
+	<-w.done
+	return w.closeErr
+}

@@ -1,0 +1,604 @@
+package watcher
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+)
+
+const deadline = 5 * time.Second
+
+// modes runs every scenario on inotify and on the polling fallback.
+var modes = []struct {
+	name string
+	opts Options
+}{
+	{"inotify", Options{PollInterval: 25 * time.Millisecond}},
+	{"poll", Options{Poll: true, PollInterval: 25 * time.Millisecond}},
+}
+
+func eachMode(t *testing.T, f func(t *testing.T, opts Options)) {
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) { f(t, m.opts) })
+	}
+}
+
+// maildir makes new/ and a sibling tmp/ to write files in before renaming
+// them into new/, as Maildir writers do.
+func maildir(t *testing.T) (newDir, tmpDir string) {
+	t.Helper()
+	root := t.TempDir()
+	newDir, tmpDir = filepath.Join(root, "new"), filepath.Join(root, "tmp")
+	for _, d := range []string{newDir, tmpDir} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return newDir, tmpDir
+}
+
+func testLogger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// watch starts a Watcher that is closed when the test ends, and checks it
+// runs in the mode asked for.
+func watch(t *testing.T, opts Options, dirs ...string) *Watcher {
+	t.Helper()
+	if opts.Logger == nil {
+		opts.Logger = testLogger(t)
+	}
+	w, err := New(t.Context(), opts, dirs...)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(func() { w.Close() })
+	if w.Polling() != opts.Poll {
+		w.Close()
+		t.Skipf("asked for Poll=%v, got Polling()=%v: inotify unavailable here", opts.Poll, w.Polling())
+	}
+	return w
+}
+
+// collector records every event of a Watcher.
+type collector struct {
+	mu   sync.Mutex
+	got  map[Event]int
+	done chan struct{} // closed when Events is
+}
+
+func collect(t *testing.T, w *Watcher) *collector {
+	c := &collector{got: make(map[Event]int), done: make(chan struct{})}
+	go func() {
+		defer close(c.done)
+		for ev := range w.Events() {
+			c.mu.Lock()
+			c.got[ev]++
+			c.mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		w.Close()
+		<-c.done
+	})
+	return c
+}
+
+func (c *collector) count(dir, name string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.got[Event{Dir: dir, Name: name}]
+}
+
+func (c *collector) reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.got)
+}
+
+// missing lists the names not reported yet.
+func (c *collector) missing(dir string, names []string) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []string
+	for _, n := range names {
+		if c.got[Event{Dir: dir, Name: n}] == 0 {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// wait fails the test unless every name is reported within timeout.
+func (c *collector) wait(t *testing.T, dir string, names []string, timeout time.Duration) {
+	t.Helper()
+	end := time.Now().Add(timeout)
+	for {
+		miss := c.missing(dir, names)
+		if len(miss) == 0 {
+			return
+		}
+		if time.Now().After(end) {
+			t.Fatalf("%d of %d files in %s not reported within %v, first: %q", len(miss), len(names), dir, timeout, miss[0])
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func fileNames(prefix string, n int) []string {
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("%s%05d", prefix, i)
+	}
+	return names
+}
+
+// stage writes files into tmp, ready to be renamed in.
+func stage(t *testing.T, tmp string, names []string) {
+	t.Helper()
+	for _, n := range names {
+		if err := os.WriteFile(filepath.Join(tmp, n), []byte("mail "+n+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func renameIn(t *testing.T, tmp, dir string, names []string) {
+	t.Helper()
+	for _, n := range names {
+		if err := os.Rename(filepath.Join(tmp, n), filepath.Join(dir, n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func deliver(t *testing.T, tmp, dir string, names ...string) {
+	t.Helper()
+	stage(t, tmp, names)
+	renameIn(t, tmp, dir, names)
+}
+
+func TestRenamedIn(t *testing.T) {
+	eachMode(t, func(t *testing.T, opts Options) {
+		dir, tmp := maildir(t)
+		w := watch(t, opts, dir)
+		c := collect(t, w)
+		deliver(t, tmp, dir, "m1")
+		c.wait(t, dir, []string{"m1"}, deadline)
+	})
+}
+
+// TestRenamedInSkipsSettle shows a renamed-in file does not wait for the
+// settle check: with an hour of Settle it still arrives.
+func TestRenamedInSkipsSettle(t *testing.T) {
+	dir, tmp := maildir(t)
+	w := watch(t, Options{Settle: time.Hour}, dir)
+	c := collect(t, w)
+	names := fileNames("m", 20)
+	deliver(t, tmp, dir, names...)
+	c.wait(t, dir, names, deadline)
+}
+
+func TestStartScan(t *testing.T) {
+	eachMode(t, func(t *testing.T, opts Options) {
+		dir, tmp := maildir(t)
+		names := fileNames("old", 10)
+		deliver(t, tmp, dir, names...)
+		if err := os.WriteFile(filepath.Join(dir, ".hidden"), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Mkdir(filepath.Join(dir, "sub"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		w := watch(t, opts, dir)
+		c := collect(t, w)
+		c.wait(t, dir, names, deadline)
+		time.Sleep(3 * opts.PollInterval)
+		for _, n := range []string{".hidden", "sub"} {
+			if c.count(dir, n) != 0 {
+				t.Errorf("%q reported; only regular files not starting with a dot are", n)
+			}
+		}
+	})
+}
+
+// TestWrittenInPlace writes files where they are watched, with a pause
+// between two writes; each must be reported only once complete.
+func TestWrittenInPlace(t *testing.T) {
+	eachMode(t, func(t *testing.T, opts Options) {
+		// Polls more often than the writers pause, so a poll sees the
+		// half-written files.
+		opts.PollInterval = 5 * time.Millisecond
+		dir, _ := maildir(t)
+		w := watch(t, opts, dir)
+		names := fileNames("inplace", 4)
+		want := make(map[string][]byte)
+		for _, n := range names {
+			want[n] = bytes.Repeat([]byte(n+" "), 1000)
+		}
+
+		var wg sync.WaitGroup
+		for _, n := range names {
+			wg.Go(func() {
+				if err := writeSlowly(filepath.Join(dir, n), want[n]); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		defer wg.Wait()
+
+		timeout := time.After(deadline)
+		for seen := 0; seen < len(names); {
+			select {
+			case ev := <-w.Events():
+				data, err := os.ReadFile(filepath.Join(dir, ev.Name))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(data, want[ev.Name]) {
+					t.Fatalf("%s reported with %d of its %d bytes", ev.Name, len(data), len(want[ev.Name]))
+				}
+				seen++
+			case <-timeout:
+				t.Fatalf("only %d of %d files written in place reported", seen, len(names))
+			}
+		}
+	})
+}
+
+// writeSlowly writes data in place: half, a pause, the rest.
+func writeSlowly(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	half := len(data) / 2
+	_, err = f.Write(data[:half])
+	if err == nil {
+		time.Sleep(20 * time.Millisecond)
+		_, err = f.Write(data[half:])
+	}
+	return errors.Join(err, f.Close())
+}
+
+func TestBurst(t *testing.T) {
+	n := 3000
+	if testing.Short() {
+		n = 300
+	}
+	eachMode(t, func(t *testing.T, opts Options) {
+		dir, tmp := maildir(t)
+		w := watch(t, opts, dir)
+		c := collect(t, w)
+		names := fileNames("burst", n)
+		stage(t, tmp, names)
+		renameIn(t, tmp, dir, names)
+		c.wait(t, dir, names, 30*time.Second)
+	})
+}
+
+func TestRescan(t *testing.T) {
+	eachMode(t, func(t *testing.T, opts Options) {
+		dir, tmp := maildir(t)
+		names := fileNames("m", 5)
+		deliver(t, tmp, dir, names...)
+		w := watch(t, opts, dir)
+		c := collect(t, w)
+		c.wait(t, dir, names, deadline)
+		c.reset()
+		w.Rescan()
+		c.wait(t, dir, names, deadline)
+		if got := w.Stats().Rescans; got == 0 {
+			t.Errorf("Stats().Rescans = 0 after Rescan")
+		}
+	})
+}
+
+// watcherGoroutines counts the goroutines running code of the Watcher or
+// of fsnotify.
+func watcherGoroutines() int {
+	buf := make([]byte, 1<<16)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	count := 0
+	for g := range strings.SplitSeq(string(buf), "\n\n") {
+		if strings.Contains(g, "fsnotify.") || strings.Contains(g, "ipc/watcher.(*loop)") ||
+			strings.Contains(g, "ipc/watcher.start") {
+			count++
+		}
+	}
+	return count
+}
+
+// TestStop stops a Watcher nobody reads from, with more files present than
+// Events buffers, by Close and by cancelling its context.
+func TestStop(t *testing.T) {
+	stops := []struct {
+		name string
+		stop func(w *Watcher, cancel context.CancelFunc)
+	}{
+		{"close", func(w *Watcher, _ context.CancelFunc) { w.Close() }},
+		{"cancel", func(_ *Watcher, cancel context.CancelFunc) { cancel() }},
+	}
+	for _, m := range modes {
+		for _, s := range stops {
+			t.Run(m.name+"/"+s.name, func(t *testing.T) {
+				dir, tmp := maildir(t)
+				deliver(t, tmp, dir, fileNames("m", eventBuffer+500)...)
+				before := runtime.NumGoroutine()
+
+				ctx, cancel := context.WithCancel(t.Context())
+				defer cancel()
+				w, err := New(ctx, m.opts, dir)
+				if err != nil {
+					t.Fatal(err)
+				}
+				start := time.Now()
+				s.stop(w, cancel)
+				drain(t, w)
+				if err := w.Close(); err != nil {
+					t.Errorf("Close: %v", err)
+				}
+				if d := time.Since(start); d > deadline {
+					t.Errorf("stopping took %v", d)
+				}
+				if err := w.Add(tmp); !errors.Is(err, ErrClosed) {
+					t.Errorf("Add after Close: %v, want ErrClosed", err)
+				}
+				w.Rescan() // must not block
+				noLeak(t, before)
+			})
+		}
+	}
+}
+
+// drain reads Events until it is closed.
+func drain(t *testing.T, w *Watcher) {
+	t.Helper()
+	timeout := time.After(deadline)
+	for {
+		select {
+		case _, ok := <-w.Events():
+			if !ok {
+				return
+			}
+		case <-timeout:
+			t.Fatal("Events not closed")
+		}
+	}
+}
+
+func noLeak(t *testing.T, before int) {
+	t.Helper()
+	end := time.Now().Add(2 * time.Second)
+	for {
+		left, now := watcherGoroutines(), runtime.NumGoroutine()
+		if left == 0 && now <= before {
+			return
+		}
+		if time.Now().After(end) {
+			t.Fatalf("goroutines leaked: %d of the watcher or fsnotify remain; %d running, %d before", left, now, before)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestAddRemove(t *testing.T) {
+	eachMode(t, func(t *testing.T, opts Options) {
+		dirA, tmp := maildir(t)
+		dirB, _ := maildir(t)
+		deliver(t, tmp, dirB, "b0")
+		w := watch(t, opts, dirA)
+		c := collect(t, w)
+
+		if err := w.Add(dirB); err != nil {
+			t.Fatalf("Add: %v", err)
+		}
+		c.wait(t, dirB, []string{"b0"}, deadline) // the scan on Add
+		deliver(t, tmp, dirB, "b1")
+		c.wait(t, dirB, []string{"b1"}, deadline)
+
+		if err := w.Remove(dirB); err != nil {
+			t.Fatalf("Remove: %v", err)
+		}
+		deliver(t, tmp, dirB, "b2")
+		deliver(t, tmp, dirA, "a1")
+		c.wait(t, dirA, []string{"a1"}, deadline)
+		time.Sleep(4 * opts.PollInterval)
+		if c.count(dirB, "b2") != 0 {
+			t.Errorf("file reported from a removed directory")
+		}
+
+		if err := w.Remove(dirB); !errors.Is(err, ErrNotWatched) {
+			t.Errorf("Remove twice: %v, want ErrNotWatched", err)
+		}
+		if err := w.Add(filepath.Join(dirB, "nonexistent")); err == nil {
+			t.Errorf("Add of a missing directory succeeded")
+		}
+		if err := w.Add(filepath.Join(dirB, "b2")); !errors.Is(err, syscall.ENOTDIR) {
+			t.Errorf("Add of a file: %v, want ENOTDIR", err)
+		}
+	})
+}
+
+// TestDirComesBack removes or renames a watched directory, makes it again
+// and expects its files to be reported.
+func TestDirComesBack(t *testing.T) {
+	gone := map[string]func(dir string) error{
+		"removed": os.RemoveAll,
+		"renamed": func(dir string) error { return os.Rename(dir, dir+".old") },
+	}
+	eachMode(t, func(t *testing.T, opts Options) {
+		for how, remove := range gone {
+			t.Run(how, func(t *testing.T) {
+				dir, tmp := maildir(t)
+				w := watch(t, opts, dir)
+				c := collect(t, w)
+				deliver(t, tmp, dir, "before")
+				c.wait(t, dir, []string{"before"}, deadline)
+
+				if err := remove(dir); err != nil {
+					t.Fatal(err)
+				}
+				time.Sleep(2 * opts.PollInterval) // let the watcher notice
+				if err := os.Mkdir(dir, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				deliver(t, tmp, dir, "after")
+				c.wait(t, dir, []string{"after"}, deadline)
+				time.Sleep(2 * opts.PollInterval)
+				deliver(t, tmp, dir, "later") // the watch is back, not just a scan
+				c.wait(t, dir, []string{"later"}, deadline)
+			})
+		}
+	})
+}
+
+// TestFallback makes inotify fail the ways real systems do and expects the
+// Watcher to poll and still report everything.
+func TestFallback(t *testing.T) {
+	noSpace := func(bad *string) func(*fsnotify.Watcher, string) error {
+		return func(fsw *fsnotify.Watcher, dir string) error {
+			if dir == *bad {
+				return fmt.Errorf("inotify_add_watch: %w", syscall.ENOSPC)
+			}
+			return fsw.Add(dir)
+		}
+	}
+	var badDir string
+	cases := []struct {
+		name      string
+		sys       func(s sys) sys
+		addLater  bool // watch dirB with Add, not New
+		wantPoll  bool
+		wantError bool
+	}{
+		{name: "inotify", sys: func(s sys) sys { return s }},
+		{name: "no inotify", wantPoll: true, sys: func(s sys) sys {
+			s.newFS = func() (*fsnotify.Watcher, error) { return nil, syscall.EMFILE }
+			return s
+		}},
+		{name: "IPC_POLL", wantPoll: true, sys: func(s sys) sys {
+			s.getenv = func(k string) string { return map[string]string{"IPC_POLL": "1"}[k] }
+			return s
+		}},
+		{name: "watch limit in New", wantPoll: true, sys: func(s sys) sys { s.watch = noSpace(&badDir); return s }},
+		{name: "watch limit in Add", wantPoll: true, addLater: true, sys: func(s sys) sys { s.watch = noSpace(&badDir); return s }},
+		{name: "other watch error", wantError: true, sys: func(s sys) sys {
+			s.watch = func(fsw *fsnotify.Watcher, dir string) error {
+				if dir == badDir {
+					return syscall.EACCES
+				}
+				return fsw.Add(dir)
+			}
+			return s
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dirA, tmp := maildir(t)
+			dirB, _ := maildir(t)
+			badDir = dirB
+			dirs := []string{dirA, dirB}
+			if tc.addLater {
+				dirs = dirs[:1]
+			}
+			opts := Options{PollInterval: 25 * time.Millisecond, Logger: testLogger(t)}
+			w, err := start(t.Context(), opts, tc.sys(osSys()), dirs)
+			if tc.wantError {
+				if err == nil {
+					w.Close()
+					t.Fatal("New succeeded despite a failing watch")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := collect(t, w)
+			if tc.addLater {
+				if err := w.Add(dirB); err != nil {
+					t.Fatalf("Add: %v", err)
+				}
+			}
+			if w.Polling() != tc.wantPoll {
+				t.Fatalf("Polling() = %v, want %v", w.Polling(), tc.wantPoll)
+			}
+			deliver(t, tmp, dirA, "a")
+			deliver(t, tmp, dirB, "b")
+			c.wait(t, dirA, []string{"a"}, deadline)
+			c.wait(t, dirB, []string{"b"}, deadline)
+		})
+	}
+}
+
+// TestOverflow lowers the kernel's inotify queue to 64 events and renames
+// 2000 files in: the queue overflows, and the rescan must find them all.
+func TestOverflow(t *testing.T) {
+	const knob = "/proc/sys/fs/inotify/max_queued_events"
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to lower " + knob)
+	}
+	old, err := os.ReadFile(knob)
+	if err != nil {
+		t.Skipf("cannot read %s: %v", knob, err)
+	}
+	restore := func() {
+		if err := os.WriteFile(knob, old, 0o644); err != nil {
+			t.Errorf("restore %s: %v", knob, err)
+		}
+	}
+	if err := os.WriteFile(knob, []byte("64\n"), 0o644); err != nil {
+		t.Skipf("cannot write %s: %v", knob, err)
+	}
+	t.Cleanup(restore)
+	dir, tmp := maildir(t)
+	// The limit is read when an inotify instance is made: lower it for
+	// this one only, and give it back at once to the rest of the machine.
+	w := watch(t, modes[0].opts, dir)
+	restore()
+	c := collect(t, w)
+
+	for round := 0; w.Stats().Overflows == 0; round++ {
+		if round == 5 {
+			t.Fatal("no overflow after 5 bursts: the test proves nothing")
+		}
+		names := fileNames(fmt.Sprintf("r%d-", round), 2000)
+		stage(t, tmp, names)
+		var wg sync.WaitGroup
+		for part := range 8 { // several renamers outrun the reader
+			wg.Go(func() {
+				for i := part; i < len(names); i += 8 {
+					if err := os.Rename(filepath.Join(tmp, names[i]), filepath.Join(dir, names[i])); err != nil {
+						t.Error(err)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		c.wait(t, dir, names, 30*time.Second)
+	}
+	s := w.Stats()
+	t.Logf("stats: %+v", s)
+	if s.Rescans < s.Overflows {
+		t.Errorf("%d overflows but %d rescans", s.Overflows, s.Rescans)
+	}
+}
