@@ -80,6 +80,19 @@ $IPC_HOME.`,
 	for _, f := range commands {
 		root.AddCommand(f(a))
 	}
+	// An unknown subcommand is a usage error (exit 2), not cobra's plain error.
+	root.Args = func(c *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return nil
+		}
+		msg := fmt.Sprintf("unknown command %q", args[0])
+		c.SuggestionsMinimumDistance = 2
+		if s := c.SuggestionsFor(args[0]); len(s) > 0 {
+			msg += fmt.Sprintf(" (did you mean %q?)", s[0])
+		}
+		return usageErr(errors.New(msg))
+	}
+	root.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
 	return root
 }
 

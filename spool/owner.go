@@ -147,8 +147,8 @@ func (s *Spool) Touch(name string) {
 	}
 	p := filepath.Join(dir, name)
 	now := s.clock()
-	if os.Chtimes(p, now, now) != nil {
-		_ = os.WriteFile(p, nil, 0o600)
+	if os.Chtimes(p, now, now) != nil && os.WriteFile(p, nil, 0o600) == nil {
+		_ = os.Chtimes(p, now, now) // the spool's clock, not the file system's
 	}
 }
 

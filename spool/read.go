@@ -223,3 +223,15 @@ func (mb *Mailbox) Find(id string) (*Message, error) {
 		return nil, fmt.Errorf("%w: %q matches %d messages; give more of the id", ErrNotFound, id, len(hits))
 	}
 }
+
+// ReadNew reads the unread message whose file in new/ has the given name
+// (as a watcher reports it) without claiming it, with the checks Check
+// makes: a file that is not a regular file of ours, or whose signature does
+// not verify, is quarantined and reported as an error. A message read
+// meanwhile (moved to cur/) gives an error matching fs.ErrNotExist.
+func (mb *Mailbox) ReadNew(name string) (*Message, error) {
+	if name == "" || name == "." || name == ".." || strings.ContainsRune(name, '/') {
+		return nil, fmt.Errorf("%w: %q is not a file name in %s's new/", ErrNotFound, name, mb.Name)
+	}
+	return mb.read(entry{dir: "new", name: name})
+}

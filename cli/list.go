@@ -1,0 +1,95 @@
+package cli
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/claude-ipc/ipc/spool"
+)
+
+func init() { register(newListCmd) }
+
+func newListCmd(a *App) *cobra.Command {
+	return &cobra.Command{
+		Use:     "list",
+		Aliases: []string{"ls", "who"},
+		Short:   "List every name: online or not, unread, last seen, forwards",
+		Long: `List shows every name in the spool: whether a live process holds it
+(online, with its pid), how many messages wait unread, when it was last
+active, and where its mail is forwarded if it was renamed.
+
+A name is online while a long-running process (ipc watch, ipc mcp) holds
+it; "never registered" names have mail waiting for them but no owner yet.
+
+--json prints an array of objects with the fields name, online, pid,
+unread, last_seen, registered and forward ({"to", "until"}).`,
+		Example: `  ipc list
+  ipc list --json | jq -r '.[] | select(.online) | .name'`,
+		Args: usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runList(a)
+		},
+	}
+}
+
+func runList(a *App) error {
+	sp, err := a.Spool()
+	if err != nil {
+		return err
+	}
+	infos, err := sp.List()
+	if err != nil {
+		return err
+	}
+	if a.JSON {
+		if infos == nil {
+			infos = []spool.NameInfo{}
+		}
+		return a.printJSON(infos)
+	}
+	if len(infos) == 0 {
+		fmt.Fprintln(a.Out, "No mailboxes yet: run 'ipc register NAME' or send to a name.")
+		return nil
+	}
+	return printNameTable(a.Out, infos, sp.Now())
+}
+
+// printNameTable writes the aligned table of ipc list.
+func printNameTable(w io.Writer, infos []spool.NameInfo, now time.Time) error {
+	var buf bytes.Buffer
+	tw := tabwriter.NewWriter(&buf, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tSTATUS\tUNREAD\tLAST SEEN\tFORWARD")
+	for _, n := range infos {
+		status := "offline"
+		switch {
+		case n.Online:
+			status = fmt.Sprintf("online pid %d", n.PID)
+		case !n.Registered:
+			status = "never registered"
+		}
+		seen := "-"
+		if !n.LastSeen.IsZero() {
+			seen = relTime(now, n.LastSeen)
+		}
+		fwd := ""
+		if n.Forward != nil {
+			fwd = fmt.Sprintf("→ %s until %s", n.Forward.To, n.Forward.Until.Local().Format("15:04"))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", n.Name, status, n.Unread, seen, fwd)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, line := range strings.SplitAfter(buf.String(), "\n") {
+		if line != "" {
+			fmt.Fprintln(w, strings.TrimRight(line, " \n"))
+		}
+	}
+	return nil
+}

@@ -1,0 +1,88 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/claude-ipc/ipc/spool"
+)
+
+func init() { register(newRegisterCmd) }
+
+// registerResult is the --json output of ipc register.
+type registerResult struct {
+	Name    string `json:"name"`
+	Waiting int    `json:"waiting"` // unread messages in the mailbox
+	Mailbox string `json:"mailbox"` // the Maildir directory
+}
+
+func newRegisterCmd(a *App) *cobra.Command {
+	return &cobra.Command{
+		Use:   "register NAME",
+		Short: "Claim a name and create its mailbox",
+		Long: `Register claims NAME, creating its mailbox, and says how many messages
+are already waiting for it (mail may be sent to a name before it exists).
+
+The claim lasts only while a process holds it: this command releases it as
+it exits. A long-running process (ipc watch, ipc mcp) holds the name and
+shows it online in 'ipc list'. Registering is refused (exit 3) while another
+live process holds NAME.
+
+NAME is 1 to 32 letters, digits, '-' or '_'. Afterwards, tell every ipc
+command who you are with --as NAME or 'export IPC_NAME=NAME'.`,
+		Example: `  ipc register alice
+  export IPC_NAME=alice
+  ipc register alice --json`,
+		Args:              usageArgs(cobra.ExactArgs(1)),
+		ValidArgsFunction: completeNames(a, false),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runRegister(a, args[0])
+		},
+	}
+}
+
+func runRegister(a *App, name string) error {
+	if err := validName(name); err != nil {
+		return err
+	}
+	sp, err := a.Spool()
+	if err != nil {
+		return err
+	}
+	o, err := sp.Claim(name)
+	var taken *spool.TakenError
+	if errors.As(err, &taken) {
+		return fmt.Errorf("%w: stop that process first, or register another name", err)
+	}
+	if err != nil {
+		return err
+	}
+	mb, err := sp.Mailbox(name)
+	if err != nil {
+		o.Release()
+		return err
+	}
+	waiting, err := mb.Unread()
+	if rerr := o.Release(); err == nil {
+		err = rerr
+	}
+	if err != nil {
+		return fmt.Errorf("register %s: %w", name, err)
+	}
+	if a.JSON {
+		return a.printJSON(registerResult{Name: name, Waiting: waiting, Mailbox: mb.Dir})
+	}
+	switch waiting {
+	case 0:
+		fmt.Fprintf(a.Out, "Registered %s. No messages waiting.\n", name)
+	default:
+		fmt.Fprintf(a.Out, "Registered %s. %s waiting: run 'ipc --as %s check'.\n",
+			name, plural(waiting, "message"), name)
+	}
+	if who, _ := a.Name(); who != name {
+		fmt.Fprintf(a.Out, "Tell ipc who you are: export IPC_NAME=%s (or pass --as %s).\n", name, name)
+	}
+	return nil
+}

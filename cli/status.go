@@ -1,0 +1,137 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+func init() { register(newStatusCmd) }
+
+// leaderInfo is what the leader records in spool.lock.
+type leaderInfo struct {
+	PID   int       `json:"pid"`
+	Since time.Time `json:"since"`
+}
+
+// statusResult is the --json output of ipc status.
+type statusResult struct {
+	Spool       string      `json:"spool"`
+	Mailboxes   int         `json:"mailboxes"`
+	Unread      int         `json:"unread"`
+	Online      []string    `json:"online"`
+	Quarantined int         `json:"quarantined"`
+	Leader      *leaderInfo `json:"leader"` // null when no leader runs
+}
+
+func newStatusCmd(a *App) *cobra.Command {
+	return &cobra.Command{
+		Use:   "status",
+		Short: "Show the spool: path, leader, mailboxes, unread, online names",
+		Long: `Status summarises the spool: where it is, which process leads it (routes
+the outbox, moves forwarded mail, expires mail nobody claims), how many
+mailboxes and unread messages it holds, who is online, and how many files
+were quarantined (moved aside as unsafe or undeliverable, never deleted).
+
+No leader is needed to send or read mail; 'ipc daemon' or the first
+'ipc mcp' becomes one.
+
+--json prints {"spool", "mailboxes", "unread", "online": [names],
+"quarantined", "leader": {"pid", "since"} or null}.`,
+		Example: `  ipc status
+  ipc status --json | jq .unread`,
+		Args: usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runStatus(a)
+		},
+	}
+}
+
+func runStatus(a *App) error {
+	sp, err := a.Spool()
+	if err != nil {
+		return err
+	}
+	infos, err := sp.List()
+	if err != nil {
+		return err
+	}
+	p := palette{on: a.color()}
+	st := statusResult{Spool: sp.Root, Mailboxes: len(infos), Online: []string{}, Leader: readLeader(sp.Root)}
+	var online []string
+	for _, n := range infos {
+		st.Unread += n.Unread
+		if n.Online {
+			st.Online = append(st.Online, n.Name)
+			online = append(online, fmt.Sprintf("%s (pid %d)", p.green(n.Name), n.PID))
+		}
+	}
+	if st.Quarantined, err = countQuarantined(sp.Root); err != nil {
+		return err
+	}
+	if a.JSON {
+		return a.printJSON(st)
+	}
+	leader := "none (run 'ipc daemon')"
+	if st.Leader != nil {
+		leader = fmt.Sprintf("pid %d", st.Leader.PID)
+		if !st.Leader.Since.IsZero() {
+			leader += ", since " + relTime(sp.Now(), st.Leader.Since)
+		}
+	}
+	who := "nobody"
+	if len(online) > 0 {
+		who = strings.Join(online, ", ")
+	}
+	quar := fmt.Sprint(st.Quarantined)
+	if st.Quarantined > 0 {
+		quar = p.yellow(quar) + " (see " + filepath.Join(sp.Root, "quarantine") + ")"
+	}
+	for _, kv := range [][2]string{
+		{"spool", st.Spool}, {"leader", leader}, {"mailboxes", fmt.Sprint(st.Mailboxes)},
+		{"unread", fmt.Sprint(st.Unread)}, {"online", who}, {"quarantined", quar},
+	} {
+		fmt.Fprintf(a.Out, "%-12s %s\n", kv[0]+":", kv[1])
+	}
+	return nil
+}
+
+// readLeader returns the leader recorded in ROOT/spool.lock when that
+// process is alive, else nil.
+func readLeader(root string) *leaderInfo {
+	b, err := os.ReadFile(filepath.Join(root, "spool.lock"))
+	if err != nil {
+		return nil
+	}
+	var l leaderInfo
+	if json.Unmarshal(b, &l) != nil || l.PID <= 0 {
+		return nil
+	}
+	if err := syscall.Kill(l.PID, 0); err != nil && !errors.Is(err, syscall.EPERM) {
+		return nil
+	}
+	return &l
+}
+
+// countQuarantined counts the files moved to quarantine/, not their .why
+// notes.
+func countQuarantined(root string) (int, error) {
+	ents, err := os.ReadDir(filepath.Join(root, "quarantine"))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return 0, fmt.Errorf("count quarantine: %w", err)
+	}
+	n := 0
+	for _, e := range ents {
+		if name := e.Name(); !strings.HasSuffix(name, ".why") && !strings.Contains(name, ".why.tmp") {
+			n++
+		}
+	}
+	return n, nil
+}
