@@ -108,9 +108,6 @@ func Execute() int {
 	if !errors.Is(err, errSilent) {
 		fmt.Fprintln(a.Err, "ipc:", err)
 	}
-	if code == ExitUsage && !errors.Is(err, errSilent) {
-		fmt.Fprintln(a.Err, "Run 'ipc --help' for usage.")
-	}
 	return code
 }
 

@@ -24,6 +24,8 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrTooSoon reports a rename attempted within an hour of the last one.
 	ErrTooSoon = errors.New("too soon")
+	// ErrBadConfig reports a limit set to something that is not a number.
+	ErrBadConfig = errors.New("bad configuration")
 	// ErrBadSignature reports a message whose HMAC does not verify.
 	ErrBadSignature = errors.New("bad signature")
 )

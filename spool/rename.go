@@ -25,8 +25,8 @@ func (s *Spool) Rename(o *Owner, newName string) (*Owner, error) {
 	}
 	if last := s.lastRename(old); !last.IsZero() {
 		if wait := last.Add(s.Config.RenameEvery).Sub(s.clock()); wait > 0 {
-			return nil, fmt.Errorf("%w: %s was renamed %s ago; rename again in %s",
-				ErrTooSoon, old, s.clock().Sub(last).Round(time.Minute), wait.Round(time.Minute))
+			return nil, fmt.Errorf("%w: %s was renamed %s ago; a name may be renamed once every %s; rename again in %s",
+				ErrTooSoon, old, minutes(s.clock().Sub(last)), minutes(s.Config.RenameEvery), minutes(wait))
 		}
 	}
 	no, err := s.Claim(newName)
@@ -126,4 +126,10 @@ func (s *Spool) recordRename(name string) error {
 	}
 	now := s.clock()
 	return os.Chtimes(p, now, now)
+}
+
+// minutes says a duration in whole minutes, at least one: "1 min", "60 min".
+func minutes(d time.Duration) string {
+	m := int((d + time.Minute - 1) / time.Minute)
+	return fmt.Sprintf("%d min", max(m, 1))
 }

@@ -184,7 +184,7 @@ func loadConfig(root string) (Config, error) {
 		if v := os.Getenv(env); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 0 {
-				return c, fmt.Errorf("spool: %s=%q: want a whole number, 0 for no limit", env, v)
+				return c, fmt.Errorf("spool: %w: %s=%q: want a whole number, 0 for no limit", ErrBadConfig, env, v)
 			}
 			*dst = n
 		}

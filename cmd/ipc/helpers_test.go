@@ -175,14 +175,10 @@ func (w *world) fails(want int, has []string, args ...string) result {
 	return r
 }
 
-// checkOneLine checks that stderr is a single "ipc: " error line, the
-// usage hint aside.
+// checkOneLine checks that stderr is a single "ipc: " error line.
 func checkOneLine(t *testing.T, stderr string) {
 	t.Helper()
 	lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
-	if len(lines) == 2 && lines[1] == "Run 'ipc --help' for usage." {
-		lines = lines[:1]
-	}
 	if len(lines) != 1 || !strings.HasPrefix(lines[0], "ipc: ") {
 		t.Errorf("stderr is not one 'ipc: ' line: %q", stderr)
 	}
