@@ -18,14 +18,25 @@ type Delivery struct {
 	dir     string // the Maildir (holding tmp/ and new/)
 	key     string // unique name without ",S="
 	tmpPath string
+	path    string // in new/, once published
 	f       File
 	size    int64
 	err     error
 	done    bool
 }
 
-// NewDelivery starts a delivery into the Maildir at dir for the message with
-// the given id.
+// Deliver starts a delivery of the message with the given id (see newID;
+// it becomes part of the file name) into mb, creating the mailbox if needed.
+// The caller writes an RFC 5322 message and calls Close, or Abort.
+func (mb *Mailbox) Deliver(id string) (*Delivery, error) {
+	if _, _, err := mb.sp.ensureMailbox(mb.Name); err != nil {
+		return nil, err
+	}
+	return mb.sp.newDelivery(mb.Dir, id)
+}
+
+// newDelivery starts a delivery into the Maildir at dir for the message
+// with the given id.
 func (s *Spool) newDelivery(dir, id string) (*Delivery, error) {
 	key := s.uniqueName(id)
 	tmp := filepath.Join(dir, "tmp", key)
@@ -49,9 +60,19 @@ func (d *Delivery) Write(p []byte) (int, error) {
 	return n, d.err
 }
 
-// Close makes the message durable and visible in new/, returning its path.
-// On any error the temporary file is removed.
-func (d *Delivery) Close() (path string, err error) {
+// Path returns where the message was published, "" before Close.
+func (d *Delivery) Path() string { return d.path }
+
+// Close makes the message durable and visible in new/. On an error before
+// the rename the temporary file is removed and nothing is visible; an
+// error after it (the fsync of new/ failed) leaves Path set: the message
+// is visible but perhaps not durable, and must not be delivered again.
+func (d *Delivery) Close() error {
+	_, err := d.close()
+	return err
+}
+
+func (d *Delivery) close() (path string, err error) {
 	if d.done {
 		return "", errors.New("spool: delivery already closed")
 	}
@@ -73,9 +94,10 @@ func (d *Delivery) Close() (path string, err error) {
 		return "", fmt.Errorf("deliver to %s: close: %w", d.dir, err)
 	}
 	path = filepath.Join(d.dir, "new", fmt.Sprintf("%s,S=%d", d.key, d.size))
-	if err := d.sp.fs.Rename(d.tmpPath, path); err != nil {
+	if err := d.sp.fs.RenameNoReplace(d.tmpPath, path); err != nil {
 		return "", fmt.Errorf("deliver to %s: %w", d.dir, err)
 	}
+	d.path = path
 	if err := d.sp.fs.SyncDir(filepath.Join(d.dir, "new")); err != nil {
 		// The message is visible but may not survive a power cut; say so
 		// rather than report a delivery we cannot vouch for.
@@ -104,5 +126,5 @@ func (s *Spool) deliverBytes(dir, id string, data []byte) (string, error) {
 		d.Abort()
 		return "", err
 	}
-	return d.Close()
+	return d.close()
 }

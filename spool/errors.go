@@ -3,6 +3,7 @@ package spool
 import (
 	"errors"
 	"fmt"
+	"os"
 	"time"
 )
 
@@ -59,10 +60,13 @@ type TakenError struct {
 }
 
 func (e *TakenError) Error() string {
-	if e.PID > 0 {
-		return fmt.Sprintf("spool: name %q is held by live process %d", e.Name, e.PID)
+	switch {
+	case e.PID == os.Getpid():
+		return fmt.Sprintf("spool: name %q is already held by this process", e.Name)
+	case e.PID > 0:
+		return fmt.Sprintf("spool: name %q is held by live process %d; choose another name, or stop that process", e.Name, e.PID)
 	}
-	return fmt.Sprintf("spool: name %q is held by another live process", e.Name)
+	return fmt.Sprintf("spool: name %q is held by another live process; choose another name", e.Name)
 }
 
 func (e *TakenError) Unwrap() error { return ErrNameTaken }

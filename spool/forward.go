@@ -21,7 +21,10 @@ const maxHops = 8
 
 // Forward returns the forward recorded for name, if any, expired or not.
 func (s *Spool) Forward(name string) (Forward, bool) {
-	b, err := os.ReadFile(s.path(dirForwards, name))
+	if ValidName(name) != nil {
+		return Forward{}, false
+	}
+	b, err := readNoFollow(s.path(dirForwards, name))
 	if err != nil {
 		return Forward{}, false
 	}
@@ -74,6 +77,9 @@ func (s *Spool) setForward(from, to string, until time.Time) error {
 // RemoveForward deletes the forward of name (the name is in use again, or
 // its forward expired).
 func (s *Spool) RemoveForward(name string) error {
+	if err := ValidName(name); err != nil {
+		return err
+	}
 	err := s.fs.Remove(s.path(dirForwards, name))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("remove forward %s: %w", name, err)

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // FS is the set of file-system writes the spool performs. It is a seam for
@@ -14,6 +16,9 @@ type FS interface {
 	// Create opens a new file for writing; it fails if name exists.
 	Create(name string, perm os.FileMode) (File, error)
 	Rename(oldpath, newpath string) error
+	// RenameNoReplace renames like Rename but fails with an error matching
+	// fs.ErrExist rather than replace an existing newpath.
+	RenameNoReplace(oldpath, newpath string) error
 	// Link makes newpath a second name of oldpath; it fails if newpath exists.
 	Link(oldpath, newpath string) error
 	Remove(name string) error
@@ -40,7 +45,23 @@ func (osFS) Create(name string, perm os.FileMode) (File, error) {
 
 func (osFS) Rename(oldpath, newpath string) error { return os.Rename(oldpath, newpath) }
 func (osFS) Link(oldpath, newpath string) error   { return os.Link(oldpath, newpath) }
-func (osFS) Remove(name string) error             { return os.Remove(name) }
+
+// RenameNoReplace uses renameat2(RENAME_NOREPLACE); where the file system
+// lacks it, link then unlink gives the same guarantee.
+func (osFS) RenameNoReplace(oldpath, newpath string) error {
+	err := unix.Renameat2(unix.AT_FDCWD, oldpath, unix.AT_FDCWD, newpath, unix.RENAME_NOREPLACE)
+	if errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ENOSYS) {
+		if err = os.Link(oldpath, newpath); err == nil {
+			return os.Remove(oldpath)
+		}
+		return err
+	}
+	if err != nil {
+		return &os.LinkError{Op: "rename", Old: oldpath, New: newpath, Err: err}
+	}
+	return nil
+}
+func (osFS) Remove(name string) error { return os.Remove(name) }
 func (osFS) Mkdir(name string, perm os.FileMode) error {
 	return os.Mkdir(name, perm)
 }
@@ -67,11 +88,22 @@ func openNoFollow(name string) (*os.File, error) {
 	return os.OpenFile(name, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
 }
 
+// readNoFollow reads a small state file without following a symlink.
+func readNoFollow(name string) ([]byte, error) {
+	f, err := openNoFollow(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, 1<<20))
+}
+
 // writeFileAtomic writes data to path durably: a temporary file beside it,
 // fsync, rename over path, fsync of the directory. A reader sees the old
 // content or the new, never a part.
 func (s *Spool) writeFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
-	tmp := path + ".tmp" + newID()
+	// A dot name: listings of the directory skip it if a crash leaves it.
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp"+newID())
 	f, err := s.fs.Create(tmp, perm)
 	if err != nil {
 		return err
@@ -97,3 +129,6 @@ func (s *Spool) writeFileAtomic(path string, data []byte, perm os.FileMode) (err
 	}
 	return s.fs.SyncDir(filepath.Dir(path))
 }
+
+// fileExists reports whether anything (even a dangling link) is at p.
+func fileExists(p string) bool { _, err := os.Lstat(p); return err == nil }

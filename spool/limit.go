@@ -7,8 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"time"
-
-	"github.com/gofrs/flock"
 )
 
 // takeRate records one message from sender and refuses it when the sender
@@ -24,17 +22,15 @@ func (s *Spool) takeRate(sender string) error {
 	if err := s.mkdir(dir); err != nil {
 		return fmt.Errorf("rate limit: %w", err)
 	}
-	path := filepath.Join(dir, sender)
-	lk := flock.New(path, flock.SetFlag(os.O_CREATE|os.O_RDWR))
-	if err := lk.Lock(); err != nil {
-		return fmt.Errorf("rate limit: lock %s: %w", path, err)
-	}
-	defer lk.Unlock()
-	f, err := os.OpenFile(path, os.O_RDWR, 0o600)
+	lk, err := openLock(filepath.Join(dir, sender))
 	if err != nil {
 		return fmt.Errorf("rate limit: %w", err)
 	}
-	defer f.Close()
+	defer lk.close()
+	if err := lk.lock(); err != nil {
+		return fmt.Errorf("rate limit: %w", err)
+	}
+	f := lk.f
 	stamps := readStamps(f)
 	now := s.clock()
 	recent := stamps[:0]

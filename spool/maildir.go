@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -63,32 +64,72 @@ func (s *Spool) Mailbox(name string) (*Mailbox, error) {
 	return &Mailbox{Name: name, Dir: s.path(dirMail, name), sp: s}, nil
 }
 
-// ensureMailbox returns the mailbox of name, creating its directories (and
-// fsyncing each level) if they are missing. created reports a new mailbox.
+// ensureMailbox returns the mailbox of name, creating it if it is missing.
+// created reports that this call made it. Before the first delivery through
+// this process the mailbox's entries are fsynced, whoever made them: a
+// directory that exists is not yet a directory that survives a power cut.
 func (s *Spool) ensureMailbox(name string) (mb *Mailbox, created bool, err error) {
 	mb, err = s.Mailbox(name)
 	if err != nil {
 		return nil, false, err
 	}
-	if _, err := os.Stat(filepath.Join(mb.Dir, "new")); err == nil {
+	if _, ok := s.synced.Load(name); ok {
 		return mb, false, nil
 	}
-	err = s.fs.Mkdir(mb.Dir, 0o700)
-	created = err == nil
-	if err != nil && !errors.Is(err, fs.ErrExist) {
-		return nil, false, fmt.Errorf("create mailbox %s: %w", name, err)
+	fi, err := os.Lstat(mb.Dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if created, err = s.createMailbox(mb); err != nil {
+			return nil, false, fmt.Errorf("create mailbox %s: %w", name, err)
+		}
+	case err != nil:
+		return nil, false, fmt.Errorf("open mailbox %s: %w", name, err)
+	case !fi.IsDir():
+		return nil, false, fmt.Errorf("%w: mailbox %s is not a directory (%s); move it aside", ErrUnavailable, name, mb.Dir)
+	}
+	for _, sub := range []string{"tmp", "new", "cur"} { // repair a mailbox made by hand
+		if err := s.mkdir(filepath.Join(mb.Dir, sub)); err != nil {
+			return nil, false, fmt.Errorf("open mailbox %s: %w", name, err)
+		}
+	}
+	if err := s.fs.SyncDir(mb.Dir); err != nil {
+		return nil, false, fmt.Errorf("open mailbox %s: %w", name, err)
+	}
+	if err := s.fs.SyncDir(s.path(dirMail)); err != nil {
+		return nil, false, fmt.Errorf("open mailbox %s: %w", name, err)
+	}
+	s.synced.Store(name, true)
+	return mb, created, nil
+}
+
+// createMailbox builds the Maildir under a dot name and renames it into
+// place, so no one ever sees a mailbox without its tmp/, new/ and cur/.
+// Losing the race to another creator is not an error.
+func (s *Spool) createMailbox(mb *Mailbox) (bool, error) {
+	tmp := s.path(dirMail, ".new-"+mb.Name+"-"+newID())
+	if err := s.fs.Mkdir(tmp, 0o700); err != nil {
+		return false, err
 	}
 	for _, sub := range []string{"tmp", "new", "cur"} {
-		if err := s.mkdir(filepath.Join(mb.Dir, sub)); err != nil {
-			return nil, false, fmt.Errorf("create mailbox %s: %w", name, err)
+		if err := s.fs.Mkdir(filepath.Join(tmp, sub), 0o700); err != nil {
+			os.RemoveAll(tmp)
+			return false, err
 		}
 	}
-	if created {
-		if err := s.fs.SyncDir(s.path(dirMail)); err != nil {
-			return nil, false, fmt.Errorf("create mailbox %s: %w", name, err)
-		}
+	if err := s.fs.SyncDir(tmp); err != nil {
+		os.RemoveAll(tmp)
+		return false, err
 	}
-	return mb, created, nil
+	// rename(2) onto an existing mailbox fails (it is not empty) or
+	// replaces an empty directory: either way nothing is lost.
+	if err := s.fs.Rename(tmp, mb.Dir); err != nil {
+		os.RemoveAll(tmp)
+		if errors.Is(err, fs.ErrExist) || errors.Is(err, syscall.ENOTEMPTY) {
+			return false, nil
+		}
+		return false, err
+	}
+	return true, nil
 }
 
 // Exists reports whether the mailbox has been created.
@@ -133,6 +174,9 @@ func (e entry) key() string {
 	}
 	return e.name
 }
+
+// info returns the ":2,FLAGS" part of the entry's name, or "".
+func (e entry) info() string { return e.name[len(e.key()):] }
 
 // flags returns the flags in the entry's info.
 func (e entry) flags() Flags {

@@ -14,6 +14,7 @@ import (
 	"mime/multipart"
 	"mime/quotedprintable"
 	"net/mail"
+	"net/textproto"
 	"strconv"
 	"strings"
 	"time"
@@ -66,7 +67,7 @@ func (m *Message) Format(host string) []byte {
 	var b bytes.Buffer
 	addr := func(n string) string { return n + "@" + host }
 	header(&b, "Date", m.Date.Format(time.RFC1123Z))
-	from := "unknown"
+	from := unknownSender
 	if m.From != "" {
 		from = m.From
 	}
@@ -79,12 +80,12 @@ func (m *Message) Format(host string) []byte {
 	header(&b, "Subject", encodeWord(m.Subject))
 	header(&b, "Message-ID", "<"+m.ID+"@"+host+">")
 	if m.InReplyTo != "" {
-		header(&b, "In-Reply-To", "<"+m.InReplyTo+"@"+host+">")
+		header(&b, "In-Reply-To", msgID(m.InReplyTo, host))
 	}
 	if len(m.References) > 0 {
 		refs := make([]string, len(m.References))
 		for i, r := range m.References {
-			refs[i] = "<" + r + "@" + host + ">"
+			refs[i] = msgID(r, host)
 		}
 		header(&b, "References", strings.Join(refs, " "))
 	}
@@ -114,6 +115,19 @@ func (m *Message) Format(host string) []byte {
 		b.WriteString(body)
 	}
 	return b.Bytes()
+}
+
+// unknownSender is the local part written for mail from nobody known; the
+// dot keeps it from ever being a name someone registers.
+const unknownSender = "unknown.sender"
+
+// msgID writes id as a msg-id: ours ("0123456789ab") get this host, ids
+// that came from elsewhere keep theirs, so replies thread in any reader.
+func msgID(id, host string) string {
+	if strings.Contains(id, "@") {
+		return "<" + id + ">"
+	}
+	return "<" + id + "@" + host + ">"
 }
 
 // header writes "Name: value", folding at spaces so no line passes 78
@@ -248,7 +262,7 @@ func (m *Message) readHeader(h mail.Header) {
 	}
 	if a, err := mail.ParseAddress(h.Get("From")); err == nil {
 		m.From = localPart(a.Address)
-		if m.From == "unknown" {
+		if m.From == unknownSender {
 			m.From = ""
 		}
 	}
@@ -284,32 +298,42 @@ func localPart(addr string) string {
 	return addr
 }
 
-// msgIDs returns the local parts of the <id@host> tokens in v.
+// msgIDs returns the ids in the <id@host> tokens of v: ours (12 hex
+// digits) without the host, others whole.
 func msgIDs(v string) []string {
 	var ids []string
 	for _, f := range strings.Fields(v) {
 		f = strings.Trim(f, "<>,")
-		if f != "" {
-			ids = append(ids, localPart(f))
+		if f == "" {
+			continue
 		}
+		if l := localPart(f); len(l) == 12 && isHex(l) {
+			f = l
+		}
+		ids = append(ids, f)
 	}
 	return ids
 }
 
 // decodeBody returns the text of a message body: transfer encoding undone,
-// and the first text part of a multipart message.
+// and the first text part of a multipart message, however deeply nested.
 func decodeBody(h mail.Header, r io.Reader) (string, error) {
-	ct := h.Get("Content-Type")
-	if mt, params, err := mime.ParseMediaType(ct); err == nil && strings.HasPrefix(mt, "multipart/") {
+	return decodePart(textproto.MIMEHeader(h), r, 0)
+}
+
+func decodePart(h textproto.MIMEHeader, r io.Reader, depth int) (string, error) {
+	mt, params, err := mime.ParseMediaType(h.Get("Content-Type"))
+	if err == nil && strings.HasPrefix(mt, "multipart/") && depth < 8 {
 		mr := multipart.NewReader(r, params["boundary"])
 		for {
 			p, err := mr.NextPart()
 			if err != nil {
-				return "", fmt.Errorf("multipart: no text part: %w", err)
+				return "", fmt.Errorf("multipart message without a text part: %w", err)
 			}
-			if pt, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type")); pt == "" || pt == "text/plain" {
-				b, err := io.ReadAll(p) // multipart undoes quoted-printable itself
-				return string(b), err
+			pt, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
+			if pt == "" || pt == "text/plain" || strings.HasPrefix(pt, "multipart/") {
+				// multipart undoes quoted-printable itself
+				return decodePart(p.Header, p, depth+1)
 			}
 		}
 	}
@@ -326,7 +350,8 @@ func decodeBody(h mail.Header, r io.Reader) (string, error) {
 // sign computes m's HMAC-SHA256 over the fields a forger would change.
 func (m *Message) sign(secret string) string {
 	mac := hmac.New(sha256.New, []byte(secret))
-	fmt.Fprintf(mac, "%s\n%s\n%d\n%s\n%s\n%s\n", m.From, strings.Join(m.To, ","), m.Date.Unix(), m.ID, m.Data, m.InReplyTo)
+	fmt.Fprintf(mac, "%s\n%s\n%d\n%s\n%s\n%s\n%s\n%s\n%s\n%d\n", m.From, strings.Join(m.To, ","), m.Date.Unix(),
+		m.ID, m.Subject, m.Data, m.InReplyTo, strings.Join(m.References, " "), m.LargeFile, m.LargeSize)
 	io.WriteString(mac, strings.TrimRight(m.Body, "\n"))
 	return hex.EncodeToString(mac.Sum(nil))
 }

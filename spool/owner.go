@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
-
-	"github.com/gofrs/flock"
 )
 
 // ownerFile is the lock a live process holds on a name while it uses it.
@@ -28,7 +26,7 @@ type OwnerInfo struct {
 // kernel drops the lock either way.
 type Owner struct {
 	Name string
-	lk   *flock.Flock
+	lk   *lockFile
 	sp   *Spool
 }
 
@@ -39,8 +37,10 @@ func (s *Spool) Claim(name string) (*Owner, error) {
 	if err != nil {
 		return nil, err
 	}
-	path := filepath.Join(mb.Dir, ownerFile)
-	lk := flock.New(path, flock.SetFlag(os.O_CREATE|os.O_RDWR))
+	lk, err := openLock(filepath.Join(mb.Dir, ownerFile))
+	if err != nil {
+		return nil, fmt.Errorf("claim %s: %w", name, err)
+	}
 	// Someone checking presence holds the lock for a few microseconds;
 	// try a few times before calling the name taken.
 	var ok bool
@@ -48,21 +48,23 @@ func (s *Spool) Claim(name string) (*Owner, error) {
 		if i > 0 {
 			time.Sleep(time.Duration(i) * 5 * time.Millisecond)
 		}
-		if ok, err = lk.TryLock(); err != nil {
+		if ok, err = lk.tryLock(); err != nil {
+			lk.close()
 			return nil, fmt.Errorf("claim %s: %w", name, err)
 		}
 	}
 	if !ok {
+		lk.close()
 		return nil, &TakenError{Name: name, PID: s.ownerInfo(name).PID}
 	}
-	if err := s.RemoveForward(name); err != nil { // the name is in use again
-		lk.Unlock()
-		return nil, err
-	}
 	info, _ := json.Marshal(OwnerInfo{PID: s.pid, Since: s.clock().UTC(), Host: s.host})
-	if err := os.WriteFile(path, append(info, '\n'), 0o600); err != nil {
-		lk.Unlock()
+	if err := lk.replace(append(info, '\n')); err != nil {
+		lk.close()
 		return nil, fmt.Errorf("claim %s: %w", name, err)
+	}
+	if err := s.RemoveForward(name); err != nil { // the name is in use again
+		lk.close()
+		return nil, err
 	}
 	return &Owner{Name: name, lk: lk, sp: s}, nil
 }
@@ -73,15 +75,19 @@ func (o *Owner) Release() error {
 		return nil
 	}
 	now := o.sp.clock()
-	_ = os.Chtimes(o.lk.Path(), now, now) // last seen
-	return o.lk.Unlock()
+	_ = os.Chtimes(o.lk.f.Name(), now, now) // last seen
+	err := o.lk.close()
+	o.lk = nil
+	return err
 }
 
 // ownerInfo reads the lock file of name; zero when absent or unreadable.
 func (s *Spool) ownerInfo(name string) OwnerInfo {
 	var info OwnerInfo
-	b, err := os.ReadFile(s.path(dirMail, name, ownerFile))
-	if err == nil {
+	if ValidName(name) != nil {
+		return info
+	}
+	if b, err := readNoFollow(s.path(dirMail, name, ownerFile)); err == nil {
 		_ = json.Unmarshal(b, &info)
 	}
 	return info
@@ -101,13 +107,17 @@ type Presence struct {
 	LastSeen time.Time // last claim, release or activity
 }
 
-// Presence reports whether a live process holds name. It looks at the pid
-// recorded in the lock first and only tries the lock when that process is
-// alive, so checking is cheap and rarely disturbs a claim.
+// Presence reports whether a live process holds name. When the pid
+// recorded in the lock names a process that is gone it answers at once;
+// otherwise it tries the lock, which disturbs a concurrent Claim for only
+// microseconds (Claim retries).
 func (s *Spool) Presence(name string) Presence {
+	if ValidName(name) != nil {
+		return Presence{}
+	}
 	path := s.path(dirMail, name, ownerFile)
-	fi, err := os.Stat(path)
-	if err != nil {
+	fi, err := os.Lstat(path)
+	if err != nil || !fi.Mode().IsRegular() {
 		return Presence{}
 	}
 	info := s.ownerInfo(name)
@@ -115,18 +125,20 @@ func (s *Spool) Presence(name string) Presence {
 	if seen := s.activity(name); seen.After(p.LastSeen) {
 		p.LastSeen = seen
 	}
-	if info.PID <= 0 || !alive(info.PID) {
+	if info.PID > 0 && !alive(info.PID) {
 		p.PID = 0
 		return p
 	}
-	lk := flock.New(path, flock.SetFlag(os.O_RDWR))
-	got, err := lk.TryLock()
-	if err == nil && got {
-		lk.Unlock()
-		p.PID = 0
+	lk, err := openLock(path)
+	if err != nil {
 		return p
 	}
-	p.Online = err == nil
+	defer lk.close()
+	got, err := lk.tryLock()
+	p.Online = err == nil && !got
+	if !p.Online {
+		p.PID = 0
+	}
 	return p
 }
 
@@ -147,9 +159,14 @@ func (s *Spool) Touch(name string) {
 	}
 	p := filepath.Join(dir, name)
 	now := s.clock()
-	if os.Chtimes(p, now, now) != nil && os.WriteFile(p, nil, 0o600) == nil {
-		_ = os.Chtimes(p, now, now) // the spool's clock, not the file system's
+	if fi, err := os.Lstat(p); err != nil || !fi.Mode().IsRegular() {
+		f, err := s.fs.Create(p, 0o600)
+		if err != nil {
+			return
+		}
+		f.Close()
 	}
+	_ = os.Chtimes(p, now, now) // the spool's clock, not the file system's
 }
 
 func (s *Spool) activity(name string) time.Time {

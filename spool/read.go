@@ -8,8 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // maxMessage is the largest file read as a message; a larger one in new/
@@ -46,6 +48,7 @@ func (mb *Mailbox) Check(opts CheckOptions) ([]*Message, error) {
 	if opts.Limit > 0 && len(unread) > opts.Limit {
 		unread = unread[:opts.Limit]
 	}
+	claimed := 0
 	for _, m := range unread {
 		if opts.Peek {
 			out = append(out, m)
@@ -54,8 +57,15 @@ func (mb *Mailbox) Check(opts CheckOptions) ([]*Message, error) {
 		switch err := mb.claim(m); {
 		case err == nil:
 			out = append(out, m)
+			claimed++
 		case errors.Is(err, fs.ErrNotExist): // another reader took it
 		default:
+			bad = append(bad, err)
+		}
+	}
+	if claimed > 0 {
+		// Claims must survive a power cut too, or read mail comes back.
+		if err := mb.syncDirs(); err != nil {
 			bad = append(bad, err)
 		}
 	}
@@ -77,13 +87,23 @@ func (mb *Mailbox) load(sub string, bad *[]error) ([]*Message, error) {
 		switch {
 		case err == nil:
 			out = append(out, m)
-		case errors.Is(err, fs.ErrNotExist): // claimed meanwhile
+		case errors.Is(err, fs.ErrNotExist), errors.Is(err, errNotReady): // claimed meanwhile, or still being written
 		default:
 			*bad = append(*bad, err)
 		}
 	}
 	sortByDate(out)
 	return out, nil
+}
+
+// syncDirs fsyncs cur/ then new/ after messages moved between them.
+func (mb *Mailbox) syncDirs() error {
+	for _, sub := range []string{"cur", "new"} {
+		if err := mb.sp.fs.SyncDir(filepath.Join(mb.Dir, sub)); err != nil {
+			return fmt.Errorf("sync %s/%s: %w", mb.Name, sub, err)
+		}
+	}
+	return nil
 }
 
 func sortByDate(ms []*Message) {
@@ -100,14 +120,17 @@ func sortByDate(ms []*Message) {
 func (mb *Mailbox) read(e entry) (*Message, error) {
 	path := filepath.Join(mb.Dir, e.dir, e.name)
 	m, why, err := readFile(path, e.key())
-	if err != nil {
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, errNotReady) {
 		return nil, err
+	}
+	if err != nil { // unreadable: move it aside rather than fail every check
+		why = err.Error()
 	}
 	if why == "" && mb.sp.Config.Secret != "" && !m.Verify(mb.sp.Config.Secret) {
 		why = "signature does not verify with IPC_SHARED_SECRET (forged, or sent without the secret)"
 	}
 	if why != "" {
-		if qerr := mb.sp.quarantine(path, why); qerr != nil {
+		if qerr := mb.sp.Quarantine(path, why); qerr != nil {
 			return nil, qerr
 		}
 		return nil, fmt.Errorf("%s: quarantined: %s", path, why)
@@ -135,11 +158,36 @@ func readFile(path, key string) (m *Message, why string, err error) {
 	if why := unsafeFile(fi); why != "" {
 		return nil, why, nil
 	}
+	if beingWritten(fi, key) {
+		return nil, "", errNotReady
+	}
 	m, err = ParseMessage(io.LimitReader(f, maxMessage), key, fi.ModTime())
 	if err != nil {
 		return nil, "", err
 	}
 	return m, "", nil
+}
+
+// errNotReady marks a file in new/ that a careless writer may still be
+// writing in place; it is left for a later look.
+var errNotReady = errors.New("still being written")
+
+// beingWritten reports whether a file looks unfinished: empty, or shorter
+// than the ",S=" size in its name, and modified in the last two seconds.
+// Writers that use tmp/ (ipc, safecat, maildrop) never show this.
+func beingWritten(fi os.FileInfo, key string) bool {
+	if time.Since(fi.ModTime()) > 2*time.Second {
+		return false
+	}
+	if fi.Size() == 0 {
+		return true
+	}
+	if i := strings.LastIndex(key, ",S="); i >= 0 {
+		if n, err := strconv.ParseInt(key[i+3:], 10, 64); err == nil && fi.Size() < n {
+			return true
+		}
+	}
+	return false
 }
 
 // unsafeFile says why fi is not acceptable as mail, or "".
@@ -167,28 +215,45 @@ func (mb *Mailbox) claim(m *Message) error {
 	}
 	key := entry{name: filepath.Base(m.Path)}.key()
 	flags := m.Flags.With(FlagSeen)
-	dst := filepath.Join(mb.Dir, "cur", key+":2,"+string(flags))
-	if err := mb.sp.fs.Rename(m.Path, dst); err != nil {
+	dst, err := mb.sp.moveUnique(m.Path, filepath.Join(mb.Dir, "cur"), key, ":2,"+string(flags))
+	if err != nil {
 		return err
 	}
 	m.Path, m.Flags = dst, flags
 	return nil
 }
 
-// SetFlag adds flag to m (moving it to cur/ if it was unread, as Maildir
-// keeps flags only there).
+// moveUnique renames src into dir as key+info without ever replacing a
+// file: a script may drop two files of one name into new/ over time, and
+// each must survive. On a clash the key gets a fresh suffix.
+func (s *Spool) moveUnique(src, dir, key, info string) (string, error) {
+	dst := filepath.Join(dir, key+info)
+	for i := 0; ; i++ {
+		err := s.fs.RenameNoReplace(src, dst)
+		if err == nil || !errors.Is(err, fs.ErrExist) || i == 3 {
+			return dst, err
+		}
+		dst = filepath.Join(dir, key+"."+newID()+info)
+	}
+}
+
+// SetFlag adds flag to a message that has been read (in cur/, where
+// Maildir keeps flags). An unread message is left as it is.
 func (mb *Mailbox) SetFlag(m *Message, flag rune) error {
+	if filepath.Base(filepath.Dir(m.Path)) != "cur" {
+		return nil // unread: flagging would move it out of sight of check
+	}
 	e := entry{name: filepath.Base(m.Path)}
 	flags := e.flags().With(flag)
-	dst := filepath.Join(mb.Dir, "cur", e.key()+":2,"+string(flags))
-	if dst == m.Path {
+	if flags == e.flags() {
 		return nil
 	}
-	if err := mb.sp.fs.Rename(m.Path, dst); err != nil {
+	dst, err := mb.sp.moveUnique(m.Path, filepath.Join(mb.Dir, "cur"), e.key(), ":2,"+string(flags))
+	if err != nil {
 		return fmt.Errorf("flag %s: %w", m.ID, err)
 	}
 	m.Path, m.Flags = dst, flags
-	return nil
+	return mb.sp.fs.SyncDir(filepath.Join(mb.Dir, "cur"))
 }
 
 // Find returns the message with the given id (or a unique prefix of it, at

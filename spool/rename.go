@@ -34,16 +34,31 @@ func (s *Spool) Rename(o *Owner, newName string) (*Owner, error) {
 		return nil, err
 	}
 	if err := s.moveAll(old, newName); err != nil {
+		s.undoRename(old, newName)
 		no.Release()
-		return nil, err
+		return nil, fmt.Errorf("rename %s to %s: %w (mail moved so far is in %s's mailbox)", old, newName, err, newName)
 	}
 	if err := s.recordRename(newName); err != nil {
+		s.undoRename(old, newName)
 		no.Release()
 		return nil, err
 	}
 	o.Release()
+	// A sender that resolved the old name just before the forward was
+	// written may have delivered after the first move: move again.
+	from, _ := s.Mailbox(old)
+	to, _ := s.Mailbox(newName)
+	_, _ = from.MoveTo(to)
 	s.announceRename(old, newName)
 	return no, nil
+}
+
+// undoRename withdraws the forward of a rename that failed, so new mail
+// goes on reaching the name its owner still holds. Messages already moved
+// stay in newName's mailbox (a move back could not tell them from mail
+// newName had before): nothing is lost, and the error names the mailbox.
+func (s *Spool) undoRename(old, newName string) {
+	_ = s.RemoveForward(old)
 }
 
 // moveAll records the forward, then moves every message of old into new.
@@ -67,7 +82,7 @@ func (mb *Mailbox) MoveTo(dst *Mailbox) (int, error) {
 			return n, err
 		}
 		for _, e := range ents {
-			err := mb.sp.fs.Rename(filepath.Join(mb.Dir, sub, e.name), filepath.Join(dst.Dir, sub, e.name))
+			_, err := mb.sp.moveUnique(filepath.Join(mb.Dir, sub, e.name), filepath.Join(dst.Dir, sub), e.key(), e.info())
 			if errors.Is(err, fs.ErrNotExist) {
 				continue // read meanwhile
 			}

@@ -2,10 +2,9 @@ package spool
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 )
@@ -34,6 +33,10 @@ type Receipt struct {
 	ID        string      `json:"id"`
 	Delivered []Delivered `json:"delivered"`
 	LargeFile string      `json:"large_file,omitempty"`
+	// Warnings name copies that were delivered but whose directory fsync
+	// failed: visible now, not certain to survive a power cut. Sending again
+	// would deliver twice.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // DeliveryError reports recipients a multi-recipient send could not reach;
@@ -48,11 +51,12 @@ func (e *DeliveryError) Error() string {
 	for to, err := range e.Errs {
 		parts = append(parts, fmt.Sprintf("%s: %v", to, err))
 	}
+	sort.Strings(parts)
 	return fmt.Sprintf("spool: delivered to %d, failed for %d: %s",
 		len(e.Receipt.Delivered), len(e.Errs), strings.Join(parts, "; "))
 }
 
-// Unwrap lets errors.Is see the first failure's cause.
+// Unwrap lets errors.Is and errors.As see every failure's cause.
 func (e *DeliveryError) Unwrap() []error {
 	var errs []error
 	for _, err := range e.Errs {
@@ -83,7 +87,7 @@ func (s *Spool) compose(d Draft) (*Message, error) {
 		}
 	}
 	if len(d.To) == 0 {
-		return nil, fmt.Errorf("%w: no recipient", ErrNotFound)
+		return nil, fmt.Errorf("%w: no recipient given", ErrBadName)
 	}
 	for _, to := range d.To {
 		if err := ValidName(to); err != nil {
@@ -100,7 +104,7 @@ func (s *Spool) compose(d Draft) (*Message, error) {
 		}
 	}
 	m := &Message{ID: newID(), From: d.From, To: d.To, Date: s.clock(), Body: d.Body, Data: compactJSON(d.Data)}
-	m.Subject = d.Subject
+	m.Subject = shorten(strings.TrimSpace(d.Subject), 200)
 	if m.Subject == "" {
 		m.Subject = Subject(d.Body)
 	}
@@ -143,12 +147,20 @@ func (s *Spool) post(m *Message) (Receipt, error) {
 	}
 	data := m.Format(s.host)
 	errs := map[string]error{}
+	got := map[string]bool{} // mailboxes served: "old,new" after a rename is one copy
 	for _, to := range m.To {
+		if got[s.Resolve(to)] {
+			continue
+		}
 		dl, err := s.deliverTo(to, m.ID, data)
-		if err != nil {
+		if err != nil && dl.Path == "" {
 			errs[to] = err
 			continue
 		}
+		if err != nil { // visible but perhaps not durable: not to be sent again
+			rc.Warnings = append(rc.Warnings, err.Error())
+		}
+		got[dl.Mailbox] = true
 		rc.Delivered = append(rc.Delivered, dl)
 	}
 	switch {
@@ -257,9 +269,9 @@ func (s *Spool) Reply(from, id, body string, data json.RawMessage) (Receipt, err
 	return rc, err
 }
 
-// quarantine moves path into quarantine/ with a .why file giving the reason.
+// Quarantine moves path into quarantine/ with a .why file giving the reason.
 // It never deletes: if the move fails the file stays where it was.
-func (s *Spool) quarantine(path, why string) error {
+func (s *Spool) Quarantine(path, why string) error {
 	dst := s.path(dirQuarantine, fmt.Sprintf("%d.%s.%s", s.clock().Unix(), newID(), filepath.Base(path)))
 	if err := s.writeFileAtomic(dst+".why", []byte(why+"\nfrom: "+path+"\n"), 0o600); err != nil {
 		return fmt.Errorf("quarantine %s: %w", path, err)
@@ -269,10 +281,3 @@ func (s *Spool) quarantine(path, why string) error {
 	}
 	return s.fs.SyncDir(s.path(dirQuarantine))
 }
-
-// Quarantine moves a file out of the way, never deleting it, with the reason.
-func (s *Spool) Quarantine(path, why string) error { return s.quarantine(path, why) }
-
-var errNoMessage = errors.New("no such message")
-
-func fileExists(p string) bool { _, err := os.Lstat(p); return err == nil }

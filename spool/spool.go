@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -49,11 +50,13 @@ type Spool struct {
 	Root   string
 	Config Config
 
-	fs    FS
-	clock func() time.Time
-	host  string
-	pid   int
-	seq   atomic.Uint64
+	fs        FS
+	clock     func() time.Time
+	configSet bool // WithConfig was given: read no config.json
+	host      string
+	pid       int
+	seq       atomic.Uint64
+	synced    sync.Map // the mailboxes this process has fsynced (see ensureMailbox)
 }
 
 // Option changes how Open sets up a Spool; tests use them to inject time,
@@ -67,7 +70,7 @@ func WithClock(now func() time.Time) Option { return func(s *Spool) { s.clock = 
 func WithFS(fsys FS) Option { return func(s *Spool) { s.fs = fsys } }
 
 // WithConfig replaces the configuration read from disk and the environment.
-func WithConfig(c Config) Option { return func(s *Spool) { s.Config = c } }
+func WithConfig(c Config) Option { return func(s *Spool) { s.Config, s.configSet = c, true } }
 
 // DefaultRoot returns $IPC_HOME, else ~/.claude-ipc-data.
 func DefaultRoot() (string, error) {
@@ -99,15 +102,16 @@ func Open(root string, opts ...Option) (*Spool, error) {
 		return nil, fmt.Errorf("spool: %w: %v", ErrUnavailable, err)
 	}
 	s := &Spool{Root: abs, fs: osFS{}, clock: time.Now, pid: os.Getpid(), host: maildirHost()}
-	s.Config, err = loadConfig(abs)
-	if err != nil {
-		return nil, err
-	}
 	for _, o := range opts {
 		o(s)
 	}
 	if err := s.create(); err != nil {
 		return nil, err
+	}
+	if !s.configSet { // read only once the root is known to be ours
+		if s.Config, err = loadConfig(abs); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
 }
@@ -133,7 +137,7 @@ func (s *Spool) create() error {
 }
 
 // checkSafe refuses a root that is not a directory, belongs to another user,
-// or can be written by group or others.
+// or that group or others may enter: mail is private.
 func checkSafe(root string) error {
 	fi, err := os.Stat(root)
 	if err != nil {
@@ -147,8 +151,8 @@ func checkSafe(root string) error {
 		return fmt.Errorf("spool: %w: %s is owned by uid %d, not you (uid %d); use your own spool (IPC_HOME) or chown it",
 			ErrUnsafe, root, st.Uid, os.Geteuid())
 	}
-	if fi.Mode().Perm()&0o022 != 0 {
-		return fmt.Errorf("spool: %w: %s is writable by others (mode %04o); run: chmod 700 %s",
+	if fi.Mode().Perm()&0o077 != 0 {
+		return fmt.Errorf("spool: %w: %s is open to other users (mode %04o); run: chmod 700 %s",
 			ErrUnsafe, root, fi.Mode().Perm(), root)
 	}
 	return nil
@@ -171,7 +175,7 @@ func (s *Spool) mkdir(dir string) error {
 // IPC_RATE_LIMIT, IPC_MAX_UNREAD and IPC_SHARED_SECRET.
 func loadConfig(root string) (Config, error) {
 	c := DefaultConfig()
-	b, err := os.ReadFile(filepath.Join(root, "config.json"))
+	b, err := readNoFollow(filepath.Join(root, "config.json"))
 	switch {
 	case err == nil:
 		if err := json.Unmarshal(b, &c); err != nil {

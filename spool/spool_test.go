@@ -206,7 +206,7 @@ func TestSendRefusesBadInputBeforeDisk(t *testing.T) {
 		{"bad recipient", Draft{From: "a", To: []string{"no way"}, Body: "x"}, ErrBadName},
 		{"bad sender", Draft{From: "../a", To: []string{"b"}, Body: "x"}, ErrBadName},
 		{"empty", Draft{From: "a", To: []string{"b"}, Body: " \n"}, ErrEmpty},
-		{"no recipient", Draft{From: "a", Body: "x"}, ErrNotFound},
+		{"no recipient", Draft{From: "a", Body: "x"}, ErrBadName},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := openTest(t)
@@ -261,6 +261,13 @@ func (f faultFile) Sync() error {
 		return f.fs.err
 	}
 	return f.File.Sync()
+}
+
+func (f *faultFS) RenameNoReplace(a, b string) error {
+	if f.op == "rename" {
+		return &os.LinkError{Op: "rename", Old: a, New: b, Err: f.err}
+	}
+	return f.FS.RenameNoReplace(a, b)
 }
 
 func (f *faultFS) Rename(a, b string) error {
@@ -517,6 +524,13 @@ func TestBroadcastAndReply(t *testing.T) {
 	if n, _ := mustMailbox(t, s, "a").Unread(); n != 0 {
 		t.Error("sender got its own broadcast")
 	}
+	if _, err := s.Reply("c", rc.ID, "seen it", nil); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := mustMailbox(t, s, "c").Unread(); n != 1 {
+		t.Errorf("replying to an unread message hid it: %d unread", n)
+	}
+	mustMailbox(t, s, "b").Check(CheckOptions{})
 	r1, err := s.Reply("b", rc.ID[:6], "roger", nil)
 	if err != nil {
 		t.Fatal(err)

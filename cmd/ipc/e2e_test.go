@@ -176,6 +176,7 @@ func TestReplyThread(t *testing.T) {
 	w := newWorld(t)
 	w.ok("register", "alice")
 	id := sentID(t, w.ok("--as", "alice", "send", "bob", "shall we ship?").out)
+	w.ok("--as", "bob", "check")
 	r := w.ok("--as", "bob", "reply", id[:6], "yes, ship it")
 	if !strings.HasPrefix(r.out, "replied to alice") {
 		t.Errorf("reply said %q", r.out)
@@ -197,8 +198,8 @@ func TestReplyThread(t *testing.T) {
 			t.Errorf("reply file lacks %q:\n%s", h, raw)
 		}
 	}
-	// The original is flagged replied (R) in bob's cur/.
-	if fs, _ := filepath.Glob(w.mailDir("bob", "cur") + "/*R" + id + "*:2,R"); len(fs) != 1 {
+	// The original, read, is flagged replied (R) and seen (S) in bob's cur/.
+	if fs, _ := filepath.Glob(w.mailDir("bob", "cur") + "/*R" + id + "*:2,RS"); len(fs) != 1 {
 		t.Errorf("original not flagged replied: %v", filesIn(t, w.mailDir("bob", "cur")))
 	}
 	if _, err := exec.LookPath("mshow"); err == nil {

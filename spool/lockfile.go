@@ -1,0 +1,66 @@
+package spool
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// lockFile is a file locked with flock(2). The file is opened without
+// following a symlink and is never deleted or renamed while the spool
+// exists: a process that opened a replacement would lock a different inode
+// and two processes would both hold "the" lock.
+type lockFile struct {
+	f *os.File
+}
+
+// openLock opens (creating if needed, 0600) the lock file at path.
+func openLock(path string) (*lockFile, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open lock: %w", err)
+	}
+	return &lockFile{f: f}, nil
+}
+
+// flock applies how (LOCK_EX, LOCK_UN, with LOCK_NB or not), retrying when
+// a signal interrupts it.
+func (l *lockFile) flock(how int) error {
+	for {
+		err := unix.Flock(int(l.f.Fd()), how)
+		if !errors.Is(err, syscall.EINTR) {
+			if err != nil {
+				return &os.PathError{Op: "flock", Path: l.f.Name(), Err: err}
+			}
+			return nil
+		}
+	}
+}
+
+// tryLock takes the lock if it is free and reports whether it did.
+func (l *lockFile) tryLock() (bool, error) {
+	err := l.flock(unix.LOCK_EX | unix.LOCK_NB)
+	if errors.Is(err, syscall.EWOULDBLOCK) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// lock waits for the lock.
+func (l *lockFile) lock() error { return l.flock(unix.LOCK_EX) }
+
+// close releases the lock (closing the descriptor drops it).
+func (l *lockFile) close() error { return l.f.Close() }
+
+// replace sets the file's content to b through the locked descriptor.
+// Readers may glimpse it half-written; they treat what they cannot parse
+// as unknown, never as an answer.
+func (l *lockFile) replace(b []byte) error {
+	if _, err := l.f.WriteAt(b, 0); err != nil {
+		return err
+	}
+	return l.f.Truncate(int64(len(b)))
+}

@@ -1,0 +1,178 @@
+package spool
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestClaimNeverOverwrites: a script that drops "note" into new/ twice over
+// time must not lose the first note when both are read.
+func TestClaimNeverOverwrites(t *testing.T) {
+	s := openTest(t)
+	mb, _, err := s.ensureMailbox("bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	drop := func(body string) {
+		p := filepath.Join(mb.Dir, "new", "note")
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		old := time.Now().Add(-time.Minute)
+		os.Chtimes(p, old, old)
+	}
+	drop("first\n")
+	if msgs, _ := mb.Check(CheckOptions{}); bodies(msgs) != "first" {
+		t.Fatalf("first check: %q", bodies(msgs))
+	}
+	drop("second\n")
+	if msgs, _ := mb.Check(CheckOptions{}); bodies(msgs) != "second" {
+		t.Fatalf("second check: %q", bodies(msgs))
+	}
+	all, _ := mb.Check(CheckOptions{All: true})
+	if len(all) != 2 || !strings.Contains(bodies(all), "first") {
+		t.Errorf("cur/ holds %q, want both notes", bodies(all))
+	}
+}
+
+func TestMoveToNeverOverwrites(t *testing.T) {
+	s := openTest(t)
+	a, _, _ := s.ensureMailbox("a")
+	b, _, _ := s.ensureMailbox("b")
+	for _, mb := range []*Mailbox{a, b} {
+		os.WriteFile(filepath.Join(mb.Dir, "new", "same"), []byte("from "+mb.Name+"\n"), 0o600)
+	}
+	if n, err := a.MoveTo(b); err != nil || n != 1 {
+		t.Fatalf("MoveTo = %d, %v", n, err)
+	}
+	if got := files(t, filepath.Join(b.Dir, "new")); len(got) != 2 {
+		t.Errorf("b/new holds %v, want two files", got)
+	}
+}
+
+func TestOwnerLockSymlinkNotFollowed(t *testing.T) {
+	s := openTest(t)
+	mb, _, _ := s.ensureMailbox("bob")
+	victim := filepath.Join(t.TempDir(), "important")
+	os.WriteFile(victim, []byte("precious"), 0o600)
+	os.Symlink(victim, filepath.Join(mb.Dir, ownerFile))
+	if _, err := s.Claim("bob"); err == nil {
+		t.Error("claim through a symlinked owner.lock succeeded")
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "precious" {
+		t.Errorf("symlink target rewritten: %q", b)
+	}
+}
+
+func TestForwardedDuplicatesDeliverOnce(t *testing.T) {
+	s := openTest(t)
+	o, _ := s.Claim("old")
+	no, err := s.Rename(o, "new")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer no.Release()
+	rc, err := s.Send(Draft{From: "x", To: []string{"old", "new"}, Body: "once"})
+	if err != nil || len(rc.Delivered) != 1 {
+		t.Fatalf("send old,new: %+v %v", rc, err)
+	}
+	if n, _ := mustMailbox(t, s, "new").Unread(); n != 1 {
+		t.Errorf("new has %d copies, want 1", n)
+	}
+}
+
+func TestUnreadableMailIsQuarantinedNotStuck(t *testing.T) {
+	s := openTest(t)
+	mb, _, _ := s.ensureMailbox("bob")
+	nested := "From: x@y\nSubject: nested\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=OUT\n\n" +
+		"--OUT\nContent-Type: multipart/alternative; boundary=IN\n\n--IN\nContent-Type: text/plain\n\nthe text\n--IN--\n--OUT--\n"
+	broken := "From: x@y\nContent-Type: multipart/mixed; boundary=B\n\nno parts at all\n"
+	os.WriteFile(filepath.Join(mb.Dir, "new", "nested"), []byte(nested), 0o600)
+	os.WriteFile(filepath.Join(mb.Dir, "new", "broken"), []byte(broken), 0o600)
+	old := time.Now().Add(-time.Minute)
+	os.Chtimes(filepath.Join(mb.Dir, "new", "broken"), old, old)
+	os.Chtimes(filepath.Join(mb.Dir, "new", "nested"), old, old)
+	msgs, err := mb.Check(CheckOptions{})
+	if bodies(msgs) != "the text" {
+		t.Errorf("nested multipart read as %q", bodies(msgs))
+	}
+	if err == nil {
+		t.Error("broken message not reported")
+	}
+	if n, _ := mb.Unread(); n != 0 {
+		t.Errorf("%d messages stuck in new/", n)
+	}
+	if q := files(t, filepath.Join(s.Root, "quarantine")); len(q) != 2 {
+		t.Errorf("quarantine holds %v, want the broken message and its .why", q)
+	}
+}
+
+func TestFileBeingWrittenIsLeftAlone(t *testing.T) {
+	s := openTest(t)
+	mb, _, _ := s.ensureMailbox("bob")
+	os.WriteFile(filepath.Join(mb.Dir, "new", "inplace"), nil, 0o600) // just created by a careless writer
+	if msgs, err := mb.Check(CheckOptions{}); len(msgs) != 0 || err != nil {
+		t.Errorf("empty fresh file read as mail: %d, %v", len(msgs), err)
+	}
+	if n, _ := mb.Unread(); n != 1 {
+		t.Error("the file being written was moved")
+	}
+}
+
+func TestOpenRefusesReadableByOthers(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "spool")
+	mustMkdir(t, root)
+	os.Chmod(root, 0o755)
+	if _, err := Open(root); !errors.Is(err, ErrUnsafe) {
+		t.Errorf("0755 spool: %v, want ErrUnsafe", err)
+	}
+}
+
+func TestHeadersStayReadable(t *testing.T) {
+	for _, tc := range []struct{ name, subject string }{
+		{"no spaces", strings.Repeat("x", 1500)},
+		{"newline injection", "hi\nBcc: evil@example.org"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := openTest(t)
+			rc, err := s.Send(Draft{From: "unknown", To: []string{"b"}, Subject: tc.subject, Body: "x"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, _ := os.ReadFile(rc.Delivered[0].Path)
+			head, _, _ := bytes.Cut(raw, []byte("\n\n"))
+			for _, line := range strings.Split(string(head), "\n") {
+				if len(line) > 998 || strings.HasPrefix(line, "Bcc:") {
+					t.Errorf("bad header line %.80q", line)
+				}
+			}
+			msgs, _ := mustMailbox(t, s, "b").Check(CheckOptions{})
+			if msgs[0].From != "unknown" {
+				t.Errorf("an agent called unknown became anonymous: %q", msgs[0].From)
+			}
+		})
+	}
+}
+
+func TestForeignMessageIDsKeepTheirHost(t *testing.T) {
+	s := openTest(t)
+	mb, _, _ := s.ensureMailbox("bob")
+	raw := "From: zoe@other.example\nTo: bob@here\nSubject: hi\nMessage-ID: <CAF123@mail.other.example>\n\nhello\n"
+	os.WriteFile(filepath.Join(mb.Dir, "new", "foreign"), []byte(raw), 0o600)
+	old := time.Now().Add(-time.Minute)
+	os.Chtimes(filepath.Join(mb.Dir, "new", "foreign"), old, old)
+	msgs, _ := mb.Check(CheckOptions{})
+	m, err := s.compose(Draft{From: "bob", To: []string{"zoe"}, Body: "answer", ReplyTo: msgs[0]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := string(m.Format("here"))
+	if !strings.Contains(out, "In-Reply-To: <CAF123@mail.other.example>") {
+		t.Errorf("reply lost the original's host:\n%s", out)
+	}
+}
