@@ -51,11 +51,14 @@ func (s *Spool) TryLead() (l *Leadership, ok bool, err error) {
 	return &Leadership{lk: lk, Info: info}, true, nil
 }
 
-// Release gives leadership up; another process may take it at once.
+// Release gives leadership up; another process may take it at once. The
+// record is emptied first, while the lock is still held, so that a process
+// that goes on living is not reported as leader.
 func (l *Leadership) Release() error {
 	if l == nil || l.lk == nil {
 		return nil
 	}
+	_ = os.Truncate(l.lk.Path(), 0)
 	return l.lk.Unlock()
 }
 

@@ -1,0 +1,109 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/claude-ipc/ipc/leader"
+	"github.com/claude-ipc/ipc/spool"
+	"github.com/claude-ipc/ipc/watcher"
+)
+
+func init() { register(newDaemonCmd) }
+
+func newDaemonCmd(a *App) *cobra.Command {
+	return &cobra.Command{
+		Use:   "daemon",
+		Short: "Run the spool's leader in the foreground",
+		Long: `Daemon runs the leader: the one process that routes files dropped into
+outbox/new/, moves mail that reaches a renamed name along its forward,
+expires mail for names never registered after 7 days into quarantine/,
+and removes tmp/ leftovers older than 36 hours.
+
+No leader is needed to send or read mail; every 'ipc watch' and 'ipc mcp'
+also offers to lead, and exactly one process leads at a time. If
+another process leads already, daemon waits (and says so) and takes over
+within a second of its death, SIGKILL included. It logs each action to
+stderr (--json: as JSON lines) and stops cleanly on SIGINT or SIGTERM.
+
+Environment: IPC_POLL=1 polls directories instead of using inotify (for
+NFS and the like); IPC_POLL_INTERVAL (default 250ms) sets how often.`,
+		Example: `  ipc daemon
+  nohup ipc daemon --json 2>>~/ipc-daemon.log &`,
+		Args: usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return runDaemon(ctx, a)
+		},
+	}
+}
+
+func runDaemon(ctx context.Context, a *App) error {
+	sp, err := a.Spool()
+	if err != nil {
+		return err
+	}
+	wo, err := a.watchOptions()
+	if err != nil {
+		return err
+	}
+	log := a.logger(slog.LevelInfo)
+	if info, ok := sp.Leader(); ok {
+		log.Info("waiting: another process leads", "pid", info.PID, "since", info.Since)
+	}
+	err = leader.Run(ctx, sp, leader.Options{Logger: log, Poll: wo.Poll, PollInterval: wo.PollInterval})
+	if err != nil {
+		return fmt.Errorf("daemon: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// watchOptions reads the watcher's knobs from the environment: IPC_POLL=1
+// forces polling, IPC_POLL_INTERVAL sets its period (a Go duration). The
+// watcher reports its troubles (a queue overflow, a lost directory) on
+// stderr.
+func (a *App) watchOptions() (watcher.Options, error) {
+	o := watcher.Options{Poll: a.Getenv("IPC_POLL") == "1", Logger: a.logger(slog.LevelWarn)}
+	if v := a.Getenv("IPC_POLL_INTERVAL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return o, usageErr(fmt.Errorf("IPC_POLL_INTERVAL=%q: want a duration such as 250ms or 2s", v))
+		}
+		o.PollInterval = d
+	}
+	return o, nil
+}
+
+// logger returns a logger writing to stderr at level and above, as text,
+// or as JSON lines with --json.
+func (a *App) logger(level slog.Level) *slog.Logger {
+	ho := &slog.HandlerOptions{Level: level}
+	if a.JSON {
+		return slog.New(slog.NewJSONHandler(a.Err, ho))
+	}
+	return slog.New(slog.NewTextHandler(a.Err, ho))
+}
+
+// background runs the leader beside a command that watches mail (ipc watch), so drop-ins are routed while it runs even with no daemon. The
+// returned stop cancels it and waits for it to finish.
+func (a *App) background(ctx context.Context, sp *spool.Spool, wo watcher.Options) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	log := a.logger(slog.LevelWarn) // a watcher's stderr is for people: problems only
+	wg.Go(func() {
+		if err := leader.Run(ctx, sp, leader.Options{Logger: log, Poll: wo.Poll, PollInterval: wo.PollInterval}); err != nil {
+			log.Warn("leader stopped", "err", err)
+		}
+	})
+	return func() { cancel(); wg.Wait() }
+}

@@ -1,0 +1,145 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/claude-ipc/ipc/spool"
+	"github.com/claude-ipc/ipc/watcher"
+)
+
+func init() { register(newWatchCmd) }
+
+func newWatchCmd(a *App) *cobra.Command {
+	var peek bool
+	cmd := &cobra.Command{
+		Use:   "watch",
+		Short: "Follow your mailbox like tail -f, printing mail the instant it lands",
+		Long: `Watch holds your name (you are online while it runs; it refuses, exit 3,
+if another live process holds it), prints the mail already waiting, then
+prints each message the moment it lands, marking it read — --peek leaves
+it unread. It stops on Ctrl-C (SIGINT) or SIGTERM.
+
+--json prints one JSON object per message per line (NDJSON), with the
+fields of 'ipc check --json'.
+
+Meanwhile it also offers to lead the spool (see 'ipc daemon'), so files
+dropped into outbox/new/ are routed while it runs.
+
+Environment: IPC_POLL=1 polls instead of using inotify (for NFS and the
+like); IPC_POLL_INTERVAL (default 250ms) sets how often.`,
+		Example: `  ipc --as bob watch
+  ipc --as bob watch --json | jq --unbuffered -r .body
+  ipc --as bob watch --peek   # look without marking read`,
+		Args: usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return runWatch(ctx, a, peek)
+		},
+	}
+	cmd.Flags().BoolVar(&peek, "peek", false, "leave the messages unread")
+	return cmd
+}
+
+func runWatch(ctx context.Context, a *App, peek bool) error {
+	name, err := a.Name()
+	if err != nil {
+		return err
+	}
+	sp, err := a.Spool()
+	if err != nil {
+		return err
+	}
+	wo, err := a.watchOptions()
+	if err != nil {
+		return err
+	}
+	owner, err := sp.Claim(name)
+	var taken *spool.TakenError
+	if errors.As(err, &taken) {
+		return fmt.Errorf("%w: only one process may watch a name; stop it first", err)
+	}
+	if err != nil {
+		return err
+	}
+	defer owner.Release()
+	mb, err := sp.Mailbox(name)
+	if err != nil {
+		return err
+	}
+	stopLeader := a.background(ctx, sp, wo)
+	defer stopLeader()
+	w, err := watcher.New(ctx, wo, mb.NewDir())
+	if err != nil {
+		return fmt.Errorf("watch: %w", err)
+	}
+	defer w.Close()
+	fmt.Fprintf(a.Err, "ipc: watching mail for %s (Ctrl-C to stop)\n", name)
+	f := &follower{a: a, mb: mb, peek: peek, shown: map[string]bool{}}
+	for {
+		if err := f.show(); err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case _, ok := <-w.Events():
+			if !ok {
+				return nil // stopped with ctx
+			}
+			drain(w)
+		}
+	}
+}
+
+// follower prints each message of a mailbox once, as it arrives.
+type follower struct {
+	a       *App
+	mb      *spool.Mailbox
+	peek    bool
+	shown   map[string]bool // with --peek: file names already printed
+	printed bool
+}
+
+// show prints the unread messages not printed before.
+func (f *follower) show() error {
+	var fresh []*spool.Message
+	for _, m := range f.a.readMail(f.mb, f.peek) {
+		key := filepath.Base(m.Path)
+		if f.peek {
+			if f.shown[key] {
+				continue
+			}
+			f.shown[key] = true
+		}
+		fresh = append(fresh, m)
+	}
+	if len(fresh) == 0 {
+		return nil
+	}
+	if f.a.JSON {
+		enc := json.NewEncoder(f.a.Out)
+		enc.SetEscapeHTML(false)
+		for _, m := range fresh {
+			if err := enc.Encode(m); err != nil {
+				return fmt.Errorf("watch: %w", err)
+			}
+		}
+		return nil
+	}
+	if f.printed {
+		fmt.Fprintln(f.a.Out)
+	}
+	f.printed = true
+	printMessages(f.a.Out, fresh, f.a.color())
+	return nil
+}

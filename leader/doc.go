@@ -1,0 +1,16 @@
+// Package leader runs the spool's leader: the one process, among all the
+// long-running ipc processes on a spool, that routes outbox/ drop-ins,
+// moves mail along forwards, expires orphaned mail and cleans tmp/.
+//
+// It is a package of its own, beside those DESIGN.md lists, because the
+// leader is neither the on-disk format (spool) nor file watching
+// (watcher): it is the loop that joins them under spool.lock.
+//
+// Guarantees: at most one process leads a spool at a time (flock(2) on
+// spool.lock); every process running Run tries the lock every 100–200 ms,
+// so when the leader dies, SIGKILL included, another takes over within a
+// second. Every step the leader takes is a spool operation that is
+// idempotent and crash-safe, so a leader killed at any instant loses and
+// doubles nothing: its successor finishes the work. Run returns only once
+// every goroutine it started has stopped.
+package leader

@@ -1,0 +1,269 @@
+package leader
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/claude-ipc/ipc/spool"
+	"github.com/claude-ipc/ipc/watcher"
+)
+
+// Options tune Run. The zero value is fine.
+type Options struct {
+	Logger       *slog.Logger  // where actions are logged; nil: discarded
+	Poll         bool          // make the watcher poll instead of using inotify
+	PollInterval time.Duration // the watcher's polling interval; 0: its default
+	Retry        time.Duration // how often to try spool.lock, ±1/3 at random; default 150ms
+	Housekeeping time.Duration // how often to sweep outbox, forwards, orphans and tmp/; default 30s
+
+	// OnLead, if set, is called once this process has become the leader.
+	OnLead func(spool.LeaderInfo)
+}
+
+const (
+	defaultRetry        = 150 * time.Millisecond
+	defaultHousekeeping = 30 * time.Second
+)
+
+func (o Options) withDefaults() Options {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Retry <= 0 {
+		o.Retry = defaultRetry
+	}
+	if o.Housekeeping <= 0 {
+		o.Housekeeping = defaultHousekeeping
+	}
+	return o
+}
+
+// Run waits until this process leads sp, then leads it until ctx is done.
+// It returns nil when ctx ends (leading or not) and an error only when the
+// spool cannot be locked or watched at all. On return leadership has been
+// released and no goroutine started by Run remains.
+func Run(ctx context.Context, sp *spool.Spool, opts Options) error {
+	opts = opts.withDefaults()
+	l, err := acquire(ctx, sp, opts.Retry)
+	if err != nil || l == nil {
+		return err
+	}
+	defer l.Release()
+	opts.Logger.Info("leading", "pid", l.Info.PID, "spool", sp.Root)
+	if opts.OnLead != nil {
+		opts.OnLead(l.Info)
+	}
+	return lead(ctx, sp, opts)
+}
+
+// acquire tries spool.lock until it holds it (returning it) or ctx ends
+// (returning nil, nil).
+func acquire(ctx context.Context, sp *spool.Spool, retry time.Duration) (*spool.Leadership, error) {
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, nil
+		case <-t.C:
+		}
+		l, ok, err := sp.TryLead()
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return l, nil
+		}
+		// Jitter keeps a crowd of contenders from trying in step.
+		t.Reset(retry*2/3 + rand.N(retry*2/3+1))
+	}
+}
+
+// leading is the state of a leader: the watcher and the forwarded
+// mailboxes it watches. Only Run's goroutine touches it.
+type leading struct {
+	ctx     context.Context // done: stop between two steps
+	sp      *spool.Spool
+	log     *slog.Logger
+	w       *watcher.Watcher
+	watched map[string]string // new/ dir of a forwarded mailbox → its name
+}
+
+// lead does a full pass, then routes what the watcher reports and sweeps
+// on a ticker, until ctx is done.
+func lead(ctx context.Context, sp *spool.Spool, opts Options) error {
+	ld := &leading{ctx: ctx, sp: sp, log: opts.Logger, watched: map[string]string{}}
+	ld.sweep()
+	w, err := watcher.New(ctx, watcher.Options{Poll: opts.Poll, PollInterval: opts.PollInterval, Logger: opts.Logger},
+		sp.OutboxDir(), sp.ForwardsDir())
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	ld.w = w
+	ld.watchForwards()
+	tick := time.NewTicker(opts.Housekeeping)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev, ok := <-w.Events():
+			if !ok {
+				return nil // the watcher stopped: ctx is done
+			}
+			ld.handleBatch(ev)
+		case <-tick.C:
+			ld.sweep()
+			ld.watchForwards()
+		}
+	}
+}
+
+// maxBatch bounds how many events are handled before forwards are applied.
+const maxBatch = 256
+
+// handleBatch handles ev and the events already queued behind it (up to
+// maxBatch), then applies forwards once for the whole batch.
+func (ld *leading) handleBatch(ev watcher.Event) {
+	forwarded, forwardsChanged := false, false
+	for i := 0; ; i++ {
+		switch ev.Dir {
+		case ld.sp.OutboxDir():
+			ld.route(ev.Name)
+		case ld.sp.ForwardsDir():
+			forwardsChanged = true
+		default:
+			forwarded = true
+		}
+		if i == maxBatch || ld.ctx.Err() != nil {
+			break
+		}
+		next, ok := ld.pending()
+		if !ok {
+			break
+		}
+		ev = next
+	}
+	if forwardsChanged {
+		ld.watchForwards()
+	}
+	if forwarded {
+		ld.applyForwards()
+	}
+}
+
+// pending returns the next event if one is already waiting.
+func (ld *leading) pending() (watcher.Event, bool) {
+	select {
+	case ev, ok := <-ld.w.Events():
+		return ev, ok
+	default:
+		return watcher.Event{}, false
+	}
+}
+
+// sweep routes everything in the outbox (what failed before is retried
+// here) and does the periodic housekeeping.
+func (ld *leading) sweep() {
+	names, err := ld.sp.Outbox()
+	if err != nil {
+		ld.log.Warn("list outbox", "err", err)
+	}
+	for _, n := range names {
+		if ld.ctx.Err() != nil {
+			return // stopping: the next leader's sweep does the rest
+		}
+		if settled(filepath.Join(ld.sp.OutboxDir(), n)) {
+			ld.route(n)
+		}
+	}
+	ld.applyForwards()
+	if n, err := ld.sp.ExpireOrphans(); n > 0 || err != nil {
+		ld.logCount("expired", n, err)
+	}
+	if n, err := ld.sp.CleanTmp(); n > 0 || err != nil {
+		ld.logCount("cleaned tmp", n, err)
+	}
+}
+
+// settleTime is how long a file must have been left alone before a sweep
+// routes it: a script may be writing it in place, and the watcher reports
+// such a file once it is complete.
+const settleTime = time.Second
+
+// settled reports whether nobody has written path for settleTime.
+func settled(path string) bool {
+	fi, err := os.Lstat(path)
+	return err != nil || time.Since(fi.ModTime()) >= settleTime
+}
+
+func (ld *leading) route(name string) {
+	r, err := ld.sp.RouteOutbox(name)
+	switch {
+	case err != nil:
+		ld.log.Warn("route failed; will retry", "file", name, "err", err)
+	case r.Quarantined != "":
+		ld.log.Warn("quarantined", "file", name, "why", r.Quarantined)
+	case len(r.To) > 0:
+		args := []any{"file", name, "id", r.ID, "to", r.To}
+		if r.LargeFile != "" {
+			args = append(args, "large_file", r.LargeFile)
+		}
+		ld.log.Info("routed", args...)
+	}
+}
+
+func (ld *leading) applyForwards() {
+	if n, err := ld.sp.ApplyForwards(); n > 0 || err != nil {
+		ld.logCount("forwarded", n, err)
+	}
+}
+
+func (ld *leading) logCount(msg string, n int, err error) {
+	if err != nil {
+		ld.log.Warn(msg, "messages", n, "err", err)
+		return
+	}
+	ld.log.Info(msg, "messages", n)
+}
+
+// watchForwards watches the new/ of every mailbox with a live forward, and
+// stops watching those whose forward is gone.
+func (ld *leading) watchForwards() {
+	fws, err := ld.sp.Forwards()
+	if err != nil {
+		ld.log.Warn("list forwards", "err", err)
+		return
+	}
+	live := map[string]string{}
+	now := ld.sp.Now()
+	for _, f := range fws {
+		if mb, err := ld.sp.Mailbox(f.From); err == nil && now.Before(f.Until) {
+			live[mb.NewDir()] = f.From
+		}
+	}
+	for dir, name := range live {
+		if _, ok := ld.watched[dir]; ok {
+			continue
+		}
+		if err := ld.w.Add(dir); err != nil {
+			if !errors.Is(err, watcher.ErrClosed) {
+				ld.log.Debug("watch forwarded mailbox", "name", name, "err", err)
+			}
+			continue
+		}
+		ld.watched[dir] = name
+	}
+	for dir := range ld.watched {
+		if _, ok := live[dir]; !ok {
+			_ = ld.w.Remove(dir)
+			delete(ld.watched, dir)
+		}
+	}
+}

@@ -1,0 +1,204 @@
+package leader
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/claude-ipc/ipc/spool"
+)
+
+// syncBuffer is a log destination safe for the leader's goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// running is a leader.Run in a goroutine of the test.
+type running struct {
+	cancel context.CancelFunc
+	done   chan error
+	led    chan spool.LeaderInfo
+	log    *syncBuffer
+	once   sync.Once
+}
+
+func start(t *testing.T, sp *spool.Spool, opts Options) *running {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &running{cancel: cancel, done: make(chan error, 1), led: make(chan spool.LeaderInfo, 1), log: &syncBuffer{}}
+	opts.Logger = slog.New(slog.NewTextHandler(r.log, nil))
+	opts.OnLead = func(i spool.LeaderInfo) { r.led <- i }
+	go func() { r.done <- Run(ctx, sp, opts) }()
+	t.Cleanup(func() { r.stop(t) })
+	return r
+}
+
+// stop cancels the leader and waits for Run to return.
+func (r *running) stop(t *testing.T) {
+	t.Helper()
+	r.once.Do(func() {
+		r.cancel()
+		select {
+		case err := <-r.done:
+			if err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("Run did not return after cancel")
+		}
+	})
+}
+
+func (r *running) leads(t *testing.T) {
+	t.Helper()
+	select {
+	case <-r.led:
+	case <-time.After(10 * time.Second):
+		t.Fatal("never became leader")
+	}
+}
+
+func open(t *testing.T, root string) *spool.Spool {
+	t.Helper()
+	sp, err := spool.Open(root, spool.WithConfig(spool.DefaultConfig()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sp
+}
+
+// until polls cond for up to 10 s.
+func until(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+// drop puts a message for to into outbox/new/, by rename as a script should.
+func drop(t *testing.T, sp *spool.Spool, name, to string) {
+	t.Helper()
+	tmp := filepath.Join(sp.Root, "outbox", "tmp", name)
+	body := fmt.Sprintf("From: script@h\nTo: %s\nSubject: %s\nMessage-ID: <%s@h>\n\nhi\n", to, name, name)
+	if err := os.WriteFile(tmp, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, filepath.Join(sp.OutboxDir(), name)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func unread(t *testing.T, sp *spool.Spool, name string) int {
+	t.Helper()
+	mb, err := sp.Mailbox(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := mb.Unread()
+	return n
+}
+
+func TestOneLeaderAtATimeAndHandover(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "spool")
+	a, b := open(t, root), open(t, root)
+	drop(t, a, "before", "bob") // present before anyone leads: the first pass routes it
+	ra := start(t, a, Options{Retry: 20 * time.Millisecond})
+	ra.leads(t)
+	rb := start(t, b, Options{Retry: 20 * time.Millisecond})
+	until(t, "the first drop-in routed", func() bool { return unread(t, a, "bob") == 1 })
+	select {
+	case <-rb.led:
+		t.Fatal("two leaders at once")
+	case <-time.After(200 * time.Millisecond):
+	}
+	drop(t, a, "during", "bob, carol")
+	until(t, "the second drop-in routed", func() bool { return unread(t, a, "bob") == 2 && unread(t, a, "carol") == 1 })
+	ra.stop(t)
+	rb.leads(t)
+	drop(t, a, "after", "carol")
+	until(t, "routed by the new leader", func() bool { return unread(t, a, "carol") == 2 })
+	// The log line follows the delivery.
+	until(t, "each leader's log of its routing", func() bool {
+		return strings.Contains(ra.log.String(), "msg=routed file=during") && strings.Contains(rb.log.String(), "msg=routed file=after")
+	})
+	if left, _ := a.Outbox(); len(left) != 0 {
+		t.Errorf("outbox holds %v", left)
+	}
+}
+
+func TestLeaderFollowsForwards(t *testing.T) {
+	sp := open(t, filepath.Join(t.TempDir(), "spool"))
+	o, err := sp.Claim("old")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := start(t, sp, Options{})
+	r.leads(t)
+	no, err := sp.Rename(o, "new") // records the forward old → new
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer no.Release()
+	// A script delivers straight into old/new/, ignoring the forward. The
+	// periodic sweep is 30 s away: only the watch on old's new/ (added when
+	// the forward appeared) can move it in time.
+	tmp := filepath.Join(sp.Root, "mail", "old", "tmp", "x")
+	if err := os.WriteFile(tmp, []byte("hi\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, filepath.Join(sp.Root, "mail", "old", "new", "late.txt")); err != nil {
+		t.Fatal(err)
+	}
+	until(t, "the message to move along the forward", func() bool { return unread(t, sp, "old") == 0 })
+	if unread(t, sp, "new") != 1 {
+		t.Errorf("new has %d unread, want the forwarded message", unread(t, sp, "new"))
+	}
+	until(t, "the log", func() bool { return strings.Contains(r.log.String(), "msg=forwarded") })
+}
+
+func TestRunStopsWithoutLeaks(t *testing.T) {
+	before := runtime.NumGoroutine()
+	sp := open(t, filepath.Join(t.TempDir(), "spool"))
+	for range 3 {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error)
+		go func() { done <- Run(ctx, sp, Options{}) }()
+		time.Sleep(50 * time.Millisecond)
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A Run that never leads stops too.
+	l, ok, err := sp.TryLead()
+	if err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if err := Run(ctx, open(t, sp.Root), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	l.Release()
+	until(t, "goroutines to end", func() bool { return runtime.NumGoroutine() <= before })
+}

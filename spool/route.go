@@ -1,0 +1,566 @@
+package spool
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/mail"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// The leader's work: routing outbox/ drop-ins, moving mail along forwards,
+// expiring mail nobody came for and cleaning tmp/. Every step is idempotent
+// and safe to cut short at any instant: a message is always in at least one
+// place, and a retry never delivers one twice.
+
+// tmpMaxAge is how long a file may sit in a tmp/ before it is taken for the
+// leftover of a crashed writer and removed, as Maildir readers do.
+const tmpMaxAge = 36 * time.Hour
+
+// Routed says what RouteOutbox did with one file of outbox/new/.
+type Routed struct {
+	Name        string   `json:"name"`                  // the file's name in outbox/new/
+	ID          string   `json:"id,omitempty"`          // the message id it was delivered under
+	To          []string `json:"to,omitempty"`          // the mailboxes that received it, forwards followed
+	LargeFile   string   `json:"large_file,omitempty"`  // where its body went when it was too large
+	Quarantined string   `json:"quarantined,omitempty"` // why it could not be routed
+}
+
+// OutboxDir returns outbox/new/, the drop box the leader routes.
+func (s *Spool) OutboxDir() string { return s.path(dirOutbox, "new") }
+
+// ForwardsDir returns forwards/, where renamed names point to their new ones.
+func (s *Spool) ForwardsDir() string { return s.path(dirForwards) }
+
+// NewDir returns the mailbox's new/ folder, where unread mail arrives.
+func (mb *Mailbox) NewDir() string { return filepath.Join(mb.Dir, "new") }
+
+// EnsureMailbox returns the mailbox of name, creating it (without claiming
+// the name) if it does not exist yet.
+func (s *Spool) EnsureMailbox(name string) (*Mailbox, error) {
+	mb, _, err := s.ensureMailbox(name)
+	return mb, err
+}
+
+// Outbox returns the names of the files waiting in outbox/new/, in name
+// order (for Maildir names, the order they were written).
+func (s *Spool) Outbox() ([]string, error) {
+	names, err := readNames(s.OutboxDir())
+	if err != nil {
+		return nil, fmt.Errorf("spool: list outbox: %w", err)
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// readNames lists dir, skipping dot files; a missing dir is empty.
+func readNames(dir string) ([]string, error) {
+	f, err := os.Open(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(-1)
+	out := names[:0]
+	for _, n := range names {
+		if !strings.HasPrefix(n, ".") {
+			out = append(out, n)
+		}
+	}
+	return out, err
+}
+
+// RouteOutbox delivers the file outbox/new/NAME to every mailbox its To:
+// header names (NAME@anyhost or a bare NAME, several allowed), following
+// forwards, and then removes it. A body over Config.LargeThreshold that has
+// no X-IPC-Large-File header is first moved to large/. A file that cannot be
+// routed (no To:, an invalid name, not a regular file of ours, unparsable)
+// is quarantined with the reason. A file already gone is not an error.
+//
+// Each recipient's copy has a name derived from the outbox file (its name,
+// inode and modification time), so a router killed midway and run again
+// finds the copies it already made and delivers none twice. A message for
+// one mailbox is moved there by one atomic rename; for several it is
+// hard-linked into each, and the outbox file is removed only once every
+// copy is durable.
+func (s *Spool) RouteOutbox(name string) (Routed, error) {
+	r, err := s.route(name, true)
+	if err != nil {
+		err = fmt.Errorf("route outbox/new/%s: %w", name, err)
+	}
+	return r, err
+}
+
+// dropIn is an outbox file read for routing.
+type dropIn struct {
+	path  string
+	raw   []byte
+	fi    os.FileInfo
+	ino   uint64
+	nlink uint64
+}
+
+// route routes one outbox file; rewrite is false once it has been rewritten
+// for a large body, so a second rewrite can never loop.
+func (s *Spool) route(name string, rewrite bool) (Routed, error) {
+	r := Routed{Name: name}
+	if name == "" || strings.ContainsRune(name, '/') || strings.HasPrefix(name, ".") {
+		return r, nil // not a drop-in: dot files are writers' scratch space
+	}
+	d, why, err := s.readDropIn(filepath.Join(s.OutboxDir(), name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return r, nil // routed already (events repeat)
+	}
+	if err != nil {
+		return r, err
+	}
+	if why != "" {
+		return s.quarantineDropIn(r, d.path, why)
+	}
+	to, m, why := parseDropIn(d, name)
+	if why != "" {
+		return s.quarantineDropIn(r, d.path, why)
+	}
+	if rewrite && s.Config.LargeThreshold > 0 && len(m.Body) > s.Config.LargeThreshold && m.LargeFile == "" {
+		if err := s.rewriteLarge(d, m, to); err != nil {
+			return r, err
+		}
+		r, err := s.route(name, false)
+		r.LargeFile = m.LargeFile
+		return r, err
+	}
+	r.ID = dropInID(d, name, m)
+	key := fmt.Sprintf("%d.M%06dI%xR%s.%s,S=%d", d.fi.ModTime().Unix(), d.fi.ModTime().Nanosecond()/1000,
+		d.ino, r.ID, s.host, d.fi.Size())
+	r.To, err = s.deliverDropIn(d, key, to)
+	return r, err
+}
+
+// quarantineDropIn moves an unroutable outbox file aside with the reason.
+func (s *Spool) quarantineDropIn(r Routed, path, why string) (Routed, error) {
+	err := s.Quarantine(path, why)
+	if errors.Is(err, fs.ErrNotExist) {
+		return r, nil
+	}
+	if err != nil {
+		return r, err
+	}
+	r.Quarantined = why
+	return r, nil
+}
+
+// readDropIn opens path without following links or blocking on a FIFO and
+// reads it. why is set when it must not be routed as mail.
+func (s *Spool) readDropIn(path string) (d dropIn, why string, err error) {
+	d.path = path
+	f, err := openNoFollow(path)
+	switch {
+	case errors.Is(err, syscall.ELOOP):
+		return d, "a symbolic link, not a message", nil
+	case errors.Is(err, fs.ErrPermission):
+		return d, fmt.Sprintf("unreadable: %v", err), nil
+	case err != nil:
+		return d, "", err
+	}
+	defer f.Close()
+	if d.fi, err = f.Stat(); err != nil {
+		return d, "", err
+	}
+	if why := unsafeFile(d.fi); why != "" {
+		return d, why, nil
+	}
+	if st, ok := d.fi.Sys().(*syscall.Stat_t); ok {
+		d.ino, d.nlink = st.Ino, uint64(st.Nlink)
+	}
+	if d.raw, err = io.ReadAll(io.LimitReader(f, maxMessage)); err != nil {
+		return d, fmt.Sprintf("unreadable: %v", err), nil
+	}
+	// The writer should have fsynced before its rename into new/; a script
+	// seldom does. Make the data durable before any mailbox points at it.
+	if err := f.Sync(); err != nil {
+		return d, "", fmt.Errorf("fsync: %w", err)
+	}
+	return d, "", nil
+}
+
+// parseDropIn reads the recipients and the message of a drop-in; why says
+// what makes it unroutable.
+func parseDropIn(d dropIn, name string) (to []string, m *Message, why string) {
+	msg, err := mail.ReadMessage(bytes.NewReader(d.raw))
+	if err != nil {
+		return nil, nil, "no mail headers: a drop-in needs a To: line naming NAME or NAME@host"
+	}
+	to, why = recipients(msg.Header.Get("To"))
+	if why != "" {
+		return nil, nil, why
+	}
+	m, err = ParseMessage(bytes.NewReader(d.raw), name, d.fi.ModTime())
+	if err != nil {
+		return nil, nil, fmt.Sprintf("cannot be read as a message: %v", err)
+	}
+	return to, m, ""
+}
+
+// recipients returns the names in a To: header, which may hold full
+// addresses ("Bob <bob@host>"), NAME@host or bare names, comma-separated.
+func recipients(v string) (names []string, why string) {
+	var raw []string
+	if list, err := mail.ParseAddressList(v); err == nil {
+		for _, a := range list {
+			raw = append(raw, localPart(a.Address))
+		}
+	} else {
+		for _, part := range strings.Split(v, ",") {
+			part = strings.TrimSpace(part)
+			if a, err := mail.ParseAddress(part); err == nil {
+				part = a.Address
+			}
+			if part = strings.Trim(part, "<> "); part != "" {
+				raw = append(raw, localPart(part))
+			}
+		}
+	}
+	if len(raw) == 0 {
+		return nil, "no recipient: a drop-in needs a To: line naming NAME or NAME@host"
+	}
+	for _, n := range raw {
+		if err := ValidName(n); err != nil {
+			return nil, fmt.Sprintf("recipient: %v", err)
+		}
+	}
+	return raw, ""
+}
+
+// dropInID returns the id a drop-in is delivered under: its Message-ID when
+// that is one of ours (12 hex digits), else a digest of the file's identity,
+// the same on every attempt.
+func dropInID(d dropIn, name string, m *Message) string {
+	if len(m.ID) == 12 && isHex(m.ID) {
+		return m.ID
+	}
+	sum := sha256.Sum256(fmt.Appendf(nil, "%s\x00%d\x00%d", name, d.ino, d.fi.ModTime().UnixNano()))
+	return hex.EncodeToString(sum[:6])
+}
+
+// rewriteLarge stores m's body in large/ and replaces the outbox file by
+// the shortened message, atomically: first written in outbox/tmp/, then
+// renamed over the original. A crash leaves the original or the rewrite.
+func (s *Spool) rewriteLarge(d dropIn, m *Message, to []string) error {
+	signed := s.Config.Secret != "" && m.Verify(s.Config.Secret)
+	m.To = to
+	if len(m.ID) != 12 || !isHex(m.ID) {
+		m.ID = dropInID(d, filepath.Base(d.path), m)
+	}
+	if err := s.storeLarge(m); err != nil {
+		return err
+	}
+	if signed { // re-sign only what was genuine before
+		m.Signature = m.sign(s.Config.Secret)
+	}
+	tmp := s.path(dirOutbox, "tmp", filepath.Base(d.path)+".large")
+	if err := s.writeFileAtomic(tmp, m.Format(s.host), 0o600); err != nil {
+		return fmt.Errorf("rewrite large message: %w", err)
+	}
+	if err := s.fs.Rename(tmp, d.path); err != nil {
+		_ = s.fs.Remove(tmp)
+		return fmt.Errorf("rewrite large message: %w", err)
+	}
+	return s.fs.SyncDir(s.OutboxDir())
+}
+
+// deliverDropIn puts the drop-in into each recipient's new/ under key and
+// then removes it from the outbox. It returns the mailboxes reached.
+func (s *Spool) deliverDropIn(d dropIn, key string, to []string) ([]string, error) {
+	var boxes []*Mailbox
+	seen := map[string]bool{}
+	for _, n := range to {
+		dst := s.Resolve(n)
+		if seen[dst] {
+			continue
+		}
+		seen[dst] = true
+		mb, _, err := s.ensureMailbox(dst)
+		if err != nil {
+			return nil, err
+		}
+		boxes = append(boxes, mb)
+	}
+	names := make([]string, len(boxes))
+	for i, mb := range boxes {
+		names[i] = mb.Name
+	}
+	// A file with other links may have been half delivered by a router that
+	// died: only then is it worth looking for copies already read (cur/).
+	retry := d.nlink > 1
+	if len(boxes) == 1 && !retry {
+		return names, s.moveInto(d.path, boxes[0], key)
+	}
+	for _, mb := range boxes {
+		if err := s.linkInto(d.path, mb, key, retry); err != nil {
+			return nil, err
+		}
+	}
+	for _, mb := range boxes {
+		if err := s.fs.SyncDir(mb.NewDir()); err != nil {
+			return nil, fmt.Errorf("deliver to %s: fsync new/: %w", mb.Name, err)
+		}
+	}
+	if err := s.fs.Remove(d.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("remove routed file: %w", err)
+	}
+	return names, s.fs.SyncDir(s.OutboxDir())
+}
+
+// moveInto renames path into mb's new/ as key: the whole delivery in one
+// atomic step.
+func (s *Spool) moveInto(path string, mb *Mailbox, key string) error {
+	if err := s.fs.Rename(path, filepath.Join(mb.NewDir(), key)); err != nil {
+		return fmt.Errorf("deliver to %s: %w", mb.Name, err)
+	}
+	if err := s.fs.SyncDir(mb.NewDir()); err != nil {
+		return fmt.Errorf("deliver to %s: fsync new/: %w", mb.Name, err)
+	}
+	return s.fs.SyncDir(s.OutboxDir())
+}
+
+// linkInto hard-links path into mb's new/ as key unless the copy is already
+// there (new/, or cur/ when retry says an earlier attempt may have run).
+func (s *Spool) linkInto(path string, mb *Mailbox, key string, retry bool) error {
+	if retry {
+		has, err := mb.hasKey(key)
+		if err != nil {
+			return err
+		}
+		if has {
+			return nil
+		}
+	}
+	err := s.fs.Link(path, filepath.Join(mb.NewDir(), key))
+	if err != nil && !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("deliver to %s: %w", mb.Name, err)
+	}
+	return nil
+}
+
+// hasKey reports whether the message named key is in new/ or cur/ (where
+// its name carries ":2,FLAGS").
+func (mb *Mailbox) hasKey(key string) (bool, error) {
+	if fileExists(filepath.Join(mb.NewDir(), key)) {
+		return true, nil
+	}
+	f, err := os.Open(filepath.Join(mb.Dir, "cur"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("look for %s in %s: %w", key, mb.Name, err)
+	}
+	defer f.Close()
+	for {
+		names, err := f.Readdirnames(4096)
+		for _, n := range names {
+			if n == key || strings.HasPrefix(n, key+":2,") {
+				return true, nil
+			}
+		}
+		if err == io.EOF {
+			return false, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("look for %s in %s: %w", key, mb.Name, err)
+		}
+	}
+}
+
+// ApplyForwards moves mail that landed in a renamed name's new/ into the
+// new name's, following chains, and removes forwards whose time is up
+// (moving first what was delivered while they were live). It returns how
+// many messages it moved.
+func (s *Spool) ApplyForwards() (moved int, err error) {
+	fws, err := s.Forwards()
+	if err != nil {
+		return 0, err
+	}
+	now := s.clock()
+	var errs []error
+	for _, f := range fws {
+		live := now.Before(f.Until)
+		var before time.Time // only mail delivered before this moves; zero: all
+		dst := s.Resolve(f.From)
+		if !live {
+			before, dst = f.Until, s.Resolve(f.To)
+		}
+		n, err := s.drainForward(f.From, dst, before)
+		moved += n
+		if err == nil && !live {
+			err = s.RemoveForward(f.From)
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return moved, errors.Join(errs...)
+}
+
+// drainForward renames every message in from's new/ into to's new/,
+// keeping its name; with before set, only those delivered earlier.
+func (s *Spool) drainForward(from, to string, before time.Time) (int, error) {
+	if from == to {
+		return 0, nil
+	}
+	src, err := s.Mailbox(from)
+	if err != nil {
+		return 0, err
+	}
+	ents, err := src.entries("new")
+	if err != nil || len(ents) == 0 {
+		return 0, err
+	}
+	dst, _, err := s.ensureMailbox(to)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, e := range ents {
+		path := filepath.Join(src.NewDir(), e.name)
+		if !before.IsZero() && !s.deliveredAt(path, e.key()).Before(before) {
+			continue
+		}
+		err := s.fs.Rename(path, filepath.Join(dst.NewDir(), e.name))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // read or moved meanwhile
+		}
+		if err != nil {
+			return n, fmt.Errorf("forward %s to %s: %w", from, to, err)
+		}
+		n++
+	}
+	if n > 0 {
+		if err := s.fs.SyncDir(dst.NewDir()); err != nil {
+			return n, fmt.Errorf("forward %s to %s: fsync new/: %w", from, to, err)
+		}
+	}
+	return n, nil
+}
+
+// deliveredAt returns when the file at path arrived: the time in its
+// Maildir name when that is plausible, else its modification time.
+func (s *Spool) deliveredAt(path, key string) time.Time {
+	if t, ok := timeFromKey(key); ok && t.Unix() > 1e9 && t.Before(s.clock().Add(24*time.Hour)) {
+		return t
+	}
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return s.clock()
+	}
+	return fi.ModTime()
+}
+
+// ExpireOrphans quarantines unread mail that has waited longer than
+// Config.OrphanAfter for a name that has never been registered. It returns
+// how many messages it moved.
+func (s *Spool) ExpireOrphans() (int, error) {
+	if s.Config.OrphanAfter <= 0 {
+		return 0, nil
+	}
+	names, err := s.Names()
+	if err != nil {
+		return 0, err
+	}
+	cutoff := s.clock().Add(-s.Config.OrphanAfter)
+	n := 0
+	var errs []error
+	for _, name := range names {
+		mb, _ := s.Mailbox(name)
+		if mb.Registered() {
+			continue
+		}
+		ents, err := mb.entries("new")
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, e := range ents {
+			path := filepath.Join(mb.NewDir(), e.name)
+			at := s.deliveredAt(path, e.key())
+			if !at.Before(cutoff) {
+				continue
+			}
+			why := fmt.Sprintf("expired: %s never registered within %s of delivery (delivered %s)",
+				name, s.Config.OrphanAfter, at.UTC().Format(time.RFC3339))
+			switch err := s.Quarantine(path, why); {
+			case err == nil:
+				n++
+			case !errors.Is(err, fs.ErrNotExist):
+				errs = append(errs, err)
+			}
+		}
+	}
+	return n, errors.Join(errs...)
+}
+
+// CleanTmp removes files older than 36 hours from every tmp/ (each
+// mailbox's and the outbox's): writers that died before delivering left
+// them, and nothing was ever delivered from them. It also forgets hook
+// announcement marks older than a week. It returns how many files it
+// removed.
+func (s *Spool) CleanTmp() (int, error) {
+	names, err := s.Names()
+	if err != nil {
+		return 0, err
+	}
+	now := s.clock()
+	tmpCutoff := now.Add(-tmpMaxAge)
+	dirs := map[string]time.Time{
+		s.path(dirOutbox, "tmp"): tmpCutoff,
+		s.path(dirState, "hook"): now.Add(-announceMaxAge),
+	}
+	for _, n := range names {
+		dirs[s.path(dirMail, n, "tmp")] = tmpCutoff
+	}
+	removed := 0
+	var errs []error
+	for dir, cutoff := range dirs {
+		n, err := s.removeOlder(dir, cutoff)
+		removed += n
+		if err != nil {
+			errs = append(errs, fmt.Errorf("clean %s: %w", dir, err))
+		}
+	}
+	return removed, errors.Join(errs...)
+}
+
+// removeOlder removes the files in dir last modified before cutoff.
+func (s *Spool) removeOlder(dir string, cutoff time.Time) (int, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return 0, err
+	}
+	removed := 0
+	var errs []error
+	for _, e := range ents {
+		fi, err := e.Info()
+		if err != nil || fi.IsDir() || !fi.ModTime().Before(cutoff) {
+			continue
+		}
+		switch err := s.fs.Remove(filepath.Join(dir, e.Name())); {
+		case err == nil:
+			removed++
+		case !errors.Is(err, fs.ErrNotExist):
+			errs = append(errs, err)
+		}
+	}
+	return removed, errors.Join(errs...)
+}
