@@ -2,6 +2,7 @@ package watcher
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -79,7 +80,8 @@ func (l *loop) startNotify() {
 // openBarrier creates the private directory, watches it and checks that a
 // mark comes back.
 func (l *loop) openBarrier() error {
-	path, err := os.MkdirTemp("", "ipc-watcher-")
+	removeStaleBarriers()
+	path, err := os.MkdirTemp("", fmt.Sprintf("ipc-watcher-%d-", os.Getpid()))
 	if err != nil {
 		return err
 	}
@@ -100,6 +102,22 @@ func (l *loop) openBarrier() error {
 	}
 	l.barrier = barrier{path: path, f: f, held: make(map[fileKey]uint64)}
 	return nil
+}
+
+// removeStaleBarriers removes the barrier directories of watchers whose
+// process died without closing them (SIGKILL): they are empty, and their
+// name carries the pid.
+func removeStaleBarriers() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "ipc-watcher-*-*"))
+	for _, d := range dirs {
+		var pid int
+		if _, err := fmt.Sscanf(filepath.Base(d), "ipc-watcher-%d-", &pid); err != nil || pid <= 0 {
+			continue
+		}
+		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+			os.Remove(d) // only ever empty; Remove refuses anything else
+		}
+	}
 }
 
 // probeBarrier makes one mark and waits for it. Nothing else is watched yet,
