@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -213,26 +212,27 @@ func TestStatusLeader(t *testing.T) {
 	if r := runIPC(t, env, "", "status"); !strings.Contains(r.out, "leader:      none (run 'ipc daemon')") {
 		t.Errorf("status without leader:\n%s", r.out)
 	}
-	since := time.Now().Add(-5 * time.Minute).UTC().Truncate(time.Second)
-	lock := fmt.Sprintf(`{"pid":%d,"since":%q}`, os.Getpid(), since.Format(time.RFC3339))
-	if err := os.WriteFile(filepath.Join(home, "spool.lock"), []byte(lock), 0o600); err != nil {
+	sp, err := spool.Open(home)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if st := status(); st.Leader == nil || st.Leader.PID != os.Getpid() || !st.Leader.Since.Equal(since) {
+	lead, ok, err := sp.TryLead()
+	if err != nil || !ok {
+		t.Fatalf("TryLead: %v %v", ok, err)
+	}
+	if st := status(); st.Leader == nil || st.Leader.PID != os.Getpid() {
 		t.Errorf("live leader: %+v", st.Leader)
 	}
-	if r := runIPC(t, env, "", "status"); !strings.Contains(r.out, fmt.Sprintf("pid %d, since 5 min ago", os.Getpid())) {
+	if r := runIPC(t, env, "", "status"); !strings.Contains(r.out, fmt.Sprintf("pid %d, since just now", os.Getpid())) {
 		t.Errorf("status with leader:\n%s", r.out)
 	}
-	dead := exec.Command("true")
-	if err := dead.Run(); err != nil {
-		t.Fatal(err)
-	}
-	lock = fmt.Sprintf(`{"pid":%d,"since":%q}`, dead.Process.Pid, since.Format(time.RFC3339))
+	lead.Release()
+	// A pid that is alive but no longer holds the lock is no leader.
+	lock := fmt.Sprintf(`{"pid":%d,"since":%q}`, os.Getpid(), time.Now().UTC().Format(time.RFC3339))
 	if err := os.WriteFile(filepath.Join(home, "spool.lock"), []byte(lock), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if st := status(); st.Leader != nil {
-		t.Errorf("dead leader reported: %+v", st.Leader)
+		t.Errorf("leader that let go reported: %+v", st.Leader)
 	}
 }

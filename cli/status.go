@@ -1,34 +1,26 @@
 package cli
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
-	"time"
 
+	"github.com/claude-ipc/ipc/spool"
 	"github.com/spf13/cobra"
 )
 
 func init() { register(newStatusCmd) }
 
-// leaderInfo is what the leader records in spool.lock.
-type leaderInfo struct {
-	PID   int       `json:"pid"`
-	Since time.Time `json:"since"`
-}
-
 // statusResult is the --json output of ipc status.
 type statusResult struct {
-	Spool       string      `json:"spool"`
-	Mailboxes   int         `json:"mailboxes"`
-	Unread      int         `json:"unread"`
-	Online      []string    `json:"online"`
-	Quarantined int         `json:"quarantined"`
-	Leader      *leaderInfo `json:"leader"` // null when no leader runs
+	Spool       string            `json:"spool"`
+	Mailboxes   int               `json:"mailboxes"`
+	Unread      int               `json:"unread"`
+	Online      []string          `json:"online"`
+	Quarantined int               `json:"quarantined"`
+	Leader      *spool.LeaderInfo `json:"leader"` // null when no leader runs
 }
 
 func newStatusCmd(a *App) *cobra.Command {
@@ -64,7 +56,7 @@ func runStatus(a *App) error {
 		return err
 	}
 	p := palette{on: a.color()}
-	st := statusResult{Spool: sp.Root, Mailboxes: len(infos), Online: []string{}, Leader: readLeader(sp.Root)}
+	st := statusResult{Spool: sp.Root, Mailboxes: len(infos), Online: []string{}, Leader: leaderOf(sp)}
 	var online []string
 	for _, n := range infos {
 		st.Unread += n.Unread
@@ -103,21 +95,12 @@ func runStatus(a *App) error {
 	return nil
 }
 
-// readLeader returns the leader recorded in ROOT/spool.lock when that
-// process is alive, else nil.
-func readLeader(root string) *leaderInfo {
-	b, err := os.ReadFile(filepath.Join(root, "spool.lock"))
-	if err != nil {
-		return nil
+// leaderOf returns the live leader of the spool, or nil.
+func leaderOf(sp *spool.Spool) *spool.LeaderInfo {
+	if l, ok := sp.Leader(); ok {
+		return &l
 	}
-	var l leaderInfo
-	if json.Unmarshal(b, &l) != nil || l.PID <= 0 {
-		return nil
-	}
-	if err := syscall.Kill(l.PID, 0); err != nil && !errors.Is(err, syscall.EPERM) {
-		return nil
-	}
-	return &l
+	return nil
 }
 
 // countQuarantined counts the files moved to quarantine/, not their .why

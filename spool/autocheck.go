@@ -16,8 +16,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/gofrs/flock"
 )
 
 // Auto-check: the seed's "auto checking every N minutes", kept per name in
@@ -91,11 +89,14 @@ func (s *Spool) updateAutoCheck(name string, change func(*AutoCheck)) (AutoCheck
 	if err := s.mkdir(s.path(dirState, "autocheck")); err != nil {
 		return AutoCheck{}, fmt.Errorf("auto-check: %w", err)
 	}
-	lk := flock.New(s.autoCheckPath(name, ".lock"), flock.SetFlag(os.O_CREATE|os.O_RDWR), flock.SetPermissions(0o600))
-	if err := lk.Lock(); err != nil {
-		return AutoCheck{}, fmt.Errorf("auto-check: lock %s: %w", lk.Path(), err)
+	lk, err := openLock(s.autoCheckPath(name, ".lock"))
+	if err != nil {
+		return AutoCheck{}, fmt.Errorf("auto-check: %w", err)
 	}
-	defer lk.Unlock()
+	defer lk.close()
+	if err := lk.lock(); err != nil {
+		return AutoCheck{}, fmt.Errorf("auto-check: %w", err)
+	}
 	ac, err := s.readAutoCheck(name)
 	if err != nil {
 		ac = AutoCheck{Name: name, IntervalMinutes: DefaultAutoCheckMinutes} // damaged: start afresh

@@ -1,6 +1,7 @@
 package spool
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -63,4 +64,47 @@ func (l *lockFile) replace(b []byte) error {
 		return err
 	}
 	return l.f.Truncate(int64(len(b)))
+}
+
+// tryHold takes the lock at path if it is free and records info (JSON) in
+// it for others to read. ok is false, with a nil error, while someone else
+// holds it.
+func tryHold(path string, info any) (lk *lockFile, ok bool, err error) {
+	lk, err = openLock(path)
+	if err != nil {
+		return nil, false, err
+	}
+	if ok, err = lk.tryLock(); err != nil || !ok {
+		lk.close()
+		return nil, false, err
+	}
+	b, _ := json.Marshal(info)
+	// Written in place, not by rename: the lock file must keep its inode.
+	if err := lk.replace(append(b, '\n')); err != nil {
+		lk.close()
+		return nil, false, fmt.Errorf("record holder in %s: %w", path, err)
+	}
+	return lk, true, nil
+}
+
+// heldBy reads the record in the lock file at path into info and reports
+// whether a live process holds the lock. When the recorded pid (pid(), read
+// after the record) names a process that is gone it answers at once;
+// otherwise it tries the lock, disturbing a concurrent claim for only
+// microseconds. A record caught half-written counts as unknown, never as
+// an answer.
+func heldBy(path string, info any, pid func() int) bool {
+	if b, err := readNoFollow(path); err == nil {
+		_ = json.Unmarshal(b, info)
+	}
+	if p := pid(); p > 0 && !alive(p) {
+		return false
+	}
+	lk, err := openLock(path)
+	if err != nil {
+		return false
+	}
+	defer lk.close()
+	got, err := lk.tryLock()
+	return err == nil && !got
 }

@@ -37,30 +37,21 @@ func (s *Spool) Claim(name string) (*Owner, error) {
 	if err != nil {
 		return nil, err
 	}
-	lk, err := openLock(filepath.Join(mb.Dir, ownerFile))
-	if err != nil {
-		return nil, fmt.Errorf("claim %s: %w", name, err)
-	}
 	// Someone checking presence holds the lock for a few microseconds;
 	// try a few times before calling the name taken.
+	info := OwnerInfo{PID: s.pid, Since: s.clock().UTC(), Host: s.host}
+	var lk *lockFile
 	var ok bool
 	for i := 0; i < 5 && !ok; i++ {
 		if i > 0 {
 			time.Sleep(time.Duration(i) * 5 * time.Millisecond)
 		}
-		if ok, err = lk.tryLock(); err != nil {
-			lk.close()
+		if lk, ok, err = tryHold(filepath.Join(mb.Dir, ownerFile), info); err != nil {
 			return nil, fmt.Errorf("claim %s: %w", name, err)
 		}
 	}
 	if !ok {
-		lk.close()
 		return nil, &TakenError{Name: name, PID: s.ownerInfo(name).PID}
-	}
-	info, _ := json.Marshal(OwnerInfo{PID: s.pid, Since: s.clock().UTC(), Host: s.host})
-	if err := lk.replace(append(info, '\n')); err != nil {
-		lk.close()
-		return nil, fmt.Errorf("claim %s: %w", name, err)
 	}
 	if err := s.RemoveForward(name); err != nil { // the name is in use again
 		lk.close()
@@ -120,24 +111,14 @@ func (s *Spool) Presence(name string) Presence {
 	if err != nil || !fi.Mode().IsRegular() {
 		return Presence{}
 	}
-	info := s.ownerInfo(name)
-	p := Presence{PID: info.PID, Since: info.Since, LastSeen: fi.ModTime()}
+	var info OwnerInfo
+	online := heldBy(path, &info, func() int { return info.PID })
+	p := Presence{Online: online, Since: info.Since, LastSeen: fi.ModTime()}
+	if online {
+		p.PID = info.PID
+	}
 	if seen := s.activity(name); seen.After(p.LastSeen) {
 		p.LastSeen = seen
-	}
-	if info.PID > 0 && !alive(info.PID) {
-		p.PID = 0
-		return p
-	}
-	lk, err := openLock(path)
-	if err != nil {
-		return p
-	}
-	defer lk.close()
-	got, err := lk.tryLock()
-	p.Online = err == nil && !got
-	if !p.Online {
-		p.PID = 0
 	}
 	return p
 }
