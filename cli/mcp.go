@@ -1,0 +1,133 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/claude-ipc/ipc/mcp"
+)
+
+func init() { register(newMCPCmd) }
+
+func newMCPCmd(a *App) *cobra.Command {
+	var addr string
+	cmd := &cobra.Command{
+		Use:   "mcp",
+		Short: "Run the MCP server an AI agent uses (stdio, or HTTP with --http)",
+		Long: `Mcp runs ipc's MCP server: one process is one agent. It speaks MCP on
+stdin/stdout (nothing else is written to stdout; status goes to stderr),
+or streamable HTTP at http://ADDR/mcp with --http (this machine only).
+
+Tools, with the seed's names: register, send, broadcast, check,
+list_instances, rename, share_file, share_command, auto_process; and
+reply, wait. Resources: ipc://status and ipc://inbox/{name}.
+
+After register (or at start with --as NAME / IPC_NAME) the process holds
+the name: it is online while the server runs and offline the moment it
+exits or dies. Mail that lands for it is pushed to the client at once:
+to Claude Code as a channel event (<channel source="ipc" from=… message_id=…>),
+and as notifications/resources/updated to clients subscribed to
+ipc://inbox/NAME. Pushed mail stays unread until check.
+
+The server also offers to lead the spool (see 'ipc daemon').
+
+Add it to Claude Code (user scope) and start Claude Code with the channel:
+  claude mcp add --scope user ipc -- ipc mcp
+  claude --dangerously-load-development-channels server:ipc`,
+		Example: `  ipc mcp
+  ipc --as alice mcp
+  ipc mcp --http 127.0.0.1:7777`,
+		Args: usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return runMCP(ctx, a, addr)
+		},
+	}
+	cmd.Flags().StringVar(&addr, "http", "", "serve streamable HTTP at http://ADDR/mcp instead of stdio (a loopback address, like 127.0.0.1:7777)")
+	return cmd
+}
+
+func runMCP(ctx context.Context, a *App, addr string) error {
+	name := a.As
+	if name == "" {
+		name = a.Getenv("IPC_NAME")
+	}
+	if name != "" {
+		if err := validName(name); err != nil {
+			return err
+		}
+	}
+	ln, err := listenLocal(addr)
+	if err != nil {
+		return err
+	}
+	sp, err := a.Spool()
+	if err != nil {
+		return err
+	}
+	wo, err := a.watchOptions()
+	if err != nil {
+		return err
+	}
+	log := a.logger(slog.LevelWarn)
+	srv, err := mcp.New(sp, mcp.Options{Name: name, Version: buildVersion(), Logger: log, Poll: wo.Poll, PollInterval: wo.PollInterval})
+	if err != nil {
+		return usageErr(err)
+	}
+	if err := srv.Start(ctx); err != nil {
+		return err
+	}
+	defer srv.Close()
+	stopLeader := a.background(ctx, sp, wo)
+	defer stopLeader()
+	if ln == nil {
+		if f, ok := a.In.(*os.File); ok && isTerminal(f) {
+			fmt.Fprintln(a.Err, "ipc mcp: speaking MCP on stdin/stdout, for an agent to start (claude mcp add ipc -- ipc mcp); Ctrl-D ends it")
+		}
+		return srv.ServeStdio(ctx, a.In, a.Out)
+	}
+	fmt.Fprintf(a.Err, "ipc mcp: serving MCP at http://%s/mcp (spool %s)\n", ln.Addr(), sp.Root)
+	return srv.ServeHTTP(ctx, ln)
+}
+
+// listenLocal listens on addr, a loopback address: the spool is private
+// to its user, and the server has no authentication of its own. "" means
+// stdio (nil listener).
+func listenLocal(addr string) (net.Listener, error) {
+	if addr == "" {
+		return nil, nil
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, usageErr(fmt.Errorf("--http %q: want HOST:PORT, like 127.0.0.1:7777", addr))
+	}
+	if host != "localhost" {
+		ip := net.ParseIP(host)
+		if ip == nil || !ip.IsLoopback() {
+			return nil, usageErr(fmt.Errorf("--http %q: serve on this machine only (127.0.0.1, ::1 or localhost): the server has no authentication", addr))
+		}
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
+// buildVersion is the version of the ipc module this binary was built
+// from, "dev" for a local build.
+func buildVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}

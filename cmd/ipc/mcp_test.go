@@ -1,0 +1,615 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os/exec"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/client/transport"
+	mcpgo "github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/claude-ipc/ipc/spool"
+)
+
+// mcpWait bounds waits for what should happen at once: a deadline against
+// hangs, not a measure of speed.
+const mcpWait = 20 * time.Second
+
+// inbox collects the notifications an MCP client receives.
+type inbox struct {
+	mu     sync.Mutex
+	list   []mcpgo.JSONRPCNotification
+	signal chan struct{}
+	delay  time.Duration // a slow reader
+}
+
+func newInbox() *inbox { return &inbox{signal: make(chan struct{}, 1)} }
+
+func (n *inbox) add(x mcpgo.JSONRPCNotification) {
+	if n.delay > 0 {
+		time.Sleep(n.delay)
+	}
+	n.mu.Lock()
+	n.list = append(n.list, x)
+	n.mu.Unlock()
+	select {
+	case n.signal <- struct{}{}:
+	default:
+	}
+}
+
+// channel waits for at least want channel events and returns them all.
+func (n *inbox) channel(t *testing.T, want int) []channelEvent {
+	t.Helper()
+	deadline := time.After(mcpWait)
+	for {
+		n.mu.Lock()
+		var evs []channelEvent
+		for _, x := range n.list {
+			if x.Method != "notifications/claude/channel" {
+				continue
+			}
+			b, _ := json.Marshal(x.Params.AdditionalFields)
+			var ev channelEvent
+			if err := json.Unmarshal(b, &ev); err != nil {
+				t.Fatalf("channel params %s: %v", b, err)
+			}
+			evs = append(evs, ev)
+		}
+		n.mu.Unlock()
+		if len(evs) >= want {
+			return evs
+		}
+		select {
+		case <-n.signal:
+		case <-time.After(20 * time.Millisecond):
+		case <-deadline:
+			t.Fatalf("got %d channel events, want %d", len(evs), want)
+		}
+	}
+}
+
+type channelEvent struct {
+	Content string            `json:"content"`
+	Meta    map[string]string `json:"meta"`
+}
+
+// mcpStdio starts "ipc ARGS... mcp" as Claude Code does (stdio) and
+// initializes it the way today's Claude Code does: the legacy handshake,
+// pinned to LATEST_LEGACY_PROTOCOL_VERSION.
+func (w *world) mcpStdio(n *inbox, args ...string) (*client.Client, *exec.Cmd) {
+	w.t.Helper()
+	var proc *exec.Cmd
+	mkcmd := func(ctx context.Context, command string, _ []string, args []string) (*exec.Cmd, error) {
+		proc = exec.CommandContext(ctx, command, args...)
+		proc.Env = w.env
+		return proc, nil
+	}
+	c, err := client.NewStdioMCPClientWithOptions(ipcBin, nil, append(args, "mcp"), transport.WithCommandFunc(mkcmd))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	c.OnNotification(n.add)
+	w.t.Cleanup(func() { c.Close() })
+	if err := c.Start(context.Background()); err != nil { // wires the notification handler
+		w.t.Fatal(err)
+	}
+	initializeMCP(w.t, c)
+	return c, proc
+}
+
+func initializeMCP(t *testing.T, c *client.Client) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), mcpWait)
+	defer cancel()
+	_, err := c.Initialize(ctx, mcpgo.InitializeRequest{Params: mcpgo.InitializeParams{
+		ProtocolVersion: mcpgo.LATEST_LEGACY_PROTOCOL_VERSION,
+		ClientInfo:      mcpgo.Implementation{Name: "claude-code", Version: "2.1.80"},
+	}})
+	if err != nil {
+		t.Fatalf("initialize: %v", err)
+	}
+}
+
+// callOK calls a tool that must succeed and returns its text.
+func callOK(t *testing.T, c *client.Client, name string, args map[string]any) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), mcpWait)
+	defer cancel()
+	res, err := c.CallTool(ctx, mcpgo.CallToolRequest{Params: mcpgo.CallToolParams{Name: name, Arguments: args}})
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	var text []string
+	for _, ct := range res.Content {
+		if tc, ok := ct.(mcpgo.TextContent); ok {
+			text = append(text, tc.Text)
+		}
+	}
+	if res.IsError {
+		t.Fatalf("%s(%v) failed: %s", name, args, strings.Join(text, "\n"))
+	}
+	return strings.Join(text, "\n")
+}
+
+// sendID runs "ipc --as FROM send TO TEXT" as its own process and returns
+// the message id.
+func (w *world) sendID(from, to, text string) string {
+	w.t.Helper()
+	var rc spool.Receipt
+	w.checkJSON(&rc, "--as", from, "send", to, text)
+	return rc.ID
+}
+
+// presence returns what "ipc list --json" says of name.
+func (w *world) presence(name string) spool.NameInfo {
+	w.t.Helper()
+	var infos []spool.NameInfo
+	w.checkJSON(&infos, "list")
+	for _, i := range infos {
+		if i.Name == name {
+			return i
+		}
+	}
+	w.t.Fatalf("ipc list does not show %s: %+v", name, infos)
+	return spool.NameInfo{}
+}
+
+// killed SIGKILLs a server process and reaps it.
+func killed(t *testing.T, p *exec.Cmd) {
+	t.Helper()
+	if err := p.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = p.Wait()
+}
+
+func checkPush(t *testing.T, ev channelEvent, from, to, id, content string) {
+	t.Helper()
+	want := map[string]string{"from": from, "to": to, "message_id": id, "thread": id, "subject": content}
+	for k, v := range want {
+		if ev.Meta[k] != v {
+			t.Errorf("meta[%s] = %q, want %q (meta %v)", k, ev.Meta[k], v, ev.Meta)
+		}
+	}
+	if ev.Content != content {
+		t.Errorf("content %q, want %q", ev.Content, content)
+	}
+}
+
+// TestMCPStdioPushAndCrash drives "ipc mcp" over stdio like Claude Code:
+// register, then mail sent by a separate "ipc send" arrives as a channel
+// event; SIGKILL takes the name offline.
+func TestMCPStdioPushAndCrash(t *testing.T) {
+	w := newWorld(t)
+	n := newInbox()
+	c, proc := w.mcpStdio(n)
+	if got := callOK(t, c, "register", map[string]any{"instance_id": "alice"}); !strings.Contains(got, "Registered as alice") {
+		t.Fatalf("register: %q", got)
+	}
+	if p := w.presence("alice"); !p.Online || p.PID != proc.Process.Pid {
+		t.Fatalf("alice after register: %+v (server pid %d)", p, proc.Process.Pid)
+	}
+	id := w.sendID("bob", "alice", "the build is green")
+	checkPush(t, n.channel(t, 1)[0], "bob", "alice", id, "the build is green")
+	if got := callOK(t, c, "check", map[string]any{"instance_id": "alice"}); !strings.Contains(got, "ID: "+id) {
+		t.Errorf("check after the push: %q", got)
+	}
+	killed(t, proc)
+	if p := w.presence("alice"); p.Online {
+		t.Errorf("alice online after SIGKILL of the server: %+v", p)
+	}
+}
+
+// TestMCPHTTPPushAndCrash does the same over streamable HTTP, the name
+// given with --as at start.
+func TestMCPHTTPPushAndCrash(t *testing.T) {
+	w := newWorld(t)
+	proc := exec.Command(ipcBin, "--as", "alice", "mcp", "--http", "127.0.0.1:0")
+	proc.Env = w.env
+	stderr, err := proc.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := proc.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = proc.Process.Kill(); _ = proc.Wait() })
+	url := serverURL(t, stderr)
+
+	n := newInbox()
+	//lint:ignore SA1019 today's Claude Code speaks the legacy protocol, whose notifications come on the GET stream
+	c, err := client.NewStreamableHttpClient(url, transport.WithContinuousListening())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.OnNotification(n.add)
+	if err := c.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	initializeMCP(t, c)
+	if p := w.presence("alice"); !p.Online || p.PID != proc.Process.Pid {
+		t.Fatalf("alice with --as at start: %+v (server pid %d)", p, proc.Process.Pid)
+	}
+	id := w.sendID("bob", "alice", "over http")
+	checkPush(t, n.channel(t, 1)[0], "bob", "alice", id, "over http")
+	killed(t, proc)
+	if p := w.presence("alice"); p.Online {
+		t.Errorf("alice online after SIGKILL of the server: %+v", p)
+	}
+}
+
+// serverURL reads the address "ipc mcp --http" announces on stderr, then
+// keeps draining stderr.
+func serverURL(t *testing.T, stderr io.Reader) string {
+	t.Helper()
+	lines := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		first := true
+		for sc.Scan() {
+			if first {
+				lines <- sc.Text()
+				first = false
+			}
+		}
+		close(lines)
+	}()
+	select {
+	case line := <-lines:
+		m := regexp.MustCompile(`serving MCP at (http://\S+/mcp)`).FindStringSubmatch(line)
+		if m == nil {
+			t.Fatalf("ipc mcp --http said %q", line)
+		}
+		return m[1]
+	case <-time.After(mcpWait):
+		t.Fatal("ipc mcp --http did not say where it listens")
+	}
+	return ""
+}
+
+// TestMCPStdioBurstToSlowReader delivers 1,000 messages from another
+// process while the client reads each notification slowly: the server's
+// stdout pipe and its session buffer fill, and every message must still
+// be pushed exactly once.
+func TestMCPStdioBurstToSlowReader(t *testing.T) {
+	const total, writers = 1000, 8
+	w := newWorld(t).with("IPC_RATE_LIMIT=0")
+	n := newInbox()
+	n.delay = time.Millisecond
+	c, _ := w.mcpStdio(n, "--as", "alice")
+	callOK(t, c, "list_instances", nil)
+
+	cfg := spool.DefaultConfig()
+	cfg.RatePerMinute = 0
+	ids := make(chan string, total)
+	errs := make(chan error, writers)
+	for i := range writers {
+		go func() {
+			sp, err := spool.Open(w.home, spool.WithConfig(cfg))
+			if err != nil {
+				errs <- err
+				return
+			}
+			for j := i; j < total; j += writers {
+				rc, err := sp.Send(spool.Draft{From: fmt.Sprintf("bob%d", i), To: []string{"alice"}, Body: fmt.Sprintf("burst %d", j)})
+				if err != nil {
+					errs <- err
+					return
+				}
+				ids <- rc.ID
+			}
+			errs <- nil
+		}()
+	}
+	for range writers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(ids)
+	evs := n.channel(t, total)
+	seen := map[string]int{}
+	for _, ev := range evs {
+		seen[ev.Meta["message_id"]]++
+	}
+	for id := range ids {
+		if seen[id] != 1 {
+			t.Errorf("message %s pushed %d times", id, seen[id])
+		}
+	}
+	if len(evs) != total {
+		t.Errorf("%d channel events for %d messages", len(evs), total)
+	}
+	var st struct {
+		Pushed      int `json:"pushed"`
+		PushRetries int `json:"push_retries"`
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), mcpWait)
+	defer cancel()
+	res, err := c.ReadResource(ctx, mcpgo.ReadResourceRequest{Params: mcpgo.ReadResourceParams{URI: "ipc://status"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(res.Contents[0].(mcpgo.TextResourceContents).Text), &st); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("status: %d pushed, %d sends refused by the lagging client and retried", st.Pushed, st.PushRetries)
+	if st.Pushed != total {
+		t.Errorf("status says %d pushed", st.Pushed)
+	}
+}
+
+// TestDoPhrases runs phrases through "ipc do" and checks they did what
+// the commands they name do.
+func TestDoPhrases(t *testing.T) {
+	w := newWorld(t)
+	w.ok("--as", "bob", "do", "register this instance as bob")
+	if r := w.ok("--as", "alice", "do", "msg bob: the build is green"); !strings.Contains(r.out, "sent to bob") {
+		t.Errorf("do msg: %s", r)
+	}
+	w.ok("--as", "alice", "do", "message bob -5 degrees outside")
+	r := w.ok("--as", "bob", "do", "check messages")
+	if !strings.Contains(r.out, "the build is green") || !strings.Contains(r.out, "-5 degrees outside") {
+		t.Errorf("do check messages: %s", r)
+	}
+	w.ok("--as", "bob", "do", "reply: thanks") // to the latest message: alice's
+	if msgs := w.messages("alice"); len(msgs) != 1 || !strings.HasPrefix(msgs[0].Body, "thanks") || msgs[0].InReplyTo == "" {
+		t.Errorf("alice got %+v", msgs)
+	}
+	var infos []spool.NameInfo
+	w.checkJSON(&infos, "do", "who's online?")
+	if len(infos) != 2 {
+		t.Errorf("do who's online --json: %+v", infos)
+	}
+	w.ok("--as", "alice", "do", "start auto checking 5")
+	if r := w.ok("--as", "alice", "do", "auto check status"); !strings.Contains(r.out, "every 5 min") {
+		t.Errorf("do auto check status: %s", r)
+	}
+	w.ok("--as", "alice", "do", "broadcast: standup in 5")
+	if msgs := w.messages("bob"); len(msgs) != 1 || !strings.HasPrefix(msgs[0].Body, "standup in 5") {
+		t.Errorf("bob got %+v from the broadcast", msgs)
+	}
+	w.ok("--as", "alice", "do", "rename to alice2")
+
+	w.fails(2, []string{`cannot understand "chek mesages"; did you mean "check messages"?`}, "do", "chek mesages")
+	w.fails(2, []string{"did you mean one of:", `"msg NAME: TEXT"`, `"who's online?"`}, "do", "make me a sandwich")
+	w.fails(2, []string{"no message text"}, "--as", "alice2", "do", "msg bob:")
+	w.fails(2, []string{"invalid name"}, "--as", "alice2", "do", "register as "+strings.Repeat("x", 33))
+}
+
+// rpc is a raw JSON-RPC conversation with "ipc mcp" over its pipes, for
+// checking the wire itself against the specification.
+type rpc struct {
+	t     *testing.T
+	in    io.WriteCloser
+	lines chan string
+	next  int
+}
+
+func (w *world) rawMCP() *rpc {
+	w.t.Helper()
+	proc := exec.Command(ipcBin, "mcp")
+	proc.Env = w.env
+	in, err := proc.StdinPipe()
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	out, err := proc.StdoutPipe()
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	proc.Stderr = io.Discard
+	if err := proc.Start(); err != nil {
+		w.t.Fatal(err)
+	}
+	w.t.Cleanup(func() { in.Close(); _ = proc.Wait() })
+	r := &rpc{t: w.t, in: in, lines: make(chan string, 64)}
+	go func() {
+		sc := bufio.NewScanner(out)
+		sc.Buffer(make([]byte, 1<<20), 1<<24)
+		for sc.Scan() {
+			r.lines <- sc.Text()
+		}
+		close(r.lines)
+	}()
+	return r
+}
+
+// response is a JSON-RPC response.
+type response struct {
+	JSONRPC string          `json:"jsonrpc"`
+	ID      *int            `json:"id"`
+	Result  json.RawMessage `json:"result"`
+	Error   *struct {
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// notify sends a notification.
+func (r *rpc) notify(method string) {
+	r.t.Helper()
+	fmt.Fprintf(r.in, `{"jsonrpc":"2.0","method":%q}`+"\n", method)
+}
+
+// call sends a request and returns its response. Every line the server
+// writes must be JSON-RPC 2.0: stdout carries nothing else.
+func (r *rpc) call(method string, params any) response {
+	r.t.Helper()
+	r.next++
+	req := map[string]any{"jsonrpc": "2.0", "id": r.next, "method": method}
+	if params != nil {
+		req["params"] = params
+	}
+	b, _ := json.Marshal(req)
+	if _, err := r.in.Write(append(b, '\n')); err != nil {
+		r.t.Fatal(err)
+	}
+	deadline := time.After(mcpWait)
+	for {
+		select {
+		case line, ok := <-r.lines:
+			if !ok {
+				r.t.Fatalf("%s: the server closed stdout", method)
+			}
+			var resp response
+			if err := json.Unmarshal([]byte(line), &resp); err != nil || resp.JSONRPC != "2.0" {
+				r.t.Fatalf("stdout line is not JSON-RPC 2.0: %q", line)
+			}
+			if resp.ID != nil && *resp.ID == r.next {
+				if (resp.Result == nil) == (resp.Error == nil) {
+					r.t.Fatalf("%s: a response needs exactly one of result and error: %s", method, line)
+				}
+				return resp
+			}
+		case <-deadline:
+			r.t.Fatalf("%s: no response", method)
+		}
+	}
+}
+
+// TestMCPConformance checks the requests every MCP server must answer,
+// on the wire, as the specification (2025-11-25) gives them: initialize,
+// ping, tools/list, resources/list, logging/setLevel, and the JSON-RPC
+// errors for an unknown method and bad parameters.
+func TestMCPConformance(t *testing.T) {
+	w := newWorld(t)
+	r := w.rawMCP()
+	init := r.call("initialize", map[string]any{
+		"protocolVersion": mcpgo.LATEST_LEGACY_PROTOCOL_VERSION,
+		"capabilities":    map[string]any{},
+		"clientInfo":      map[string]any{"name": "conformance", "version": "1"},
+	})
+	var ir struct {
+		ProtocolVersion string `json:"protocolVersion"`
+		ServerInfo      struct {
+			Name, Version string
+		} `json:"serverInfo"`
+		Capabilities struct {
+			Tools        *struct{}                  `json:"tools"`
+			Resources    *struct{ Subscribe bool }  `json:"resources"`
+			Logging      *struct{}                  `json:"logging"`
+			Experimental map[string]json.RawMessage `json:"experimental"`
+		} `json:"capabilities"`
+		Instructions string `json:"instructions"`
+	}
+	if init.Error != nil || json.Unmarshal(init.Result, &ir) != nil {
+		t.Fatalf("initialize: %+v %s", init.Error, init.Result)
+	}
+	if ir.ProtocolVersion != mcpgo.LATEST_LEGACY_PROTOCOL_VERSION || ir.ServerInfo.Name != "ipc" || ir.ServerInfo.Version == "" {
+		t.Errorf("initialize result %s", init.Result)
+	}
+	if ir.Capabilities.Tools == nil || ir.Capabilities.Resources == nil || !ir.Capabilities.Resources.Subscribe || ir.Capabilities.Logging == nil {
+		t.Errorf("capabilities %s", init.Result)
+	}
+	if string(ir.Capabilities.Experimental["claude/channel"]) != "{}" || ir.Instructions == "" {
+		t.Errorf("no claude/channel capability or instructions: %s", init.Result)
+	}
+	r.notify("notifications/initialized")
+
+	if ping := r.call("ping", nil); ping.Error != nil || string(ping.Result) != "{}" {
+		t.Errorf("ping: %+v %s", ping.Error, ping.Result)
+	}
+	tools := r.call("tools/list", nil)
+	var tl struct {
+		Tools []struct {
+			Name        string `json:"name"`
+			Description string `json:"description"`
+			InputSchema struct {
+				Type string `json:"type"`
+			} `json:"inputSchema"`
+		} `json:"tools"`
+	}
+	if tools.Error != nil || json.Unmarshal(tools.Result, &tl) != nil || len(tl.Tools) != 11 {
+		t.Fatalf("tools/list: %+v %s", tools.Error, tools.Result)
+	}
+	for _, tool := range tl.Tools {
+		if tool.Name == "" || tool.Description == "" || tool.InputSchema.Type != "object" {
+			t.Errorf("tool %+v lacks a name, a description or an object input schema", tool)
+		}
+	}
+	res := r.call("resources/list", nil)
+	var rl struct {
+		Resources []struct {
+			URI, Name, MIMEType string
+		} `json:"resources"`
+	}
+	if res.Error != nil || json.Unmarshal(res.Result, &rl) != nil || len(rl.Resources) != 1 || rl.Resources[0].URI != "ipc://status" {
+		t.Errorf("resources/list: %+v %s", res.Error, res.Result)
+	}
+	if lv := r.call("logging/setLevel", map[string]any{"level": "debug"}); lv.Error != nil || string(lv.Result) != "{}" {
+		t.Errorf("logging/setLevel: %+v %s", lv.Error, lv.Result)
+	}
+	if bad := r.call("logging/setLevel", map[string]any{"level": "loud"}); bad.Error == nil || bad.Error.Code != -32602 {
+		t.Errorf("logging/setLevel with a bad level: %+v, want error -32602", bad.Error)
+	}
+	if unk := r.call("no/such/method", nil); unk.Error == nil || unk.Error.Code != -32601 {
+		t.Errorf("unknown method: %+v, want error -32601", unk.Error)
+	}
+	// A tool failure is a result with isError, not a protocol error.
+	call := r.call("tools/call", map[string]any{"name": "check", "arguments": map[string]any{"instance_id": "alice"}})
+	var cr struct {
+		IsError bool `json:"isError"`
+		Content []struct {
+			Type, Text string
+		} `json:"content"`
+	}
+	if call.Error != nil || json.Unmarshal(call.Result, &cr) != nil || !cr.IsError || !strings.Contains(cr.Content[0].Text, "Not registered") {
+		t.Errorf("tools/call before register: %+v %s", call.Error, call.Result)
+	}
+}
+
+// TestMCPConformanceSuite runs the official MCP conformance suite's
+// scenarios that apply to any server against "ipc mcp --http". It needs
+// npx and the npm registry (the suite needs Node 22, fetched as the "node"
+// package): it is skipped without them.
+func TestMCPConformanceSuite(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the suite downloads Node and the conformance package")
+	}
+	if _, err := exec.LookPath("npx"); err != nil {
+		t.Skip("npx is not installed")
+	}
+	w := newWorld(t)
+	proc := exec.Command(ipcBin, "--as", "alice", "mcp", "--http", "127.0.0.1:0")
+	proc.Env = w.env
+	stderr, err := proc.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := proc.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = proc.Process.Kill(); _ = proc.Wait() })
+	url := serverURL(t, stderr)
+	for _, scenario := range []string{"server-initialize", "ping", "tools-list", "resources-list",
+		"logging-set-level", "resources-subscribe", "resources-unsubscribe", "dns-rebinding-protection"} {
+		t.Run(scenario, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, "npx", "--yes", "-p", "node@22", "-p", "@modelcontextprotocol/conformance@0.1.16",
+				"--", "conformance", "server", "--url", url, "--scenario", scenario)
+			cmd.Dir = t.TempDir()
+			out, err := cmd.CombinedOutput()
+			s := string(out)
+			if !strings.Contains(s, "Test Results:") {
+				t.Skipf("the conformance suite did not run (no network for npx?): %v\n%s", err, s)
+			}
+			if err != nil || !regexp.MustCompile(`Passed: (\d+)/(\d+), 0 failed`).MatchString(s) {
+				t.Errorf("scenario %s failed: %v\n%s", scenario, err, s)
+			}
+		})
+	}
+}

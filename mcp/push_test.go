@@ -1,0 +1,373 @@
+package mcp
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/client/transport"
+	mcpgo "github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/claude-ipc/ipc/spool"
+)
+
+func TestChannelPushFromAnotherProcess(t *testing.T) {
+	sp := openSpool(t, testConfig())
+	srv := startServer(t, sp, Options{})
+	c, n := connect(t, srv)
+	mustOK(t, c, "register", map[string]any{"instance_id": "alice"})
+
+	rc := send(t, sp.Root, "bob", "alice", "build is green\nall 312 tests pass", `{"run":42}`)
+	l := n.await(t, ChannelMethod, "the channel event", func(l []mcpgo.JSONRPCNotification) bool { return len(l) >= 1 })
+	ev := decodeChannel(t, l[0])
+	want := map[string]string{"from": "bob", "to": "alice", "message_id": rc.ID, "subject": "build is green", "thread": rc.ID}
+	for k, v := range want {
+		if ev.Meta[k] != v {
+			t.Errorf("meta[%s] = %q, want %q", k, ev.Meta[k], v)
+		}
+	}
+	if len(ev.Meta) != len(want) {
+		t.Errorf("meta %v has keys beyond %v", ev.Meta, want)
+	}
+	if ev.Content != "build is green\nall 312 tests pass\n\ndata: {\"run\":42}" {
+		t.Errorf("content %q", ev.Content)
+	}
+	// Pushing claims nothing: the message waits for check.
+	mb, _ := sp.Mailbox("alice")
+	if n, _ := mb.Unread(); n != 1 {
+		t.Errorf("%d unread after the push, want 1", n)
+	}
+	// A reply to the pushed id works.
+	mustOK(t, c, "reply", map[string]any{"message_id": ev.Meta["message_id"], "content": "thanks"})
+	pushed, _, _ := srv.hub.stats()
+	if pushed != 1 {
+		t.Errorf("hub counted %d pushes", pushed)
+	}
+}
+
+func TestNothingPushedBeforeInitialized(t *testing.T) {
+	sp := openSpool(t, testConfig())
+	srv := startServer(t, sp, Options{Name: "alice", ReadyAfter: time.Hour})
+	before := send(t, sp.Root, "bob", "alice", "sent before any client", "")
+	c, n := connectUninitialized(t, srv)
+	during := send(t, sp.Root, "bob", "alice", "sent before initialize", "")
+	initialize(t, c)
+	// The in-process transport carries notifications/initialized without
+	// its session, so readiness here comes from the next request.
+	if got := n.of(ChannelMethod); len(got) != 0 {
+		t.Fatalf("%d pushes before the client was ready", len(got))
+	}
+	mustOK(t, c, "list_instances", nil)
+	l := n.await(t, ChannelMethod, "the queued pushes", func(l []mcpgo.JSONRPCNotification) bool { return len(l) >= 2 })
+	ids := []string{decodeChannel(t, l[0]).Meta["message_id"], decodeChannel(t, l[1]).Meta["message_id"]}
+	if len(l) != 2 || ids[0] != before.ID || ids[1] != during.ID {
+		t.Errorf("pushed %v, want [%s %s] in order", ids, before.ID, during.ID)
+	}
+}
+
+func TestSessionServedAfterGrace(t *testing.T) {
+	sp := openSpool(t, testConfig())
+	srv := startServer(t, sp, Options{Name: "alice", ReadyAfter: 50 * time.Millisecond})
+	_, n := connect(t, srv)
+	rc := send(t, sp.Root, "bob", "alice", "hello", "")
+	l := n.await(t, ChannelMethod, "a push to a client that never said initialized", func(l []mcpgo.JSONRPCNotification) bool { return len(l) >= 1 })
+	if id := decodeChannel(t, l[0]).Meta["message_id"]; id != rc.ID {
+		t.Errorf("pushed %s, want %s", id, rc.ID)
+	}
+}
+
+func TestBacklogAnnouncedOnce(t *testing.T) {
+	sp := openSpool(t, testConfig())
+	for i := range 5 {
+		send(t, sp.Root, "bob", "alice", fmt.Sprintf("old %d", i), "")
+	}
+	srv := startServer(t, sp, Options{Name: "alice", Backlog: 3})
+	c, n := connect(t, srv)
+	mustOK(t, c, "list_instances", nil)
+	rc := send(t, sp.Root, "bob", "alice", "new", "")
+	l := n.await(t, ChannelMethod, "the notice and the new message", func(l []mcpgo.JSONRPCNotification) bool { return len(l) >= 2 })
+	notice, fresh := decodeChannel(t, l[0]), decodeChannel(t, l[1])
+	if !strings.Contains(notice.Content, "5 unread messages were waiting for alice") || notice.Meta["from"] != "ipc" {
+		t.Errorf("notice %+v", notice)
+	}
+	if fresh.Meta["message_id"] != rc.ID || len(l) != 2 {
+		t.Errorf("after the notice: %d pushes, second %+v", len(l), fresh)
+	}
+}
+
+// TestBurstToSlowClient pushes 1,000 messages, sent by 8 writers at once,
+// to a client that reads each notification slowly: the session's buffer
+// fills, sends are refused, and every message must still arrive exactly
+// once.
+func TestBurstToSlowClient(t *testing.T) {
+	c := testConfig()
+	c.RatePerMinute = 0
+	sp := openSpool(t, c)
+	srv := startServer(t, sp, Options{Name: "alice"})
+	cl, n := connect(t, srv)
+	n.delay = time.Millisecond
+	mustOK(t, cl, "list_instances", nil)
+	want := burst(t, sp.Root, c, 1000)
+	exactlyOnce(t, n, want)
+	_, _, refused := srv.hub.stats()
+	t.Logf("%d sends refused and retried", refused)
+}
+
+// TestBacklogToSlowClient has the client become ready with 1,000 messages
+// waiting: the pushes go out in a tight loop, the buffer of 100 fills at
+// once, and refused sends must be retried until all arrive exactly once.
+func TestBacklogToSlowClient(t *testing.T) {
+	c := testConfig()
+	c.RatePerMinute = 0
+	sp := openSpool(t, c)
+	srv := startServer(t, sp, Options{Name: "alice", Backlog: 2000, ReadyAfter: time.Hour})
+	cl, n := connect(t, srv)
+	n.delay = 200 * time.Microsecond
+	want := burst(t, sp.Root, c, 1000)
+	mustOK(t, cl, "list_instances", nil) // ready now
+	exactlyOnce(t, n, want)
+	if _, _, refused := srv.hub.stats(); refused == 0 {
+		t.Error("no send was refused: the slow client did not fill the buffer, the retry path went untested")
+	}
+}
+
+// burst sends total messages to alice from 8 writers at once.
+func burst(t *testing.T, root string, c spool.Config, total int) map[string]bool {
+	t.Helper()
+	const writers = 8
+	ids := make(chan string, total)
+	errs := make(chan error, writers)
+	for w := range writers {
+		go func() {
+			sender, err := spool.Open(root, spool.WithConfig(c))
+			if err != nil {
+				errs <- err
+				return
+			}
+			for i := w; i < total; i += writers {
+				rc, err := sender.Send(spool.Draft{From: fmt.Sprintf("bob%d", w), To: []string{"alice"}, Body: fmt.Sprintf("burst %d", i)})
+				if err != nil {
+					errs <- err
+					return
+				}
+				ids <- rc.ID
+			}
+			errs <- nil
+		}()
+	}
+	for range writers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(ids)
+	want := map[string]bool{}
+	for id := range ids {
+		want[id] = true
+	}
+	return want
+}
+
+// exactlyOnce waits for a push of every id in want and checks none came
+// twice and nothing else came.
+func exactlyOnce(t *testing.T, n *notes, want map[string]bool) {
+	t.Helper()
+	total := len(want)
+	l := n.await(t, ChannelMethod, "the burst", func(l []mcpgo.JSONRPCNotification) bool { return len(l) >= total })
+	seen := map[string]int{}
+	for _, x := range l {
+		seen[decodeChannel(t, x).Meta["message_id"]]++
+	}
+	for id := range want {
+		if seen[id] != 1 {
+			t.Errorf("message %s pushed %d times", id, seen[id])
+		}
+	}
+	if len(l) != total {
+		t.Errorf("%d pushes for %d messages", len(l), total)
+	}
+}
+
+func TestResources(t *testing.T) {
+	sp := openSpool(t, testConfig())
+	srv := startServer(t, sp, Options{Name: "alice"})
+	c, n := connect(t, srv)
+	ctx := context.Background()
+
+	rl, err := c.ListResources(ctx, mcpgo.ListResourcesRequest{})
+	if err != nil || len(rl.Resources) != 1 || rl.Resources[0].URI != statusURI {
+		t.Fatalf("resources/list = %+v, %v", rl, err)
+	}
+	tl, err := c.ListResourceTemplates(ctx, mcpgo.ListResourceTemplatesRequest{})
+	if err != nil || len(tl.ResourceTemplates) != 1 || tl.ResourceTemplates[0].URITemplate.Raw() != inboxTemplate {
+		t.Fatalf("resources/templates/list = %+v, %v", tl, err)
+	}
+
+	rc := send(t, sp.Root, "bob", "alice", "peek at me", "")
+	var in inbox
+	readJSON(t, c, inboxURI("alice"), &in)
+	if in.Name != "alice" || in.Unread != 1 || len(in.Messages) != 1 || in.Messages[0].ID != rc.ID {
+		t.Errorf("inbox %+v", in)
+	}
+	mb, _ := sp.Mailbox("alice")
+	if u, _ := mb.Unread(); u != 1 {
+		t.Errorf("reading the inbox resource claimed mail: %d unread", u)
+	}
+	var st status
+	readJSON(t, c, statusURI, &st)
+	if st.Name != "alice" || st.Unread != 1 || st.Spool != sp.Root || len(st.Names) != 1 || !st.Names[0].Online {
+		t.Errorf("status %+v", st)
+	}
+	var empty inbox
+	readJSON(t, c, inboxURI("nobody"), &empty)
+	if empty.Unread != 0 || len(empty.Messages) != 0 {
+		t.Errorf("inbox of a name without mailbox: %+v", empty)
+	}
+	if _, err := c.ReadResource(ctx, mcpgo.ReadResourceRequest{Params: mcpgo.ReadResourceParams{URI: inboxURI("bad name")}}); err == nil {
+		t.Error("reading the inbox of an invalid name succeeded")
+	}
+
+	// Subscriptions: to our inbox, and to another name's that does not
+	// exist yet (watched once it does).
+	for _, uri := range []string{inboxURI("alice"), inboxURI("carol"), statusURI} {
+		//lint:ignore SA1019 resources/subscribe is how legacy-protocol clients subscribe
+		if err := c.Subscribe(ctx, mcpgo.SubscribeRequest{Params: mcpgo.SubscribeParams{URI: uri}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	updated := func(uri string) func([]mcpgo.JSONRPCNotification) bool {
+		return func(l []mcpgo.JSONRPCNotification) bool {
+			for _, x := range l {
+				if x.Params.AdditionalFields["uri"] == uri {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	send(t, sp.Root, "bob", "alice", "news", "")
+	n.await(t, "notifications/resources/updated", "alice's inbox updated", updated(inboxURI("alice")))
+	n.await(t, "notifications/resources/updated", "status updated", updated(statusURI))
+	send(t, sp.Root, "bob", "carol", "for carol", "")
+	n.await(t, "notifications/resources/updated", "carol's inbox updated", updated(inboxURI("carol")))
+
+	//lint:ignore SA1019 resources/unsubscribe is how legacy-protocol clients unsubscribe
+	if err := c.Unsubscribe(ctx, mcpgo.UnsubscribeRequest{Params: mcpgo.UnsubscribeParams{URI: inboxURI("carol")}}); err != nil {
+		t.Fatal(err)
+	}
+	srv.agent.watchMu.Lock()
+	_, watched := srv.agent.watches[srv.inboxDirOrEmpty(inboxURI("carol"))]
+	srv.agent.watchMu.Unlock()
+	if watched {
+		t.Error("carol's inbox still watched after unsubscribe")
+	}
+}
+
+func (s *Server) inboxDirOrEmpty(uri string) string {
+	d, _ := s.inboxDir(uri)
+	return d
+}
+
+func readJSON(t *testing.T, c *client.Client, uri string, v any) {
+	t.Helper()
+	res, err := c.ReadResource(context.Background(), mcpgo.ReadResourceRequest{Params: mcpgo.ReadResourceParams{URI: uri}})
+	if err != nil {
+		t.Fatalf("read %s: %v", uri, err)
+	}
+	tc, ok := res.Contents[0].(mcpgo.TextResourceContents)
+	if !ok || tc.MIMEType != "application/json" {
+		t.Fatalf("read %s: %+v", uri, res.Contents)
+	}
+	if err := json.Unmarshal([]byte(tc.Text), v); err != nil {
+		t.Fatalf("read %s: %v", uri, err)
+	}
+}
+
+// TestHTTPTransport pushes over streamable HTTP to a client that only
+// initialized: readiness comes from notifications/initialized.
+func TestHTTPTransport(t *testing.T) {
+	sp := openSpool(t, testConfig())
+	srv := startServer(t, sp, Options{Name: "alice", ReadyAfter: time.Hour})
+	hs := httptest.NewServer(srv.HTTPHandler())
+	t.Cleanup(hs.Close)
+	//lint:ignore SA1019 today's Claude Code speaks the legacy protocol, whose notifications come on the GET stream
+	c, err := client.NewStreamableHttpClient(hs.URL+"/mcp", transport.WithContinuousListening())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := newNotes()
+	c.OnNotification(n.add)
+	if err := c.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	initialize(t, c)
+	rc := send(t, sp.Root, "bob", "alice", "over http", "")
+	l := n.await(t, ChannelMethod, "the push over HTTP", func(l []mcpgo.JSONRPCNotification) bool { return len(l) >= 1 })
+	if ev := decodeChannel(t, l[0]); ev.Meta["message_id"] != rc.ID || ev.Content != "over http" {
+		t.Errorf("push %+v", ev)
+	}
+	if got := mustOK(t, c, "check", map[string]any{"instance_id": "alice"}); !strings.Contains(got, "Content: over http") {
+		t.Errorf("check over HTTP: %q", got)
+	}
+}
+
+func TestHub(t *testing.T) {
+	h := newHub(2)
+	item := func(id string) *pushItem { return &pushItem{id: id} }
+	a, b := newSession("a"), newSession("b")
+
+	if !h.offer(item("m1")) || h.offer(item("m1")) {
+		t.Fatal("a pending item was offered twice")
+	}
+	h.join(a)
+	if q := a.drainCopy(); len(q) != 1 || q[0].id != "m1" {
+		t.Fatalf("joining session got %v", q)
+	}
+	h.join(b)
+	if !h.offer(item("m2")) {
+		t.Fatal("m2 refused")
+	}
+	if len(a.drainCopy()) != 2 || len(b.drainCopy()) != 1 {
+		t.Fatal("m2 not queued for both ready sessions")
+	}
+	// a pushes m1 and m2; b leaves with m2 unpushed: m2 was pushed by a,
+	// so nothing is handed on.
+	h.sent(a.queue[0])
+	h.sent(a.queue[1])
+	h.leave(b)
+	if _, waiting, _ := h.stats(); waiting != 0 {
+		t.Errorf("%d still waiting", waiting)
+	}
+	if h.offer(item("m1")) || h.offer(item("m2")) {
+		t.Error("a pushed message was offered again")
+	}
+	// An item only a leaving session held goes to another ready session.
+	c := newSession("c")
+	h.join(c)
+	h.leave(a)
+	h.offer(item("m3"))
+	h.leave(c)
+	d := newSession("d")
+	h.join(d)
+	if q := d.drainCopy(); len(q) != 1 || q[0].id != "m3" {
+		t.Errorf("m3 lost when its session left: %v", q)
+	}
+	// The pushed set forgets the oldest beyond its limit.
+	h.sent(d.queue[0])
+	if !h.offer(item("m1")) {
+		t.Error("m1 still remembered beyond the limit of 2")
+	}
+}
+
+// drainCopy returns a copy of the queue, for tests.
+func (ss *session) drainCopy() []*pushItem {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return append([]*pushItem(nil), ss.queue...)
+}

@@ -1,0 +1,190 @@
+package mcp
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"strings"
+
+	mcpgo "github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/claude-ipc/ipc/spool"
+)
+
+// The resources: the status of the spool and this agent, and any name's
+// inbox (a peek: reading it marks nothing read).
+const (
+	statusURI     = "ipc://status"
+	inboxTemplate = "ipc://inbox/{name}"
+	inboxPrefix   = "ipc://inbox/"
+	maxPeek       = 100 // messages an inbox resource shows, oldest first
+)
+
+func inboxURI(name string) string { return inboxPrefix + name }
+
+// inboxName returns the name in an inbox URI.
+func inboxName(uri string) (string, bool) {
+	name, ok := strings.CutPrefix(uri, inboxPrefix)
+	return name, ok && spool.ValidName(name) == nil
+}
+
+func (s *Server) addResources() {
+	s.mcp.AddResource(mcpgo.NewResource(statusURI, "status",
+		mcpgo.WithResourceTitle("ipc status"),
+		mcpgo.WithResourceDescription("The spool, this agent's name and unread count, the leader, push counters, and every known name with its online state and last activity. Subscribe to hear when this agent's mail changes."),
+		mcpgo.WithMIMEType("application/json"),
+	), s.readStatus)
+	s.mcp.AddResourceTemplate(mcpgo.NewResourceTemplate(inboxTemplate, "inbox",
+		mcpgo.WithTemplateTitle("ipc inbox"),
+		mcpgo.WithTemplateDescription("The unread messages of a name, oldest first (at most 100), without marking them read. Subscribe to get notifications/resources/updated when new mail lands."),
+		mcpgo.WithTemplateMIMEType("application/json"),
+	), s.readInbox)
+}
+
+// status is the content of ipc://status.
+type status struct {
+	Spool       string            `json:"spool"`
+	Name        string            `json:"name,omitempty"` // "" before register
+	Unread      int               `json:"unread"`
+	Leader      *spool.LeaderInfo `json:"leader,omitempty"`
+	Pushed      uint64            `json:"pushed"`       // channel events accepted by sessions
+	PushWaiting int               `json:"push_waiting"` // found, not yet pushed everywhere
+	PushRetries uint64            `json:"push_retries"` // sends refused because a client lagged, then retried
+	Sessions    int               `json:"sessions"`
+	Polling     bool              `json:"polling"` // the watcher polls instead of using inotify
+	Names       []spool.NameInfo  `json:"names"`
+}
+
+func (s *Server) readStatus(context.Context, mcpgo.ReadResourceRequest) ([]mcpgo.ResourceContents, error) {
+	st := status{Spool: s.sp.Root}
+	if cur := s.agent.who(); cur != nil {
+		st.Name = cur.name
+		st.Unread, _ = cur.mb.Unread()
+	}
+	if li, ok := s.sp.Leader(); ok {
+		st.Leader = &li
+	}
+	st.Pushed, st.PushWaiting, st.PushRetries = s.hub.stats()
+	s.mu.Lock()
+	st.Sessions = len(s.sessions)
+	s.mu.Unlock()
+	st.Polling = s.w != nil && s.w.Polling()
+	names, err := s.sp.List()
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", statusURI, err)
+	}
+	st.Names = names
+	return jsonContents(statusURI, st)
+}
+
+// inbox is the content of ipc://inbox/NAME.
+type inbox struct {
+	Name      string           `json:"name"`
+	Unread    int              `json:"unread"`
+	Truncated bool             `json:"truncated,omitempty"` // more than shown
+	Messages  []*spool.Message `json:"messages"`
+}
+
+func (s *Server) readInbox(_ context.Context, req mcpgo.ReadResourceRequest) ([]mcpgo.ResourceContents, error) {
+	uri := req.Params.URI
+	name, ok := strings.CutPrefix(uri, inboxPrefix)
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", server.ErrResourceNotFound, uri)
+	}
+	mb, err := s.sp.Mailbox(name)
+	if err != nil {
+		return nil, err
+	}
+	in, err := peek(mb, maxPeek)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", uri, err)
+	}
+	return jsonContents(uri, in)
+}
+
+// peek reads up to max unread messages of mb, oldest first, claiming
+// nothing and recording no activity for the name.
+func peek(mb *spool.Mailbox, max int) (inbox, error) {
+	in := inbox{Name: mb.Name, Messages: []*spool.Message{}}
+	names, err := readNames(mb.NewDir())
+	if errors.Is(err, fs.ErrNotExist) {
+		return in, nil
+	}
+	if err != nil {
+		return in, err
+	}
+	for _, n := range names {
+		m, err := mb.ReadNew(n)
+		if err != nil {
+			continue // read meanwhile, or quarantined
+		}
+		in.Messages = append(in.Messages, m)
+	}
+	sortMessages(in.Messages)
+	in.Unread = len(in.Messages)
+	if len(in.Messages) > max {
+		in.Messages, in.Truncated = in.Messages[:max], true
+	}
+	return in, nil
+}
+
+func jsonContents(uri string, v any) ([]mcpgo.ResourceContents, error) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return []mcpgo.ResourceContents{mcpgo.TextResourceContents{URI: uri, MIMEType: "application/json", Text: string(b)}}, nil
+}
+
+// subscribe records (or drops) a session's subscription to uri; an inbox
+// subscription watches that inbox.
+func (s *Server) subscribe(ctx context.Context, uri string, on bool) {
+	cs := server.ClientSessionFromContext(ctx)
+	if cs == nil {
+		return
+	}
+	ss := s.session(cs.SessionID())
+	ss.mu.Lock()
+	was := ss.subs[uri]
+	if on {
+		ss.subs[uri] = true
+	} else {
+		delete(ss.subs, uri)
+	}
+	ss.mu.Unlock()
+	switch {
+	case on && !was:
+		s.watchInbox(uri)
+	case !on && was:
+		s.unwatchInbox(uri)
+	}
+}
+
+func (s *Server) watchInbox(uri string) {
+	if dir, ok := s.inboxDir(uri); ok {
+		s.watch(dir)
+	}
+}
+
+func (s *Server) unwatchInbox(uri string) {
+	if dir, ok := s.inboxDir(uri); ok {
+		s.unwatch(dir)
+	}
+}
+
+// inboxDir returns the new/ directory an inbox URI names.
+func (s *Server) inboxDir(uri string) (string, bool) {
+	name, ok := inboxName(uri)
+	if !ok {
+		return "", false
+	}
+	mb, err := s.sp.Mailbox(name)
+	if err != nil {
+		return "", false
+	}
+	return filepath.Clean(mb.NewDir()), true
+}

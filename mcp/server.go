@@ -1,0 +1,291 @@
+package mcp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	mcpgo "github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/claude-ipc/ipc/share"
+	"github.com/claude-ipc/ipc/spool"
+	"github.com/claude-ipc/ipc/watcher"
+)
+
+// ServerName is the name the server reports in initialize. Claude Code
+// shows channel events with source set to the name the server was added
+// under (claude mcp add ipc ...), which by convention is this one.
+const ServerName = "ipc"
+
+// Channel is the experimental capability and notification method of Claude
+// Code channels: a server declaring experimental["claude/channel"] may push
+// notifications/claude/channel, which Claude Code shows to the model as
+// <channel source="ipc" from="…" …>content</channel>.
+const (
+	ChannelCapability = "claude/channel"
+	ChannelMethod     = "notifications/claude/channel"
+)
+
+// Defaults for Options.
+const (
+	defaultMaxWait    = 10 * time.Minute
+	defaultReadyAfter = time.Second
+	defaultBacklog    = 50
+	defaultPushedIDs  = 1 << 15
+)
+
+// Options configure a Server. The zero value is fine.
+type Options struct {
+	Name           string        // register this name at start (--as, IPC_NAME); "" waits for the register tool
+	Version        string        // reported in serverInfo; "" reads "dev"
+	Logger         *slog.Logger  // status and errors; nil discards them. Never stdout.
+	CommandTimeout time.Duration // share_command's time limit; 0: 30 s, as in the seed
+	MaxWait        time.Duration // the longest wait the wait tool allows; 0: 10 min
+	Poll           bool          // watch mailboxes by polling instead of inotify
+	PollInterval   time.Duration // the polling interval; 0: the watcher's default
+
+	// ReadyAfter is how long after initialize a session that never sends
+	// notifications/initialized (nor any request) is served anyway; 0: 1 s.
+	ReadyAfter time.Duration
+	// Backlog is how many unread messages found at registration are pushed
+	// one by one; when more wait, one notice says how many instead, so a
+	// full mailbox does not flood the model. 0: 50.
+	Backlog int
+	// PushedIDs bounds the set of message ids remembered as pushed; 0: 32768.
+	PushedIDs int
+}
+
+func (o Options) withDefaults() Options {
+	if o.Version == "" {
+		o.Version = "dev"
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.CommandTimeout <= 0 {
+		o.CommandTimeout = share.DefaultTimeout
+	}
+	if o.MaxWait <= 0 {
+		o.MaxWait = defaultMaxWait
+	}
+	if o.ReadyAfter <= 0 {
+		o.ReadyAfter = defaultReadyAfter
+	}
+	if o.Backlog <= 0 {
+		o.Backlog = defaultBacklog
+	}
+	if o.PushedIDs <= 0 {
+		o.PushedIDs = defaultPushedIDs
+	}
+	return o
+}
+
+// Server is ipc's MCP server for one agent. Build it with New, Start it,
+// serve it (ServeStdio, ServeHTTP, or an in-process client on MCPServer),
+// and Close it.
+type Server struct {
+	sp   *spool.Spool
+	opts Options
+	log  *slog.Logger
+	mcp  *server.MCPServer
+	hub  *hub
+
+	agent agent // who this server is, and what it watches
+
+	mu       sync.Mutex
+	sessions map[string]*session // by MCP session id
+
+	w      *watcher.Watcher
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// New builds the server over sp: its tools, resources, capabilities and
+// hooks. Nothing runs until Start.
+func New(sp *spool.Spool, opts Options) (*Server, error) {
+	opts = opts.withDefaults()
+	if opts.Name != "" {
+		if err := spool.ValidName(opts.Name); err != nil {
+			return nil, fmt.Errorf("mcp: %w", err)
+		}
+	}
+	s := &Server{
+		sp:       sp,
+		opts:     opts,
+		log:      opts.Logger,
+		hub:      newHub(opts.PushedIDs),
+		sessions: map[string]*session{},
+	}
+	s.agent.init()
+	s.mcp = server.NewMCPServer(ServerName, opts.Version,
+		server.WithInstructions(instructions),
+		server.WithToolCapabilities(false),
+		server.WithResourceCapabilities(true, false),
+		server.WithLogging(),
+		server.WithExperimental(map[string]any{ChannelCapability: map[string]any{}}),
+		server.WithInputSchemaValidation(),
+		server.WithRecovery(),
+		server.WithResourceRecovery(),
+		server.WithHooks(s.hooks()),
+	)
+	s.addTools()
+	s.addResources()
+	s.mcp.AddNotificationHandler(string(mcpgo.MethodNotificationInitialized), s.onInitialized)
+	return s, nil
+}
+
+// MCPServer returns the underlying mcp-go server, for in-process clients.
+func (s *Server) MCPServer() *server.MCPServer { return s.mcp }
+
+// Start starts watching and pushing, and registers Options.Name if set. A
+// name held by another live process is logged and left unregistered: the
+// agent can still register another with the register tool. The server runs
+// until ctx is done or Close is called.
+func (s *Server) Start(ctx context.Context) error {
+	s.mu.Lock()
+	if s.ctx != nil {
+		s.mu.Unlock()
+		return errors.New("mcp: server already started")
+	}
+	s.ctx, s.cancel = context.WithCancel(ctx)
+	s.mu.Unlock()
+	w, err := watcher.New(s.ctx, watcher.Options{Poll: s.opts.Poll, PollInterval: s.opts.PollInterval, Logger: s.log})
+	if err != nil {
+		s.cancel()
+		return fmt.Errorf("mcp: watch the spool: %w", err)
+	}
+	s.w = w
+	s.wg.Add(1)
+	go s.loop()
+	s.startSessions()
+	if s.opts.Name != "" {
+		if _, err := s.register(s.opts.Name); err != nil {
+			s.log.Warn("not registered at start; the agent can register another name", "name", s.opts.Name, "err", err)
+		} else {
+			s.log.Info("registered", "name", s.opts.Name)
+		}
+	}
+	return nil
+}
+
+// Close stops the server: the watcher and every goroutine it started are
+// gone when it returns, and the name is released (it goes offline).
+func (s *Server) Close() error {
+	// Cancel under mu: async adds to wg under mu after checking ctx, so no
+	// goroutine starts once Wait may run.
+	s.mu.Lock()
+	cancel := s.cancel
+	if cancel != nil {
+		cancel()
+	}
+	s.mu.Unlock()
+	if cancel == nil {
+		return nil
+	}
+	var err error
+	if s.w != nil {
+		err = s.w.Close()
+	}
+	s.wg.Wait()
+	if rerr := s.agent.release(); err == nil {
+		err = rerr
+	}
+	return err
+}
+
+// ServeStdio serves one client over in and out (the process's stdin and
+// stdout) until in ends or ctx is done. Only one stdio session can run in a
+// process at a time (mcp-go keeps it in a package variable).
+func (s *Server) ServeStdio(ctx context.Context, in io.Reader, out io.Writer) error {
+	stdio := server.NewStdioServer(s.mcp)
+	stdio.SetErrorLogger(log.New(errorWriter{s.log}, "", 0))
+	err := stdio.Listen(ctx, in, out)
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// HTTPHandler returns the streamable HTTP transport: mount it at /mcp.
+// Sessions are stateful (Mcp-Session-Id), so pushes reach the session that
+// initialized. Requests whose Host is not local are refused (DNS
+// rebinding protection).
+func (s *Server) HTTPHandler() *server.StreamableHTTPServer {
+	return server.NewStreamableHTTPServer(s.mcp,
+		server.WithEndpointPath("/mcp"),
+		server.WithStateful(true),
+		server.WithHeartbeatInterval(25*time.Second),
+		server.WithSessionIdleTTL(time.Hour),
+		server.WithStreamableHTTPLogger(s.log),
+	)
+}
+
+// ServeHTTP serves streamable HTTP at /mcp on ln until ctx is done, then
+// shuts down, closing the open streams.
+func (s *Server) ServeHTTP(ctx context.Context, ln net.Listener) error {
+	h := s.HTTPHandler()
+	mux := http.NewServeMux()
+	mux.Handle("/mcp", h)
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(errorWriter{s.log}, "", 0)}
+	done := make(chan error, 1)
+	go func() { done <- hs.Serve(ln) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	h.CloseSessions(sctx)
+	err := hs.Shutdown(sctx)
+	if serr := <-done; !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = serr
+	}
+	return err
+}
+
+// errorWriter turns the lines a log.Logger writes into errors on a slog.Logger.
+type errorWriter struct{ log *slog.Logger }
+
+func (w errorWriter) Write(p []byte) (int, error) {
+	w.log.Error(string(trimNewline(p)))
+	return len(p), nil
+}
+
+func trimNewline(p []byte) []byte {
+	for len(p) > 0 && (p[len(p)-1] == '\n' || p[len(p)-1] == '\r') {
+		p = p[:len(p)-1]
+	}
+	return p
+}
+
+// loop reads the watcher: mail arriving for the agent is pushed, waiters
+// are woken and subscribers told; directories that did not exist yet are
+// watched once they do.
+func (s *Server) loop() {
+	defer s.wg.Done()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case ev, ok := <-s.w.Events():
+			if !ok {
+				return
+			}
+			s.arrived(ev)
+		case <-tick.C:
+			s.retryWatches()
+		}
+	}
+}
