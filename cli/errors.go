@@ -36,7 +36,7 @@ func ExitCode(err error) int {
 		return ExitOK
 	case errors.As(err, &ee):
 		return ee.code
-	case errors.Is(err, spool.ErrBadName), errors.Is(err, spool.ErrEmpty), errors.Is(err, spool.ErrBadConfig):
+	case errors.Is(err, spool.ErrBadName), errors.Is(err, spool.ErrEmpty), errors.Is(err, spool.ErrBadConfig), errors.Is(err, spool.ErrBadID):
 		return ExitUsage
 	case errors.Is(err, spool.ErrNameTaken), errors.Is(err, spool.ErrRateLimited),
 		errors.Is(err, spool.ErrQuota), errors.Is(err, spool.ErrTooSoon),

@@ -25,6 +25,8 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrTooSoon reports a rename attempted within an hour of the last one.
 	ErrTooSoon = errors.New("too soon")
+	// ErrBadID reports a message id too short to look up.
+	ErrBadID = errors.New("invalid message id")
 	// ErrBadConfig reports a limit set to something that is not a number.
 	ErrBadConfig = errors.New("bad configuration")
 	// ErrBadSignature reports a message whose HMAC does not verify.
@@ -43,10 +45,10 @@ type LimitError struct {
 func (e *LimitError) Error() string {
 	switch {
 	case errors.Is(e.Err, ErrRateLimited):
-		return fmt.Sprintf("spool: %s: %s sent %d messages in the last minute; retry in %s",
-			e.Err, e.Who, e.Limit, e.RetryAfter.Round(time.Second))
+		return fmt.Sprintf("%s: %s sent %d messages in the last minute; retry in %d s",
+			e.Err, e.Who, e.Limit, int((e.RetryAfter+time.Second-1)/time.Second))
 	default:
-		return fmt.Sprintf("spool: %s: %s has %d unread messages; retry once it has read some",
+		return fmt.Sprintf("%s: %s has %d unread messages; retry once it has read some",
 			e.Err, e.Who, e.Limit)
 	}
 }
@@ -62,11 +64,11 @@ type TakenError struct {
 func (e *TakenError) Error() string {
 	switch {
 	case e.PID == os.Getpid():
-		return fmt.Sprintf("spool: name %q is already held by this process", e.Name)
+		return fmt.Sprintf("name %q is already held by this process", e.Name)
 	case e.PID > 0:
-		return fmt.Sprintf("spool: name %q is held by live process %d; choose another name, or stop that process", e.Name, e.PID)
+		return fmt.Sprintf("name %q is held by live process %d; choose another name, or stop that process", e.Name, e.PID)
 	}
-	return fmt.Sprintf("spool: name %q is held by another live process; choose another name", e.Name)
+	return fmt.Sprintf("name %q is held by another live process; choose another name", e.Name)
 }
 
 func (e *TakenError) Unwrap() error { return ErrNameTaken }

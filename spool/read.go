@@ -256,37 +256,46 @@ func (mb *Mailbox) SetFlag(m *Message, flag rune) error {
 	return mb.sp.fs.SyncDir(filepath.Join(mb.Dir, "cur"))
 }
 
-// Find returns the message with the given id (or a unique prefix of it, at
-// least 4 characters) from new/ or cur/.
+// Find returns the message with the given id, or with a unique prefix of
+// it of at least 4 characters, from new/ or cur/. A name some other program
+// gave a file matches whole, however short.
 func (mb *Mailbox) Find(id string) (*Message, error) {
 	id = strings.Trim(id, "<> ")
 	if i := strings.IndexByte(id, '@'); i >= 0 {
 		id = id[:i]
 	}
-	if len(id) < 4 {
-		return nil, fmt.Errorf("%w: message id %q is too short (give at least 4 characters)", ErrNotFound, id)
+	if id == "" {
+		return nil, fmt.Errorf("%w: give the id of a message (ipc check shows them)", ErrBadID)
 	}
-	var hits []entry
+	var exact, prefix []entry
 	for _, sub := range []string{"new", "cur"} {
 		ents, err := mb.entries(sub)
 		if err != nil {
 			return nil, err
 		}
 		for _, e := range ents {
-			k := e.key()
-			if strings.HasPrefix(idFromKey(k), id) || strings.HasPrefix(k, id) {
-				hits = append(hits, e)
+			k, ours := e.key(), idFromKey(e.key())
+			switch {
+			case ours == id || k == id:
+				exact = append(exact, e)
+			case len(id) >= 4 && (strings.HasPrefix(ours, id) || strings.HasPrefix(k, id)):
+				prefix = append(prefix, e)
 			}
 		}
 	}
-	switch len(hits) {
-	case 0:
-		return nil, fmt.Errorf("%w: no message %q in %s's mailbox", ErrNotFound, id, mb.Name)
-	case 1:
-		return mb.read(hits[0])
-	default:
-		return nil, fmt.Errorf("%w: %q matches %d messages; give more of the id", ErrNotFound, id, len(hits))
+	hits := exact
+	if len(hits) == 0 {
+		hits = prefix
 	}
+	switch {
+	case len(hits) == 1:
+		return mb.read(hits[0])
+	case len(hits) > 1:
+		return nil, fmt.Errorf("%w: %q matches %d messages; give more of the id", ErrNotFound, id, len(hits))
+	case len(id) < 4:
+		return nil, fmt.Errorf("%w: %q is too short; give at least 4 characters of the id", ErrBadID, id)
+	}
+	return nil, fmt.Errorf("%w: no message %q in %s's mailbox", ErrNotFound, id, mb.Name)
 }
 
 // ReadNew reads the unread message whose file in new/ has the given name

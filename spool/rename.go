@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -23,11 +24,15 @@ func (s *Spool) Rename(o *Owner, newName string) (*Owner, error) {
 	if newName == old {
 		return nil, fmt.Errorf("rename %s: the new name is the same as the old", old)
 	}
-	if last := s.lastRename(old); !last.IsZero() {
+	if last, what := s.lastRename(old); !last.IsZero() {
 		if wait := last.Add(s.Config.RenameEvery).Sub(s.clock()); wait > 0 {
-			return nil, fmt.Errorf("%w: %s was renamed %s ago; a name may be renamed once every %s; rename again in %s",
-				ErrTooSoon, old, minutes(s.clock().Sub(last)), minutes(s.Config.RenameEvery), minutes(wait))
+			return nil, fmt.Errorf("%w: %s (%s ago); a name may be renamed once every %s; rename again in %s",
+				ErrTooSoon, what, minutes(s.clock().Sub(last)), minutes(s.Config.RenameEvery), minutes(wait))
 		}
+	}
+	if mb, _ := s.Mailbox(newName); mb.Registered() {
+		return nil, fmt.Errorf("%w: %s is an existing name with its own mail; choose a new name (or register %s)",
+			ErrNameTaken, newName, newName)
 	}
 	no, err := s.Claim(newName)
 	if err != nil {
@@ -38,7 +43,7 @@ func (s *Spool) Rename(o *Owner, newName string) (*Owner, error) {
 		no.Release()
 		return nil, fmt.Errorf("rename %s to %s: %w (mail moved so far is in %s's mailbox)", old, newName, err, newName)
 	}
-	if err := s.recordRename(newName); err != nil {
+	if err := s.recordRename(old, newName); err != nil {
 		s.undoRename(old, newName)
 		no.Release()
 		return nil, err
@@ -123,24 +128,36 @@ func (s *Spool) announceRename(old, newName string) {
 
 func (s *Spool) renamePath(name string) string { return s.path(dirState, "renamed", name) }
 
-func (s *Spool) lastRename(name string) time.Time {
-	fi, err := os.Stat(s.renamePath(name))
+// lastRename returns when name last took part in a rename (from or to it)
+// and what that rename was.
+func (s *Spool) lastRename(name string) (time.Time, string) {
+	p := s.renamePath(name)
+	fi, err := os.Lstat(p)
 	if err != nil {
-		return time.Time{}
+		return time.Time{}, ""
 	}
-	return fi.ModTime()
+	what, _ := readNoFollow(p)
+	return fi.ModTime(), strings.TrimSpace(string(what))
 }
 
-func (s *Spool) recordRename(name string) error {
+// recordRename notes the rename under both names: neither may take part in
+// another within Config.RenameEvery.
+func (s *Spool) recordRename(old, newName string) error {
 	if err := s.mkdir(s.path(dirState, "renamed")); err != nil {
 		return err
 	}
-	p := s.renamePath(name)
-	if err := os.WriteFile(p, nil, 0o600); err != nil {
-		return fmt.Errorf("record rename: %w", err)
-	}
+	what := []byte(fmt.Sprintf("%s was renamed to %s\n", old, newName))
 	now := s.clock()
-	return os.Chtimes(p, now, now)
+	for _, n := range []string{old, newName} {
+		p := s.renamePath(n)
+		if err := s.writeFileAtomic(p, what, 0o600); err != nil {
+			return fmt.Errorf("record rename: %w", err)
+		}
+		if err := os.Chtimes(p, now, now); err != nil {
+			return fmt.Errorf("record rename: %w", err)
+		}
+	}
+	return nil
 }
 
 // minutes says a duration in whole minutes, at least one: "1 min", "60 min".

@@ -176,3 +176,46 @@ func TestForeignMessageIDsKeepTheirHost(t *testing.T) {
 		t.Errorf("reply lost the original's host:\n%s", out)
 	}
 }
+
+func TestRenameRules(t *testing.T) {
+	s := openTest(t)
+	for _, n := range []string{"bob", "dave"} {
+		o, _ := s.Claim(n)
+		o.Release()
+	}
+	dave, _ := s.Claim("dave")
+	if _, err := s.Rename(dave, "bob"); !errors.Is(err, ErrNameTaken) || !strings.Contains(err.Error(), "existing name") {
+		t.Errorf("rename onto a registered name = %v", err)
+	}
+	if n, _ := mustMailbox(t, s, "bob").Unread(); n != 0 {
+		t.Error("refused rename moved mail")
+	}
+	bobby, err := s.Rename(dave, "bobby")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bobby.Release()
+	again, _ := s.Claim("dave") // the old name, claimed again at once
+	if _, err := s.Rename(again, "dave2"); !errors.Is(err, ErrTooSoon) || !strings.Contains(err.Error(), "dave was renamed to bobby") {
+		t.Errorf("renaming the old name again within the hour = %v", err)
+	}
+}
+
+func TestFindIDs(t *testing.T) {
+	s := openTest(t)
+	rc, _ := s.Send(Draft{From: "a", To: []string{"b"}, Body: "x"})
+	mb := mustMailbox(t, s, "b")
+	os.WriteFile(filepath.Join(mb.Dir, "new", "x2"), []byte("dropped\n"), 0o600)
+	for _, tc := range []struct {
+		id   string
+		want error
+	}{
+		{rc.ID, nil}, {rc.ID[:4], nil}, {"<" + rc.ID + "@host>", nil}, {"x2", nil},
+		{rc.ID[:3], ErrBadID}, {"", ErrBadID}, {"ffffff", ErrNotFound},
+	} {
+		_, err := mb.Find(tc.id)
+		if !errors.Is(err, tc.want) && !(tc.want == nil && err == nil) {
+			t.Errorf("Find(%q) = %v, want %v", tc.id, err, tc.want)
+		}
+	}
+}

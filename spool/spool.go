@@ -99,7 +99,7 @@ const (
 func Open(root string, opts ...Option) (*Spool, error) {
 	abs, err := filepath.Abs(root)
 	if err != nil {
-		return nil, fmt.Errorf("spool: %w: %v", ErrUnavailable, err)
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 	s := &Spool{Root: abs, fs: osFS{}, clock: time.Now, pid: os.Getpid(), host: maildirHost()}
 	for _, o := range opts {
@@ -119,10 +119,10 @@ func Open(root string, opts ...Option) (*Spool, error) {
 // create makes the root and its directories and checks who may write them.
 func (s *Spool) create() error {
 	if err := os.MkdirAll(filepath.Dir(s.Root), 0o755); err != nil {
-		return fmt.Errorf("spool: %w: create %s: %v", ErrUnavailable, filepath.Dir(s.Root), err)
+		return fmt.Errorf("%w: create %s: %v", ErrUnavailable, filepath.Dir(s.Root), err)
 	}
 	if err := s.fs.Mkdir(s.Root, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("spool: %w: create %s: %v", ErrUnavailable, s.Root, err)
+		return fmt.Errorf("%w: create %s: %v", ErrUnavailable, s.Root, err)
 	}
 	if err := checkSafe(s.Root); err != nil {
 		return err
@@ -130,7 +130,7 @@ func (s *Spool) create() error {
 	for _, d := range []string{dirMail, dirOutbox, dirOutbox + "/tmp", dirOutbox + "/new",
 		dirForwards, dirLarge, dirQuarantine, dirState} {
 		if err := s.mkdir(filepath.Join(s.Root, d)); err != nil {
-			return fmt.Errorf("spool: %w: %v", ErrUnavailable, err)
+			return fmt.Errorf("%w: %v", ErrUnavailable, err)
 		}
 	}
 	return nil
@@ -141,18 +141,18 @@ func (s *Spool) create() error {
 func checkSafe(root string) error {
 	fi, err := os.Stat(root)
 	if err != nil {
-		return fmt.Errorf("spool: %w: %v", ErrUnavailable, err)
+		return fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 	if !fi.IsDir() {
-		return fmt.Errorf("spool: %w: %s is not a directory; remove it or set IPC_HOME to another path", ErrUnavailable, root)
+		return fmt.Errorf("%w: %s is not a directory; remove it or set IPC_HOME to another path", ErrUnavailable, root)
 	}
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	if ok && int(st.Uid) != os.Geteuid() {
-		return fmt.Errorf("spool: %w: %s is owned by uid %d, not you (uid %d); use your own spool (IPC_HOME) or chown it",
+		return fmt.Errorf("%w: %s is owned by uid %d, not you (uid %d); use your own spool (IPC_HOME) or chown it",
 			ErrUnsafe, root, st.Uid, os.Geteuid())
 	}
 	if fi.Mode().Perm()&0o077 != 0 {
-		return fmt.Errorf("spool: %w: %s is open to other users (mode %04o); run: chmod 700 %s",
+		return fmt.Errorf("%w: %s is open to other users (mode %04o); run: chmod 700 %s",
 			ErrUnsafe, root, fi.Mode().Perm(), root)
 	}
 	return nil
@@ -179,16 +179,16 @@ func loadConfig(root string) (Config, error) {
 	switch {
 	case err == nil:
 		if err := json.Unmarshal(b, &c); err != nil {
-			return c, fmt.Errorf("spool: %w: %s: %v", ErrUnavailable, filepath.Join(root, "config.json"), err)
+			return c, fmt.Errorf("%w: %s: %v", ErrUnavailable, filepath.Join(root, "config.json"), err)
 		}
 	case !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR):
-		return c, fmt.Errorf("spool: %w: %v", ErrUnavailable, err)
+		return c, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 	for env, dst := range map[string]*int{"IPC_RATE_LIMIT": &c.RatePerMinute, "IPC_MAX_UNREAD": &c.MaxUnread} {
 		if v := os.Getenv(env); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 0 {
-				return c, fmt.Errorf("spool: %w: %s=%q: want a whole number, 0 for no limit", ErrBadConfig, env, v)
+				return c, fmt.Errorf("%w: %s=%q: want a whole number, 0 for no limit", ErrBadConfig, env, v)
 			}
 			*dst = n
 		}

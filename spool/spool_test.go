@@ -324,7 +324,7 @@ func TestRateLimit(t *testing.T) {
 	if !errors.Is(err, ErrRateLimited) || !errors.As(err, &le) {
 		t.Fatalf("4th send = %v, want rate limited", err)
 	}
-	if le.RetryAfter != 30*time.Second || !strings.Contains(err.Error(), "retry in 30s") {
+	if le.RetryAfter != 30*time.Second || !strings.Contains(err.Error(), "retry in 30 s") {
 		t.Errorf("retry after %s (%v), want 30s", le.RetryAfter, err)
 	}
 	if n, _ := mustMailbox(t, s, "b").Unread(); n != 3 {
