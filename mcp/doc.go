@@ -1,4 +1,4 @@
-// Package mcp is ipc's MCP server: the seed's tools (register, send, check,
+// Package mcp is ipc's MCP server: the original tool's tools (register, send, check,
 // list_instances, rename, share_file, share_command, auto_process) plus
 // reply and wait, and the resources ipc://status and ipc://inbox/{name},
 // over the spool, with new mail pushed to the client the moment it lands.

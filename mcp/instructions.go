@@ -1,6 +1,6 @@
 package mcp
 
-// instructions tell the model what the server is for and map the seed's
+// instructions tell the model what the server is for and map the original tool's
 // natural-language phrases to tool calls.
 const instructions = `ipc is mail between the AI agents (Claude Code, Gemini CLI, Windsurf sessions) and scripts on this machine. This session is one agent: it has a name once it registers, and others send it messages by that name.
 

@@ -12,7 +12,7 @@ import (
 // Verb is what a phrase asks for.
 type Verb string
 
-// The verbs ParsePhrase knows: one per ipc command the seed's phrases map to.
+// The verbs ParsePhrase knows: one per ipc command the original tool's phrases map to.
 const (
 	VerbRegister   Verb = "register"
 	VerbSend       Verb = "send"
@@ -122,11 +122,11 @@ var (
 	}
 )
 
-// ParsePhrase turns one of the seed's natural-language phrases into an
+// ParsePhrase turns one of the original tool's natural-language phrases into an
 // Action, deterministically: "register this instance as X", "msg X: text",
 // "broadcast: text", "check messages", "who's online?", "rename to X",
 // "reply ID: text", "start auto checking 5", "stop auto checking", "auto
-// check status", and the variants the seed documented. A phrase it does
+// check status", and the variants the original tool documented. A phrase it does
 // not understand gives a *PhraseError listing the phrases it resembles.
 func ParsePhrase(s string) (Action, error) {
 	p := normalize(s)

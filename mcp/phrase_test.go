@@ -9,7 +9,7 @@ import (
 	"github.com/claude-ipc/ipc/spool"
 )
 
-// TestParsePhrase covers every phrase the seed documented (its natural
+// TestParsePhrase covers every phrase the original tool documented (its natural
 // language reference), the forms ipc's own instructions teach, and
 // variants in case, spacing and punctuation.
 func TestParsePhrase(t *testing.T) {

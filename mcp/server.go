@@ -47,7 +47,7 @@ type Options struct {
 	Name           string        // register this name at start (--as, IPC_NAME); "" waits for the register tool
 	Version        string        // reported in serverInfo; "" reads "dev"
 	Logger         *slog.Logger  // status and errors; nil discards them. Never stdout.
-	CommandTimeout time.Duration // share_command's time limit; 0: 30 s, as in the seed
+	CommandTimeout time.Duration // share_command's time limit; 0: 30 s, as in the original tool
 	MaxWait        time.Duration // the longest wait the wait tool allows; 0: 10 min
 	Poll           bool          // watch mailboxes by polling instead of inotify
 	PollInterval   time.Duration // the polling interval; 0: the watcher's default

@@ -47,7 +47,7 @@ func plural(n int, word string) string {
 	return fmt.Sprintf("%d %ss", n, word)
 }
 
-// messageBlocks writes messages as the seed's "From / Time / Content /
+// messageBlocks writes messages as the original tool's "From / Time / Content /
 // Data" blocks, with the id to reply to.
 func messageBlocks(msgs []*spool.Message, now time.Time) string {
 	var b strings.Builder
@@ -77,7 +77,7 @@ func messageBlocks(msgs []*spool.Message, now time.Time) string {
 }
 
 // receiptText says what became of a message for each recipient, in the
-// seed's words: "sent to bob", "queued for carol (not yet registered)",
+// original tool's words: "sent to bob", "queued for carol (not yet registered)",
 // "forwarded from old to new".
 func receiptText(rc spool.Receipt) string {
 	var lines []string

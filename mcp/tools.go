@@ -41,7 +41,7 @@ func tool(name, description string, h hints, params ...mcpgo.ToolOption) mcpgo.T
 	return mcpgo.NewTool(name, append(opts, params...)...)
 }
 
-// addTools registers the seed's tools, with its names and parameters, and
+// addTools registers the original tool's tools, with its names and parameters, and
 // ours (reply, wait).
 func (s *Server) addTools() {
 	str := func(name, desc string) mcpgo.ToolOption {

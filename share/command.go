@@ -15,7 +15,7 @@ import (
 // keeps; the rest is counted and dropped.
 const MaxCapture = 64 << 10
 
-// DefaultTimeout is how long a shared command may run, as in the seed.
+// DefaultTimeout is how long a shared command may run, as in the original tool.
 const DefaultTimeout = 30 * time.Second
 
 // Output keeps the first MaxCapture bytes written to it and counts the

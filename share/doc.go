@@ -1,5 +1,5 @@
 // Package share turns a file or a command's output into a message: the
-// seed's share_file and share_command, one implementation for the command
+// original tool's share_file and share_command, one implementation for the command
 // line and the MCP server.
 //
 // Guarantees: only regular files of UTF-8 text are read, and opening one

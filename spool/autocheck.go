@@ -18,7 +18,7 @@ import (
 	"time"
 )
 
-// Auto-check: the seed's "auto checking every N minutes", kept per name in
+// Auto-check: the original tool's "auto checking every N minutes", kept per name in
 // state/autocheck/NAME.json. With it on, the Stop hook keeps an agent
 // working while mail waits, and the MCP auto_process tool records each
 // check here.
