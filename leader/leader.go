@@ -92,12 +92,13 @@ type leading struct {
 	log     *slog.Logger
 	w       *watcher.Watcher
 	watched map[string]string // new/ dir of a forwarded mailbox → its name
+	busy    map[string]bool   // outbox files still open for writing, to route once closed
 }
 
 // lead does a full pass, then routes what the watcher reports and sweeps
 // on a ticker, until ctx is done.
 func lead(ctx context.Context, sp *spool.Spool, opts Options) error {
-	ld := &leading{ctx: ctx, sp: sp, log: opts.Logger, watched: map[string]string{}}
+	ld := &leading{ctx: ctx, sp: sp, log: opts.Logger, watched: map[string]string{}, busy: map[string]bool{}}
 	ld.sweep()
 	w, err := watcher.New(ctx, watcher.Options{Poll: opts.Poll, PollInterval: opts.PollInterval, Logger: opts.Logger},
 		sp.OutboxDir(), sp.ForwardsDir())
@@ -110,6 +111,10 @@ func lead(ctx context.Context, sp *spool.Spool, opts Options) error {
 	tick := time.NewTicker(opts.Housekeeping)
 	defer tick.Stop()
 	for {
+		var retry <-chan time.Time // armed only while a drop-in is still being written
+		if len(ld.busy) > 0 {
+			retry = time.After(busyRetry)
+		}
 		select {
 		case <-ctx.Done():
 			return nil
@@ -118,12 +123,21 @@ func lead(ctx context.Context, sp *spool.Spool, opts Options) error {
 				return nil // the watcher stopped: ctx is done
 			}
 			ld.handleBatch(ev)
+		case <-retry:
+			for name := range ld.busy {
+				delete(ld.busy, name)
+				ld.route(name)
+			}
 		case <-tick.C:
 			ld.sweep()
 			ld.watchForwards()
 		}
 	}
 }
+
+// busyRetry is how soon a drop-in that was still open for writing is
+// looked at again.
+const busyRetry = 200 * time.Millisecond
 
 // maxBatch bounds how many events are handled before forwards are applied.
 const maxBatch = 256
@@ -206,6 +220,8 @@ func settled(path string) bool {
 func (ld *leading) route(name string) {
 	r, err := ld.sp.RouteOutbox(name)
 	switch {
+	case errors.Is(err, spool.ErrBusy):
+		ld.busy[name] = true
 	case err != nil:
 		ld.log.Warn("route failed; will retry", "file", name, "err", err)
 	case r.Quarantined != "":

@@ -280,11 +280,12 @@ func (s *Spool) Announced(name, session string) time.Time {
 	if ValidName(name) != nil {
 		return time.Time{}
 	}
-	fi, err := os.Stat(s.announcePath(name, session))
+	b, err := readNoFollow(s.announcePath(name, session))
 	if err != nil {
 		return time.Time{}
 	}
-	return fi.ModTime()
+	t, _ := time.Parse(time.RFC3339Nano, strings.TrimSpace(string(b)))
+	return t
 }
 
 // RecordAnnounced notes that a hook has told session about name's mail up
@@ -296,12 +297,11 @@ func (s *Spool) RecordAnnounced(name, session string, newest time.Time) error {
 	if err := s.mkdir(s.path(dirState, "hook")); err != nil {
 		return fmt.Errorf("record announcement: %w", err)
 	}
-	p := s.announcePath(name, session)
-	if os.Chtimes(p, newest, newest) == nil {
-		return nil
-	}
-	if err := os.WriteFile(p, nil, 0o600); err != nil {
+	// The time is the content; the file's mtime says when it was written,
+	// which is what CleanTmp ages marks by.
+	b := []byte(newest.UTC().Format(time.RFC3339Nano) + "\n")
+	if err := s.writeFileAtomic(s.announcePath(name, session), b, 0o600); err != nil {
 		return fmt.Errorf("record announcement: %w", err)
 	}
-	return os.Chtimes(p, newest, newest)
+	return nil
 }

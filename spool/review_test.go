@@ -219,3 +219,58 @@ func TestFindIDs(t *testing.T) {
 		}
 	}
 }
+
+func TestDropInOpenForWritingWaits(t *testing.T) {
+	s := openTest(t)
+	path := filepath.Join(s.OutboxDir(), "slow")
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("To: bob\nSubject: half\n\nfirst half")
+	if _, err := s.RouteOutbox("slow"); !errors.Is(err, ErrBusy) {
+		t.Fatalf("routing a file still open for writing = %v, want ErrBusy", err)
+	}
+	if n, _ := mustMailbox(t, s, "bob").Unread(); n != 0 {
+		t.Fatal("half-written drop-in delivered")
+	}
+	f.WriteString(", second half\n")
+	f.Close()
+	if _, err := s.RouteOutbox("slow"); err != nil {
+		t.Fatal(err)
+	}
+	msgs, _ := mustMailbox(t, s, "bob").Check(CheckOptions{})
+	if bodies(msgs) != "first half, second half" {
+		t.Errorf("routed %q", bodies(msgs))
+	}
+}
+
+func TestForwardDrainNeverOverwrites(t *testing.T) {
+	s := openTest(t)
+	bob, _, _ := s.ensureMailbox("bob")
+	os.WriteFile(filepath.Join(bob.NewDir(), "note"), []byte("bob's own\n"), 0o600)
+	// alice was renamed to bob; a script then drops a "note" of its own
+	// into alice's new/.
+	alice, _, _ := s.ensureMailbox("alice")
+	s.setForward("alice", "bob", s.Now().Add(time.Hour))
+	os.WriteFile(filepath.Join(alice.NewDir(), "note"), []byte("alice's\n"), 0o600)
+	if _, err := s.ApplyForwards(); err != nil {
+		t.Fatal(err)
+	}
+	msgs, _ := bob.Check(CheckOptions{})
+	if got := bodies(msgs); !strings.Contains(got, "bob's own") || !strings.Contains(got, "alice's") {
+		t.Errorf("bob reads %q, want both notes", got)
+	}
+}
+
+func TestOldFileMovedInIsNotExpiredAtOnce(t *testing.T) {
+	s := openTest(t)
+	ghost, _, _ := s.ensureMailbox("ghost")
+	p := filepath.Join(ghost.NewDir(), "old.eml")
+	os.WriteFile(p, []byte("written long ago\n"), 0o600)
+	old := time.Now().Add(-30 * 24 * time.Hour)
+	os.Chtimes(p, old, old) // as mv keeps the mtime of a file written long ago
+	if n, err := s.ExpireOrphans(); n != 0 || err != nil {
+		t.Errorf("ExpireOrphans = %d, %v; a file moved in just now must wait 7 days", n, err)
+	}
+}

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // The leader's work: routing outbox/ drop-ins, moving mail along forwards,
@@ -181,6 +183,9 @@ func (s *Spool) readDropIn(path string) (d dropIn, why string, err error) {
 	if why := unsafeFile(d.fi); why != "" {
 		return d, why, nil
 	}
+	if openForWriting(f) {
+		return d, "", fmt.Errorf("%s: %w", path, ErrBusy)
+	}
 	if st, ok := d.fi.Sys().(*syscall.Stat_t); ok {
 		d.ino, d.nlink = st.Ino, uint64(st.Nlink)
 	}
@@ -193,6 +198,22 @@ func (s *Spool) readDropIn(path string) (d dropIn, why string, err error) {
 		return d, "", fmt.Errorf("fsync: %w", err)
 	}
 	return d, "", nil
+}
+
+// openForWriting reports whether some process has f's file open for
+// writing: a script writing a drop-in in place (a read lease is refused
+// then). Where leases are not supported it answers false and the settle
+// rules alone decide.
+func openForWriting(f *os.File) bool {
+	fd := f.Fd()
+	_, err := unix.FcntlInt(fd, unix.F_SETLEASE, unix.F_RDLCK)
+	if errors.Is(err, syscall.EAGAIN) {
+		return true
+	}
+	if err == nil {
+		_, _ = unix.FcntlInt(fd, unix.F_SETLEASE, unix.F_UNLCK)
+	}
+	return false
 }
 
 // parseDropIn reads the recipients and the message of a drop-in; why says
@@ -438,8 +459,8 @@ func (s *Spool) drainForward(from, to string, before time.Time) (int, error) {
 		if !before.IsZero() && !s.deliveredAt(path, e.key()).Before(before) {
 			continue
 		}
-		err := s.fs.Rename(path, filepath.Join(dst.NewDir(), e.name))
-		if errors.Is(err, fs.ErrNotExist) {
+		_, err := s.moveUnique(path, dst.NewDir(), e.key(), e.info())
+		if errors.Is(err, fs.ErrNotExist) && fileExists(dst.NewDir()) {
 			continue // read or moved meanwhile
 		}
 		if err != nil {
@@ -468,6 +489,21 @@ func (s *Spool) deliveredAt(path, key string) time.Time {
 	return fi.ModTime()
 }
 
+// arrivedAt is deliveredAt made safe for expiry: no earlier than the file's
+// inode change time, which the rename or link into new/ set. A name's time
+// and an mtime say when a message was written, which may be long before a
+// script moved it in; expiring it at once would be wrong.
+func (s *Spool) arrivedAt(path, key string) time.Time {
+	t := s.deliveredAt(path, key)
+	var st syscall.Stat_t
+	if syscall.Lstat(path, &st) == nil {
+		if ct := time.Unix(st.Ctim.Unix()); ct.After(t) {
+			return ct
+		}
+	}
+	return t
+}
+
 // ExpireOrphans quarantines unread mail that has waited longer than
 // Config.OrphanAfter for a name that has never been registered. It returns
 // how many messages it moved.
@@ -494,7 +530,7 @@ func (s *Spool) ExpireOrphans() (int, error) {
 		}
 		for _, e := range ents {
 			path := filepath.Join(mb.NewDir(), e.name)
-			at := s.deliveredAt(path, e.key())
+			at := s.arrivedAt(path, e.key())
 			if !at.Before(cutoff) {
 				continue
 			}
