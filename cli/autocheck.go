@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -16,7 +17,7 @@ func newAutoCheckCmd(a *App) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "auto-check start [MINUTES] | stop | status",
 		Short: "Turn automatic mail checking on or off for your name",
-		Long: `Auto-check is the seed's "start auto checking N": while it is on, your
+		Long: `Auto-check is the original tool's "start auto checking N": while it is on, your
 agent processes mail without being asked. Its state (on or off, the
 interval of 1 to 60 minutes, default 5, the last check) is kept in the
 spool, so every process sees it: the MCP tool auto_process checks on that
@@ -34,7 +35,7 @@ moment it arrives: the interval only paces auto_process.`,
 		&cobra.Command{
 			Use:   "start [MINUTES]",
 			Short: "Turn auto-check on, every MINUTES (1 to 60, default 5)",
-			Args:  usageArgs(cobra.MaximumNArgs(1)),
+			Args:  argsRule(0, 1, "", "auto-check start takes at most the MINUTES between checks"),
 			RunE: func(cmd *cobra.Command, args []string) error {
 				minutes := spool.DefaultAutoCheckMinutes
 				if len(args) == 1 {
@@ -52,7 +53,7 @@ moment it arrives: the interval only paces auto_process.`,
 		&cobra.Command{
 			Use:   "stop",
 			Short: "Turn auto-check off",
-			Args:  usageArgs(cobra.NoArgs),
+			Args:  noArgs,
 			RunE: func(cmd *cobra.Command, args []string) error {
 				return runAutoCheck(a, (*spool.Spool).StopAutoCheck)
 			},
@@ -60,36 +61,51 @@ moment it arrives: the interval only paces auto_process.`,
 		&cobra.Command{
 			Use:   "status",
 			Short: "Say whether auto-check is on, its interval and the last check",
-			Args:  usageArgs(cobra.NoArgs),
+			Args:  noArgs,
 			RunE: func(cmd *cobra.Command, args []string) error {
-				return runAutoCheck(a, (*spool.Spool).AutoCheck)
+				return runAutoCheck(a, nil)
 			},
 		},
 	)
-	cmd.Args = usageArgs(cobra.NoArgs)
+	cmd.Args = cobra.ArbitraryArgs
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			return usageErr(fmt.Errorf("auto-check: say start [MINUTES], stop or status, not %q", args[0]))
+		}
 		return usageErr(errors.New("auto-check: say start [MINUTES], stop or status"))
 	}
 	return cmd
 }
 
-// runAutoCheck applies do to the caller's auto-check state and prints the
-// result.
-func runAutoCheck(a *App, do func(*spool.Spool, string) (spool.AutoCheck, error)) error {
+// runAutoCheck applies change to the caller's auto-check state and prints
+// the result; a nil change only reads the state, and creates no spool.
+func runAutoCheck(a *App, change func(*spool.Spool, string) (spool.AutoCheck, error)) error {
 	name, err := a.Name()
 	if err != nil {
 		return err
 	}
-	sp, err := a.Spool()
+	var sp *spool.Spool
+	if change == nil {
+		sp, err = a.existingSpool()
+	} else {
+		sp, err = a.Spool()
+	}
 	if err != nil {
 		return err
 	}
-	ac, err := do(sp, name)
-	if err != nil {
-		return err
-	}
-	if cur, err := sp.AutoCheck(name); err == nil {
-		ac.LastCheck = cur.LastCheck // it counts reads by any reader too
+	// With no spool yet, auto-check is off, as for any name never set.
+	ac, now := spool.AutoCheck{Name: name, IntervalMinutes: spool.DefaultAutoCheckMinutes}, time.Now()
+	if sp != nil {
+		now = sp.Now()
+		if change == nil {
+			change = (*spool.Spool).AutoCheck
+		}
+		if ac, err = change(sp, name); err != nil {
+			return err
+		}
+		if cur, err := sp.AutoCheck(name); err == nil {
+			ac.LastCheck = cur.LastCheck // it counts reads by any reader too
+		}
 	}
 	if a.JSON {
 		return a.printJSON(ac)
@@ -98,7 +114,6 @@ func runAutoCheck(a *App, do func(*spool.Spool, string) (spool.AutoCheck, error)
 	if ac.Enabled {
 		state = fmt.Sprintf("on for %s, every %d min", name, ac.IntervalMinutes)
 	}
-	now := sp.Now()
 	for _, kv := range [][2]string{
 		{"auto-check", state},
 		{"last check", relTime(now, ac.LastCheck)},

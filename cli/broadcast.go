@@ -49,5 +49,5 @@ func runBroadcast(a *App, text []string, rawData string) error {
 		return err
 	}
 	rc, err := sp.Broadcast(from, body, data)
-	return reportSent(a, sp, from, "sent to", rc, err)
+	return reportSent(a, sp, from, rc, err, printBroadcast)
 }

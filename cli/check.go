@@ -19,8 +19,8 @@ func newCheckCmd(a *App) *cobra.Command {
 		Short: "Print your unread messages and mark them read",
 		Long: `Check prints the unread messages in your mailbox, oldest first, and marks
 them read (each moves from new/ to cur/, so when two readers race every
-message goes to exactly one). An empty inbox prints "No new messages" and
-exits 0.
+message goes to exactly one). An empty inbox says "No new messages" on
+stderr and exits 0.
 
 Each message is a block: its id (for 'ipc reply'), sender, age and subject,
 then the text indented, the attached data as JSON and, for a large
@@ -33,7 +33,7 @@ path and flags.`,
   ipc --as bob check --peek          # look without marking read
   ipc --as bob check --all --limit 5 # read mail too
   IPC_NAME=bob ipc check --json | jq -r '.[].body'`,
-		Args: usageArgs(cobra.NoArgs),
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.Limit < 0 {
 				return usageErr(errors.New("--limit must be 0 (no limit) or more"))
@@ -53,23 +53,18 @@ func runCheck(a *App, o spool.CheckOptions) error {
 	if err != nil {
 		return err
 	}
-	sp, err := a.Spool()
+	sp, err := a.existingSpool()
 	if err != nil {
 		return err
 	}
-	mb, err := sp.Mailbox(name)
-	if err != nil {
-		return err
-	}
-	msgs, err := mb.Check(o)
-	if err != nil {
-		if len(msgs) == 0 {
-			return fmt.Errorf("check %s: %w", name, err)
-		}
-		// The messages returned are good; what went wrong concerns other
-		// files, which the spool has moved aside.
-		for _, line := range strings.Split(err.Error(), "\n") {
-			fmt.Fprintln(a.Err, "ipc: warning:", line)
+	var msgs []*spool.Message
+	switch {
+	case sp == nil:
+		a.noSpool("")
+	case !a.noteRenamed(sp, name) && !a.hasMailbox(sp, name):
+	default: // a renamed name's mailbox may still hold mail that came before
+		if msgs, err = a.checkMailbox(sp, name, o); err != nil {
+			return err
 		}
 	}
 	if a.JSON {
@@ -79,13 +74,60 @@ func runCheck(a *App, o spool.CheckOptions) error {
 		return a.printJSON(msgs)
 	}
 	if len(msgs) == 0 {
+		// Status, not data: stdout stays empty for scripts.
 		if o.All {
-			fmt.Fprintln(a.Out, "No messages")
+			fmt.Fprintln(a.Err, "No messages")
 		} else {
-			fmt.Fprintln(a.Out, "No new messages")
+			fmt.Fprintln(a.Err, "No new messages")
 		}
 		return nil
 	}
 	printMessages(a.Out, msgs, a.color())
 	return nil
+}
+
+// checkMailbox reads name's mail. Problems with single files (moved aside
+// by the spool) are warnings on stderr when some messages could be read.
+func (a *App) checkMailbox(sp *spool.Spool, name string, o spool.CheckOptions) ([]*spool.Message, error) {
+	mb, err := sp.Mailbox(name)
+	if err != nil {
+		return nil, err
+	}
+	msgs, err := mb.Check(o)
+	if err != nil {
+		if len(msgs) == 0 {
+			return nil, fmt.Errorf("check %s: %w", name, err)
+		}
+		a.warn(err)
+	}
+	return msgs, nil
+}
+
+// noteRenamed says on stderr, and reports, that name has been renamed
+// and its mail goes to another name now.
+func (a *App) noteRenamed(sp *spool.Spool, name string) bool {
+	to := sp.Resolve(name)
+	if to == name {
+		return false
+	}
+	fmt.Fprintf(a.Err, "ipc: %s was renamed to %s; use --as %s\n", name, to, to)
+	return true
+}
+
+// hasMailbox reports whether name has a mailbox, saying on stderr when it
+// has none: most likely a typo.
+func (a *App) hasMailbox(sp *spool.Spool, name string) bool {
+	mb, err := sp.Mailbox(name)
+	if err == nil && mb.Exists() {
+		return true
+	}
+	fmt.Fprintf(a.Err, "ipc: no mailbox for %s (see 'ipc list')\n", name)
+	return false
+}
+
+// warn prints each line of err as a warning on stderr.
+func (a *App) warn(err error) {
+	for _, line := range strings.Split(err.Error(), "\n") {
+		fmt.Fprintln(a.Err, "ipc: warning:", printable(line))
+	}
 }

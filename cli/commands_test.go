@@ -136,7 +136,7 @@ func TestSendCheckInProcess(t *testing.T) {
 		t.Errorf("empty check --json = %q, want []", r.out)
 	}
 	env["IPC_NAME"] = "bob"
-	if r := runIPC(t, env, "", "check"); r.out != "No new messages\n" || r.code != 0 {
+	if r := runIPC(t, env, "", "check"); r.out != "" || r.err != "No new messages\n" || r.code != 0 {
 		t.Errorf("empty check = %+v", r)
 	}
 	if r := runIPC(t, env, "from stdin\n", "send", "carol", "-"); r.code != 0 || !strings.Contains(r.out, "queued for carol") {
@@ -206,15 +206,15 @@ func TestStatusLeader(t *testing.T) {
 		}
 		return st
 	}
+	sp, err := spool.Open(home)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if st := status(); st.Leader != nil || st.Mailboxes != 0 || st.Online == nil {
 		t.Errorf("empty spool: %+v", st)
 	}
 	if r := runIPC(t, env, "", "status"); !strings.Contains(r.out, "leader:      none (run 'ipc daemon')") {
 		t.Errorf("status without leader:\n%s", r.out)
-	}
-	sp, err := spool.Open(home)
-	if err != nil {
-		t.Fatal(err)
 	}
 	lead, ok, err := sp.TryLead()
 	if err != nil || !ok {
@@ -234,5 +234,227 @@ func TestStatusLeader(t *testing.T) {
 	}
 	if st := status(); st.Leader != nil {
 		t.Errorf("leader that let go reported: %+v", st.Leader)
+	}
+}
+
+// TestArgsErrors checks that a wrong number of arguments is explained in
+// the command's own words, not cobra's.
+func TestArgsErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"send"}, "send needs TO and a MESSAGE (or - to read it from stdin)"},
+		{[]string{"reply"}, "reply needs the ID of a message ('ipc check' shows it) and a MESSAGE (or - to read it from stdin)"},
+		{[]string{"check", "extra"}, `check takes no arguments, got "extra"`},
+		{[]string{"list", "x", "y"}, `list takes no arguments, got "x" "y"`},
+		{[]string{"wait", "5m"}, `wait takes no arguments (give a time limit with --timeout), got "5m"`},
+		{[]string{"register"}, "register needs the NAME to claim"},
+		{[]string{"register", "a", "b"}, `register takes one NAME, got "a" "b"`},
+		{[]string{"rename"}, "rename needs your NEW name"},
+		{[]string{"share-file", "bob"}, "share-file needs TO and the PATH of a text file"},
+		{[]string{"share-command", "bob"}, "share-command needs TO and the command to run, after --"},
+		{[]string{"do"}, `do needs a PHRASE, like "msg bob: the build is green"`},
+		{[]string{"auto-check", "sometimes"}, `auto-check: say start [MINUTES], stop or status, not "sometimes"`},
+		{[]string{"auto-check", "start", "5", "6"}, `auto-check start takes at most the MINUTES between checks, got "5" "6"`},
+		{[]string{"auto-check", "stop", "now"}, `auto-check stop takes no arguments, got "now"`},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			env := map[string]string{"IPC_HOME": t.TempDir() + "/s", "IPC_NAME": "alice"}
+			r := runIPC(t, env, "", tt.args...)
+			if r.code != ExitUsage || r.err != "ipc: "+tt.want+"\n" {
+				t.Errorf("exit %d, stderr %q; want exit 2 and %q", r.code, r.err, tt.want)
+			}
+		})
+	}
+}
+
+// TestDashMessageHint checks that a message taken for a flag says how to
+// send it, and that -- does.
+func TestDashMessageHint(t *testing.T) {
+	env := map[string]string{"IPC_HOME": t.TempDir() + "/s", "IPC_NAME": "alice"}
+	for _, args := range [][]string{
+		{"send", "bob", "-n"},
+		{"send", "bob", "--verbose", "please"},
+		{"reply", "abcd", "-1"},
+		{"broadcast", "-x"},
+	} {
+		r := runIPC(t, env, "", args...)
+		if r.code != ExitUsage || !strings.HasSuffix(r.err, "; put -- before a message that starts with '-'\n") {
+			t.Errorf("%v: exit %d, stderr %q", args, r.code, r.err)
+		}
+	}
+	if r := runIPC(t, env, "", "share-command", "bob", "-x"); strings.Contains(r.err, "put --") {
+		t.Errorf("share-command got the message hint: %q", r.err)
+	}
+	if r := runIPC(t, env, "", "send", "bob", "--", "-n", "is a flag of echo"); r.code != 0 {
+		t.Fatalf("send -- -n: %+v", r)
+	}
+	r := runIPC(t, map[string]string{"IPC_HOME": env["IPC_HOME"], "IPC_NAME": "bob"}, "", "--json", "check")
+	if !strings.Contains(r.out, `"body": "-n is a flag of echo\n"`) {
+		t.Errorf("bob got %s", r.out)
+	}
+}
+
+// TestNotUTF8Refused checks that send, reply and broadcast refuse bytes that
+// are not UTF-8 text, from stdin or arguments, before anything is written.
+func TestNotUTF8Refused(t *testing.T) {
+	home := t.TempDir() + "/s"
+	env := map[string]string{"IPC_HOME": home, "IPC_NAME": "alice"}
+	bin := "\x7fELF\x02\x01\x01\x00\x00\x00\xff\xfe"
+	for _, tt := range []struct {
+		stdin string
+		args  []string
+	}{
+		{bin, []string{"send", "bob", "-"}},
+		{"", []string{"send", "bob", "caf\xe9"}},
+		{"nul\x00inside", []string{"send", "bob", "-"}},
+		{bin, []string{"reply", "abcd", "-"}},
+		{bin, []string{"broadcast", "-"}},
+		{"", []string{"send", "bob", "--subject", "\xff", "hi"}},
+	} {
+		r := runIPC(t, env, tt.stdin, tt.args...)
+		if r.code != ExitUsage || !strings.Contains(r.err, "not UTF-8 text") {
+			t.Errorf("%q: exit %d, stderr %q", tt.args, r.code, r.err)
+		}
+	}
+	if r := runIPC(t, env, bin, "send", "bob", "-"); r.err != "ipc: message is not UTF-8 text; to send a binary file, share its path\n" {
+		t.Errorf("stderr %q", r.err)
+	}
+	if _, err := os.Stat(home); err == nil {
+		t.Error("a refused message created the spool")
+	}
+	if r := runIPC(t, env, "naïve café ✓\n", "send", "bob", "-"); r.code != 0 {
+		t.Errorf("UTF-8 text refused: %+v", r)
+	}
+}
+
+// TestReadersCreateNoSpool checks that commands that only read, given a
+// spool directory that does not exist, say so (or say nothing) and leave
+// no spool behind.
+func TestReadersCreateNoSpool(t *testing.T) {
+	home := filepath.Join(t.TempDir(), "typo")
+	env := map[string]string{"IPC_HOME": home}
+	noSpool := "ipc: no spool at " + home + " yet (it is created by the first send or register)\n"
+	tests := []struct {
+		args     []string
+		code     int
+		out, err string
+	}{
+		{[]string{"status"}, 0, "", noSpool},
+		{[]string{"list"}, 0, "", noSpool},
+		{[]string{"--json", "list"}, 0, "[]\n", noSpool},
+		{[]string{"--as", "bob", "check"}, 0, "", noSpool + "No new messages\n"},
+		{[]string{"--as", "bob", "--json", "check"}, 0, "[]\n", noSpool},
+		{[]string{"--as", "bob", "hook", "UserPromptSubmit"}, 0, "", ""},
+		{[]string{"hook", "Stop"}, 0, "", ""},
+		{[]string{"--as", "bob", "whoami"}, 0, "bob (from --as)\n", ""},
+		{[]string{"whoami"}, ExitRefused, "", "ipc: not found: cannot tell who you are: give --as NAME or set IPC_NAME\n"},
+		{[]string{"--as", "bob", "auto-check", "status", "--json"}, 0, "{\n  \"name\": \"bob\",\n  \"enabled\": false,\n  \"interval_minutes\": 5\n}\n", ""},
+		{[]string{"check"}, ExitUsage, "", "ipc: who are you? give --as NAME or set IPC_NAME\n"},
+	}
+	for _, tt := range tests {
+		r := runIPC(t, env, "", tt.args...)
+		if r.code != tt.code || r.out != tt.out || r.err != tt.err {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want %d, %q, %q", tt.args, r.code, r.out, r.err, tt.code, tt.out, tt.err)
+		}
+	}
+	var st statusResult
+	r := runIPC(t, env, "", "--json", "status")
+	if err := json.Unmarshal([]byte(r.out), &st); err != nil || st.Spool != home || st.Mailboxes != 0 || st.Online == nil {
+		t.Errorf("status --json: %v %+v", err, r)
+	}
+	if _, err := os.Stat(home); err == nil {
+		t.Fatal("a command that only reads created the spool")
+	}
+	if r := runIPC(t, env, "", "--as", "alice", "send", "bob", "hi"); r.code != 0 {
+		t.Fatalf("send: %+v", r)
+	}
+	if _, err := os.Stat(home); err != nil {
+		t.Errorf("send did not create the spool: %v", err)
+	}
+}
+
+// TestCheckNamesTroubles checks the one-line notes for a name with no
+// mailbox (a typo) and for a renamed name.
+func TestCheckNamesTroubles(t *testing.T) {
+	home := t.TempDir() + "/s"
+	env := map[string]string{"IPC_HOME": home}
+	if r := runIPC(t, env, "", "register", "bob"); r.code != 0 {
+		t.Fatal(r)
+	}
+	r := runIPC(t, env, "", "--as", "typo1", "check")
+	if r.code != 0 || r.out != "" || r.err != "ipc: no mailbox for typo1 (see 'ipc list')\nNo new messages\n" {
+		t.Errorf("check a typo: %+v", r)
+	}
+	if _, err := os.Stat(filepath.Join(home, "mail", "typo1")); err == nil {
+		t.Error("check created a mailbox for a typo")
+	}
+	if r := runIPC(t, env, "", "--as", "bob", "rename", "bobby2"); r.code != 0 {
+		t.Fatal(r)
+	}
+	r = runIPC(t, env, "", "--as", "bob", "check")
+	if r.code != 0 || !strings.HasPrefix(r.err, "ipc: bob was renamed to bobby2; use --as bobby2\n") {
+		t.Errorf("check a renamed name: %+v", r)
+	}
+}
+
+// TestCompleteReplyIDs checks that reply completes the ids of the
+// caller's messages, read and unread, newest first, described by sender
+// and subject, and that no command that takes names, ids or text offers
+// file names.
+func TestCompleteReplyIDs(t *testing.T) {
+	home := t.TempDir() + "/s"
+	clock := time.Date(2026, 3, 14, 10, 0, 0, 0, time.UTC)
+	sp, err := spool.Open(home, spool.WithClock(func() time.Time { return clock }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for i, s := range []string{"oldest", "middle", "newest \x1b[2J"} {
+		clock = clock.Add(time.Minute)
+		rc, err := sp.Send(spool.Draft{From: []string{"alice", "carol", "alice"}[i], To: []string{"bob"}, Body: s})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, rc.ID)
+	}
+	mb, _ := sp.Mailbox("bob")
+	if _, err := mb.Check(spool.CheckOptions{Limit: 1}); err != nil { // the oldest is read
+		t.Fatal(err)
+	}
+	env := map[string]string{"IPC_HOME": home, "IPC_NAME": "bob"}
+	r := runIPC(t, env, "", "__complete", "reply", "")
+	want := ids[2] + "\talice: newest ^[[2J\n" + ids[1] + "\tcarol: middle\n" + ids[0] + "\talice: oldest\n:36\n"
+	if !strings.HasPrefix(r.out, want) {
+		t.Errorf("reply completion:\n%q\nwant\n%q", r.out, want)
+	}
+	r = runIPC(t, env, "", "__complete", "reply", ids[1][:3])
+	if !strings.HasPrefix(r.out, ids[1]+"\tcarol: middle\n:36\n") && !strings.HasPrefix(ids[0], ids[1][:3]) {
+		t.Errorf("reply completion of a prefix: %q", r.out)
+	}
+	if n, _ := mb.Unread(); n != 2 {
+		t.Errorf("completion changed the mailbox: %d unread, want 2", n)
+	}
+	for _, tt := range []struct {
+		args []string
+		dir  string
+	}{
+		{[]string{"hook", ""}, ":4"},
+		{[]string{"hook", "Stop", ""}, ":4"},
+		{[]string{"check", ""}, ":4"},
+		{[]string{"status", ""}, ":4"},
+		{[]string{"send", "bob", ""}, ":4"},
+		{[]string{"reply", ids[0], ""}, ":4"},
+		{[]string{"auto-check", "start", ""}, ":4"},
+		{[]string{"share-file", "bob", ""}, ":0"},
+		{[]string{"share-command", "bob", ""}, ":0"},
+	} {
+		r := runIPC(t, env, "", append([]string{"__complete"}, tt.args...)...)
+		lines := strings.Split(strings.TrimSpace(r.out), "\n")
+		if got := lines[len(lines)-1]; got != tt.dir {
+			t.Errorf("%v: directive %s, want %s", tt.args, got, tt.dir)
+		}
 	}
 }

@@ -32,13 +32,14 @@ No leader is needed to send or read mail; every 'ipc watch' and 'ipc mcp'
 also offers to lead, and exactly one process leads at a time. If
 another process leads already, daemon waits (and says so) and takes over
 within a second of its death, SIGKILL included. It logs each action to
-stderr (--json: as JSON lines) and stops cleanly on SIGINT or SIGTERM.
+stderr — one short line each on a terminal, key=value text otherwise,
+JSON lines with --json — and stops cleanly on SIGINT or SIGTERM.
 
 Environment: IPC_POLL=1 polls directories instead of using inotify (for
 NFS and the like); IPC_POLL_INTERVAL (default 250ms) sets how often.`,
 		Example: `  ipc daemon
   nohup ipc daemon --json 2>>~/ipc-daemon.log &`,
-		Args: usageArgs(cobra.NoArgs),
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -84,12 +85,16 @@ func (a *App) watchOptions() (watcher.Options, error) {
 	return o, nil
 }
 
-// logger returns a logger writing to stderr at level and above, as text,
-// or as JSON lines with --json.
+// logger returns a logger writing to stderr at level and above: short
+// lines for people on a terminal, key=value text for a log file, JSON
+// lines with --json.
 func (a *App) logger(level slog.Level) *slog.Logger {
 	ho := &slog.HandlerOptions{Level: level}
-	if a.JSON {
+	switch {
+	case a.JSON:
 		return slog.New(slog.NewJSONHandler(a.Err, ho))
+	case isTerminal(a.Err):
+		return slog.New(newLineHandler(a.Err, level))
 	}
 	return slog.New(slog.NewTextHandler(a.Err, ho))
 }

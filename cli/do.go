@@ -18,7 +18,7 @@ func newDoCmd(a *App) *cobra.Command {
 	return &cobra.Command{
 		Use:   "do PHRASE",
 		Short: `Run a natural-language phrase: "msg bob: hi", "check messages"`,
-		Long: `Do understands the seed's phrases, for tools without MCP (Gemini CLI
+		Long: `Do understands the original tool's phrases, for tools without MCP (Gemini CLI
 scripts, shells), and runs the same command they name:
 
   register this instance as NAME    register as NAME    → ipc register NAME
@@ -38,7 +38,7 @@ flags (--as, --home, --json) apply to the command run.`,
   ipc --as alice do "msg bob: the build is green"
   ipc --as bob do "check messages"
   ipc do "who's online?"`,
-		Args: usageArgs(cobra.MinimumNArgs(1)),
+		Args: argsRule(1, -1, `do needs a PHRASE, like "msg bob: the build is green"`, ""),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runDo(cmd, a, strings.Join(args, " "))
 		},

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -107,7 +109,9 @@ func (p palette) cyan(s string) string   { return p.paint("36", s) }
 
 // printMessages writes msgs for people, one block each: a header line with
 // the id, the sender, when it was sent and the subject, then the body
-// indented, then the data and the large-file path when present.
+// indented, then the data and the large-file path when present. Whatever
+// came from the message is passed through printable first: it is a
+// stranger's text on the reader's terminal.
 func printMessages(w io.Writer, msgs []*spool.Message, color bool) {
 	printMessagesAt(w, msgs, color, time.Now())
 }
@@ -119,31 +123,56 @@ func printMessagesAt(w io.Writer, msgs []*spool.Message, color bool, now time.Ti
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
-		from := m.From
+		from := printable(m.From)
 		if from == "" {
 			from = "unknown sender"
 		}
-		head := []string{p.yellow(m.ID), "from " + p.bold(from), p.dim(relTime(now, m.Date))}
+		head := []string{p.yellow(printable(m.ID)), "from " + p.bold(from), p.dim(relTime(now, m.Date))}
 		body := strings.TrimRight(m.Body, "\n")
 		if m.Subject != "" && m.Subject != strings.TrimSpace(body) {
-			head = append(head, p.cyan(m.Subject))
+			head = append(head, p.cyan(printable(m.Subject)))
 		}
 		fmt.Fprintln(w, strings.Join(head, "  "))
 		if m.InReplyTo != "" {
-			fmt.Fprintf(w, "    %s\n", p.dim("in reply to "+m.InReplyTo))
+			fmt.Fprintf(w, "    %s\n", p.dim("in reply to "+printable(m.InReplyTo)))
 		}
 		if body != "" {
-			for _, line := range strings.Split(body, "\n") {
+			for _, line := range strings.Split(printable(body), "\n") {
 				fmt.Fprintln(w, strings.TrimRight("    "+line, " "))
 			}
 		}
 		if len(m.Data) > 0 {
-			fmt.Fprintf(w, "    %s %s\n", p.dim("data:"), m.Data)
+			fmt.Fprintf(w, "    %s %s\n", p.dim("data:"), printable(dataText(m.Data)))
 		}
 		if m.LargeFile != "" && !strings.Contains(body, m.LargeFile) {
-			fmt.Fprintf(w, "    %s %s (%d bytes)\n", p.dim("full text:"), m.LargeFile, m.LargeSize)
+			fmt.Fprintf(w, "    %s %s (%d bytes)\n", p.dim("full text:"), printable(m.LargeFile), m.LargeSize)
 		}
 	}
+}
+
+// dataText is the data of a message as the human view shows it. The
+// output a shared command sent, or the content of a shared file, is the
+// message's text already: it is left out of the data line rather than
+// shown twice. Other data is shown as it came.
+func dataText(data json.RawMessage) string {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(data, &fields) != nil {
+		return string(data)
+	}
+	var typ string
+	if json.Unmarshal(fields["type"], &typ) != nil || (typ != "command" && typ != "file") {
+		return string(data)
+	}
+	for _, k := range []string{"stdout", "stderr", "content"} {
+		delete(fields, k)
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if enc.Encode(fields) != nil {
+		return string(data)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 // printReceipt tells what became of a message for each recipient:
@@ -165,6 +194,39 @@ func printReceipt(w io.Writer, verb string, rc spool.Receipt) {
 	if rc.LargeFile != "" {
 		fmt.Fprintf(w, "large message: the full text is saved in %s\n", rc.LargeFile)
 	}
+}
+
+// printBroadcast sums up a broadcast in one line: "sent to 9 mailboxes,
+// queued for 1 not yet registered (id 3f2a…)", and where a large body was
+// saved.
+func printBroadcast(w io.Writer, rc spool.Receipt) {
+	sent, queued := 0, 0
+	for _, d := range rc.Delivered {
+		if d.Queued {
+			queued++
+		} else {
+			sent++
+		}
+	}
+	var parts []string
+	if sent > 0 {
+		parts = append(parts, "sent to "+mailboxes(sent))
+	}
+	if queued > 0 {
+		parts = append(parts, fmt.Sprintf("queued for %d not yet registered", queued))
+	}
+	fmt.Fprintf(w, "%s (id %s)\n", strings.Join(parts, ", "), rc.ID)
+	if rc.LargeFile != "" {
+		fmt.Fprintf(w, "large message: the full text is saved in %s\n", rc.LargeFile)
+	}
+}
+
+// mailboxes returns "1 mailbox" or "3 mailboxes".
+func mailboxes(n int) string {
+	if n == 1 {
+		return "1 mailbox"
+	}
+	return fmt.Sprintf("%d mailboxes", n)
 }
 
 // plural returns "1 message" or "3 messages".

@@ -69,7 +69,12 @@ held by an 'ipc mcp' (or 'ipc watch') started by the same Claude Code
 session (see 'ipc whoami'). When it cannot tell, it prints nothing.`,
 		Example: `  echo '{"session_id":"s1"}' | ipc --as bob hook UserPromptSubmit
   echo '{"stop_hook_active":false}' | IPC_HOOK_STOP=1 ipc --as bob hook Stop`,
-		ValidArgs: []cobra.Completion{"UserPromptSubmit", "PostToolUse", "SessionStart", "Stop"},
+		ValidArgsFunction: func(_ *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			if len(args) > 0 {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			return []cobra.Completion{"UserPromptSubmit", "PostToolUse", "SessionStart", "Stop"}, cobra.ShellCompDirectiveNoFileComp
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				fmt.Fprintln(a.Err, "ipc hook: give the event: UserPromptSubmit, PostToolUse, SessionStart or Stop")
@@ -111,9 +116,9 @@ func runHook(a *App, event string, in hookInput) error {
 		fmt.Fprintf(a.Err, "ipc hook: %q is not an event ipc answers (UserPromptSubmit, PostToolUse, SessionStart, Stop)\n", event)
 		return nil
 	}
-	sp, err := a.Spool()
-	if err != nil {
-		return err
+	sp, err := a.existingSpool()
+	if err != nil || sp == nil {
+		return err // no spool: no mail, nothing to say
 	}
 	who, ok := a.whoami(sp)
 	if !ok {

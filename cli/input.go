@@ -7,10 +7,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
+	"github.com/claude-ipc/ipc/share"
 	"github.com/claude-ipc/ipc/spool"
 )
 
@@ -18,19 +21,44 @@ import (
 // belongs in a file whose path is sent instead.
 const maxInput = 64 << 20
 
-// usageArgs wraps a cobra argument check so that its complaint exits 2.
-func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
+// noArgs refuses arguments to a command that takes none (exit 2):
+// "check takes no arguments, got "extra"".
+var noArgs = argsRule(0, 0, "", "")
+
+// argsRule checks the number of arguments a command gets: at least min,
+// at most max (-1: no limit). Too few is the usage error few; too many is
+// many (by default "CMD takes no arguments") followed by what was given.
+// Either exits 2.
+func argsRule(min, max int, few, many string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
-		if err := check(cmd, args); err != nil {
-			return usageErr(fmt.Errorf("%s: %w; usage: %s", cmd.Name(), err, cmd.UseLine()))
+		name := strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ")
+		switch {
+		case len(args) < min:
+			return usageErr(errors.New(few))
+		case max >= 0 && len(args) > max:
+			msg := many
+			if msg == "" {
+				msg = name + " takes no arguments"
+			}
+			got := make([]string, len(args))
+			for i, s := range args {
+				got[i] = strconv.Quote(s)
+			}
+			return usageErr(fmt.Errorf("%s, got %s", msg, strings.Join(got, " ")))
 		}
 		return nil
 	}
 }
 
+// errNotText refuses a message that is not text: mail carries UTF-8 text,
+// and a binary file travels as its path.
+var errNotText = errors.New("message is not UTF-8 text; to send a binary file, share its path")
+
 // messageText returns the message given as arguments (joined by spaces),
-// or read from stdin when the only argument is "-".
+// or read from stdin when the only argument is "-". Text that is not
+// UTF-8, or holds NUL bytes, is refused (exit 2).
 func messageText(a *App, args []string) (string, error) {
+	text := strings.Join(args, " ")
 	if len(args) == 1 && args[0] == "-" {
 		b, err := io.ReadAll(io.LimitReader(a.In, maxInput+1))
 		if err != nil {
@@ -39,15 +67,21 @@ func messageText(a *App, args []string) (string, error) {
 		if len(b) > maxInput {
 			return "", usageErr(fmt.Errorf("message on stdin is over %d MiB: save it to a file and send its path", maxInput>>20))
 		}
-		return string(b), nil
+		text = string(b)
 	}
-	return strings.Join(args, " "), nil
+	if !share.IsText([]byte(text)) {
+		return "", usageErr(errNotText)
+	}
+	return text, nil
 }
 
 // parseData checks --data: empty, or a JSON object.
 func parseData(s string) (json.RawMessage, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, nil
+	}
+	if !utf8.ValidString(s) {
+		return nil, usageErr(errors.New("--data is not UTF-8 text"))
 	}
 	var obj map[string]any
 	dec := json.NewDecoder(strings.NewReader(s))
@@ -86,23 +120,14 @@ func validName(n string) error {
 	return nil
 }
 
-// spoolRoot returns the spool directory the App would open, without
-// opening or creating it.
-func (a *App) spoolRoot() string {
-	if a.Home != "" {
-		return a.Home
-	}
-	if h := a.Getenv("IPC_HOME"); h != "" {
-		return h
-	}
-	root, _ := spool.DefaultRoot()
-	return root
-}
-
 // knownNames lists the mailboxes of the spool without opening it, so shell
 // completion never creates a spool or fails on an unsafe one.
 func (a *App) knownNames() []string {
-	ents, err := os.ReadDir(filepath.Join(a.spoolRoot(), "mail"))
+	root, err := a.root()
+	if err != nil {
+		return nil
+	}
+	ents, err := os.ReadDir(filepath.Join(root, "mail"))
 	if err != nil {
 		return nil
 	}
@@ -120,7 +145,7 @@ func (a *App) knownNames() []string {
 func completeNames(a *App, lists bool) cobra.CompletionFunc {
 	return func(_ *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		if len(args) > 0 {
-			return nil, cobra.ShellCompDirectiveDefault
+			return nil, cobra.ShellCompDirectiveNoFileComp // a message, not a file
 		}
 		prefix := ""
 		if i := strings.LastIndexByte(toComplete, ','); lists && i >= 0 {

@@ -31,7 +31,7 @@ it; "never registered" names have mail waiting for them but no owner yet.
 unread, last_seen, registered and forward ({"to", "until"}).`,
 		Example: `  ipc list
   ipc list --json | jq -r '.[] | select(.online) | .name'`,
-		Args: usageArgs(cobra.NoArgs),
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runList(a)
 		},
@@ -39,12 +39,14 @@ unread, last_seen, registered and forward ({"to", "until"}).`,
 }
 
 func runList(a *App) error {
-	sp, err := a.Spool()
+	sp, err := a.existingSpool()
 	if err != nil {
 		return err
 	}
-	infos, err := sp.List()
-	if err != nil {
+	var infos []spool.NameInfo
+	if sp == nil {
+		a.noSpool("")
+	} else if infos, err = sp.List(); err != nil {
 		return err
 	}
 	if a.JSON {
@@ -54,7 +56,9 @@ func runList(a *App) error {
 		return a.printJSON(infos)
 	}
 	if len(infos) == 0 {
-		fmt.Fprintln(a.Out, "No mailboxes yet: run 'ipc register NAME' or send to a name.")
+		if sp != nil {
+			fmt.Fprintln(a.Err, "No mailboxes yet: run 'ipc register NAME' or send to a name.")
+		}
 		return nil
 	}
 	return printNameTable(a.Out, infos, sp.Now())

@@ -26,7 +26,7 @@ func newMCPCmd(a *App) *cobra.Command {
 stdin/stdout (nothing else is written to stdout; status goes to stderr),
 or streamable HTTP at http://ADDR/mcp with --http (this machine only).
 
-Tools, with the seed's names: register, send, broadcast, check,
+Tools, with the original tool's names: register, send, broadcast, check,
 list_instances, rename, share_file, share_command, auto_process; and
 reply, wait. Resources: ipc://status and ipc://inbox/{name}.
 
@@ -45,7 +45,7 @@ Add it to Claude Code (user scope) and start Claude Code with the channel:
 		Example: `  ipc mcp
   ipc --as alice mcp
   ipc mcp --http 127.0.0.1:7777`,
-		Args: usageArgs(cobra.NoArgs),
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()

@@ -1,12 +1,9 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
-
-	"github.com/claude-ipc/ipc/spool"
 )
 
 func init() { register(newRegisterCmd) }
@@ -35,7 +32,7 @@ command who you are with --as NAME or 'export IPC_NAME=NAME'.`,
 		Example: `  ipc register alice
   export IPC_NAME=alice
   ipc register alice --json`,
-		Args:              usageArgs(cobra.ExactArgs(1)),
+		Args:              argsRule(1, 1, "register needs the NAME to claim", "register takes one NAME"),
 		ValidArgsFunction: completeNames(a, false),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runRegister(a, args[0])
@@ -52,12 +49,8 @@ func runRegister(a *App, name string) error {
 		return err
 	}
 	o, err := sp.Claim(name)
-	var taken *spool.TakenError
-	if errors.As(err, &taken) {
-		return fmt.Errorf("%w: stop that process first, or register another name", err)
-	}
 	if err != nil {
-		return err
+		return err // a name held elsewhere: the error says by whom and what to do
 	}
 	mb, err := sp.Mailbox(name)
 	if err != nil {

@@ -32,7 +32,7 @@ another live process holds the old name (an MCP server, ipc watch), rename
 from that session instead: this command refuses with exit 3.`,
 		Example: `  ipc --as alice rename alice-reviewer
   export IPC_NAME=alice-reviewer`,
-		Args:              usageArgs(cobra.ExactArgs(1)),
+		Args:              argsRule(1, 1, "rename needs your NEW name", "rename takes one NEW name"),
 		ValidArgsFunction: cobra.NoFileCompletions,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runRename(a, args[0])
@@ -58,7 +58,13 @@ func runRename(a *App, newName string) error {
 	o, err := sp.Claim(old)
 	var taken *spool.TakenError
 	if errors.As(err, &taken) {
-		return fmt.Errorf("%w: rename from that session (its MCP rename tool), or stop it first", err)
+		// The spool's own advice, to choose another name, does not fit here.
+		held := "another live process"
+		if taken.PID > 0 {
+			held = fmt.Sprintf("live process %d", taken.PID)
+		}
+		return fmt.Errorf("%w: %s is held by %s; rename from that session (its MCP rename tool), or stop that process first",
+			spool.ErrNameTaken, old, held)
 	}
 	if err != nil {
 		return err

@@ -1,7 +1,12 @@
 package cli
 
 import (
+	"sort"
+	"strings"
+
 	"github.com/spf13/cobra"
+
+	"github.com/claude-ipc/ipc/spool"
 )
 
 func init() { register(newReplyCmd) }
@@ -21,7 +26,8 @@ one is '-'.`,
 		Example: `  ipc --as bob check
   ipc --as bob reply 3f2a9c1b04de "on it"
   ipc --as bob reply 3f2a "done" --data '{"status":"done"}'`,
-		Args: usageArgs(cobra.MinimumNArgs(1)),
+		Args:              argsRule(1, -1, "reply needs the ID of a message ('ipc check' shows it) and a MESSAGE (or - to read it from stdin)", ""),
+		ValidArgsFunction: completeIDs(a),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runReply(a, args[0], args[1:], data)
 		},
@@ -51,5 +57,55 @@ func runReply(a *App, id string, text []string, rawData string) error {
 		return err
 	}
 	rc, err := sp.Reply(from, id, body, data)
-	return reportSent(a, sp, from, "replied to", rc, err)
+	return reportSent(a, sp, from, rc, err, receiptPrinter("replied to"))
+}
+
+// completeIDs completes the first argument with the ids of the messages
+// in the caller's mailbox, read or not, newest first, each described by
+// its sender and subject. It never creates the spool, and marks nothing
+// read.
+func completeIDs(a *App) cobra.CompletionFunc {
+	return func(_ *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		msgs := a.mailForCompletion()
+		sort.SliceStable(msgs, func(i, j int) bool { return msgs[i].Date.After(msgs[j].Date) })
+		var out []cobra.Completion
+		for _, m := range msgs {
+			if !strings.HasPrefix(m.ID, toComplete) || strings.ContainsAny(m.ID, " \t\n") {
+				continue
+			}
+			from := m.From
+			if from == "" {
+				from = "unknown sender"
+			}
+			out = append(out, cobra.CompletionWithDesc(m.ID, oneLine(from+": "+m.Subject)))
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveKeepOrder
+	}
+}
+
+// mailForCompletion returns every message in the caller's mailbox, or
+// none when the name, the spool or the mailbox is unknown.
+func (a *App) mailForCompletion() []*spool.Message {
+	name, err := a.Name()
+	if err != nil {
+		return nil
+	}
+	sp, err := a.existingSpool()
+	if err != nil || sp == nil {
+		return nil
+	}
+	mb, err := sp.Mailbox(name)
+	if err != nil || !mb.Exists() {
+		return nil
+	}
+	msgs, _ := mb.Check(spool.CheckOptions{Peek: true, All: true})
+	return msgs
+}
+
+// oneLine makes s fit a completion description: printable, one line.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(printable(s)), " ")
 }

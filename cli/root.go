@@ -7,7 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -27,7 +30,7 @@ const (
 // one with their own streams and environment.
 type App struct {
 	Home string // --home, else $IPC_HOME, else ~/.claude-ipc-data
-	As   string // --as, else $IPC_NAME
+	As   string // --as, else $IPC_NAME, else found by ancestry (see Name)
 	JSON bool   // --json
 
 	In     io.Reader
@@ -60,8 +63,9 @@ Windsurf) and shell scripts on one machine. Every message is a file in a
 Maildir spool (~/.claude-ipc-data by default), delivered atomically and
 seen by watchers within milliseconds. No server needs to run.
 
-Your name comes from --as NAME or $IPC_NAME; the spool from --home DIR or
-$IPC_HOME.`,
+Your name comes from --as NAME, else $IPC_NAME, else from the name held by
+the 'ipc mcp' of the same Claude Code session (see 'ipc whoami'); the spool
+from --home DIR or $IPC_HOME.`,
 		Example: `  ipc --as alice register alice
   ipc --as alice send bob "build is green"
   ipc --as bob check
@@ -74,12 +78,13 @@ $IPC_HOME.`,
 	root.SetErr(a.Err)
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.Home, "home", "", "spool directory (default $IPC_HOME or ~/.claude-ipc-data)")
-	pf.StringVar(&a.As, "as", "", "your agent name (default $IPC_NAME)")
+	pf.StringVar(&a.As, "as", "", "your agent name (default $IPC_NAME, else the name your session's 'ipc mcp' holds)")
 	pf.BoolVar(&a.JSON, "json", false, "print JSON for scripts")
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr(err) })
+	root.SetFlagErrorFunc(flagError)
 	for _, f := range commands {
 		root.AddCommand(f(a))
 	}
+	noFileCompletion(root)
 	// An unknown subcommand is a usage error (exit 2), not cobra's plain error.
 	root.Args = func(c *cobra.Command, args []string) error {
 		if len(args) == 0 {
@@ -106,25 +111,20 @@ func Execute() int {
 	}
 	code := ExitCode(err)
 	if !errors.Is(err, errSilent) {
-		fmt.Fprintln(a.Err, "ipc:", err)
+		fmt.Fprintln(a.Err, "ipc:", printable(err.Error())) // it may quote a file's name
 	}
 	return code
 }
 
-// Spool opens the spool once and returns it.
+// Spool opens the spool once and returns it, creating it if it does not
+// exist: for the commands that write.
 func (a *App) Spool() (*spool.Spool, error) {
 	if a.sp != nil {
 		return a.sp, nil
 	}
-	root := a.Home
-	if root == "" {
-		root = a.Getenv("IPC_HOME")
-	}
-	if root == "" {
-		var err error
-		if root, err = spool.DefaultRoot(); err != nil {
-			return nil, err
-		}
+	root, err := a.root()
+	if err != nil {
+		return nil, err
 	}
 	sp, err := spool.Open(root)
 	if err != nil {
@@ -134,19 +134,95 @@ func (a *App) Spool() (*spool.Spool, error) {
 	return sp, nil
 }
 
-// Name returns the caller's agent name: --as, else $IPC_NAME.
+// existingSpool opens the spool only if it exists: commands that only read
+// (list, status, check, hook) must not create a spool where a mistyped
+// --home points. It returns nil and no error when there is none.
+func (a *App) existingSpool() (*spool.Spool, error) {
+	if a.sp != nil {
+		return a.sp, nil
+	}
+	root, err := a.root()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Lstat(root); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	return a.Spool()
+}
+
+// noSpool says, on stderr, that there is no spool at the path given;
+// extra ends the line.
+func (a *App) noSpool(extra string) {
+	fmt.Fprintf(a.Err, "ipc: no spool at %s yet (it is created by the first send or register)%s\n", a.rootShown(), extra)
+}
+
+// rootShown is the spool directory as messages show it: absolute.
+func (a *App) rootShown() string {
+	root, _ := a.root()
+	if abs, err := filepath.Abs(root); err == nil {
+		return abs
+	}
+	return root
+}
+
+// root returns the spool directory: --home, else $IPC_HOME, else the
+// default.
+func (a *App) root() (string, error) {
+	if a.Home != "" {
+		return a.Home, nil
+	}
+	if h := a.Getenv("IPC_HOME"); h != "" {
+		return h, nil
+	}
+	return spool.DefaultRoot()
+}
+
+// Name returns the caller's agent name: --as, else $IPC_NAME, else the
+// name whose live owner descends from the same process as the caller (the
+// 'ipc mcp' of the same Claude Code session; see whoami). Looking it up
+// never creates the spool.
 func (a *App) Name() (string, error) {
-	name := a.As
-	if name == "" {
-		name = a.Getenv("IPC_NAME")
+	var sp *spool.Spool
+	if a.As == "" && a.Getenv("IPC_NAME") == "" {
+		// An unsafe spool gives no name here; the command says what is
+		// wrong with it when it opens it.
+		sp, _ = a.existingSpool()
 	}
-	if name == "" {
+	r, ok := a.whoami(sp)
+	switch {
+	case r.Name == "":
 		return "", usageErr(errors.New("who are you? give --as NAME or set IPC_NAME"))
+	case !ok:
+		return "", usageErr(spool.ValidName(r.Name))
 	}
-	if err := spool.ValidName(name); err != nil {
-		return "", usageErr(err)
+	return r.Name, nil
+}
+
+// flagError makes cobra's complaint about a flag a usage error (exit 2).
+// For the commands whose arguments are a message, an unknown flag is
+// most likely text that starts with '-': it says how to send that.
+func flagError(c *cobra.Command, err error) error {
+	msg := err.Error()
+	switch c.Name() {
+	case "send", "reply", "broadcast":
+		if strings.HasPrefix(msg, "unknown flag") || strings.HasPrefix(msg, "unknown shorthand flag") {
+			err = fmt.Errorf("%w; put -- before a message that starts with '-'", err)
+		}
 	}
-	return name, nil
+	return usageErr(err)
+}
+
+// noFileCompletion stops the shell from offering file names for the
+// arguments of commands that take none, or take names, ids or text.
+// Commands that complete their arguments themselves are left alone.
+func noFileCompletion(c *cobra.Command) {
+	if c.ValidArgsFunction == nil && len(c.ValidArgs) == 0 {
+		c.ValidArgsFunction = cobra.NoFileCompletions
+	}
+	for _, sub := range c.Commands() {
+		noFileCompletion(sub)
+	}
 }
 
 // printJSON writes v as indented JSON followed by a newline.

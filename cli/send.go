@@ -3,7 +3,9 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io"
 	"syscall"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -41,7 +43,7 @@ Refused with exit 3 when you have sent too many messages in the last minute
   ipc --as alice send bob,carol "standup in 5 min"
   git diff | ipc --as alice send bob -
   ipc --as alice send bob --subject "CI" --data '{"run":42,"ok":true}' "run 42 passed"`,
-		Args:              usageArgs(cobra.MinimumNArgs(1)),
+		Args:              argsRule(1, -1, "send needs TO and a MESSAGE (or - to read it from stdin)", ""),
 		ValidArgsFunction: completeNames(a, true),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runSend(a, o, args[0], args[1:])
@@ -65,6 +67,9 @@ func runSend(a *App, o sendOptions, to string, text []string) error {
 	if err != nil {
 		return err
 	}
+	if !utf8.ValidString(o.subject) {
+		return usageErr(errors.New("--subject is not UTF-8 text"))
+	}
 	body, err := messageText(a, text)
 	if err != nil {
 		return err
@@ -77,13 +82,18 @@ func runSend(a *App, o sendOptions, to string, text []string) error {
 		return err
 	}
 	rc, err := sp.Send(spool.Draft{From: from, To: names, Subject: o.subject, Body: body, Data: data})
-	return reportSent(a, sp, from, "sent to", rc, err)
+	return reportSent(a, sp, from, rc, err, receiptPrinter("sent to"))
+}
+
+// receiptPrinter prints a receipt line by line with printReceipt.
+func receiptPrinter(verb string) func(io.Writer, spool.Receipt) {
+	return func(w io.Writer, rc spool.Receipt) { printReceipt(w, verb, rc) }
 }
 
 // reportSent prints what a send, reply or broadcast did (also the part of
-// a multi-recipient send that succeeded before an error) and records the
-// sender's activity.
-func reportSent(a *App, sp *spool.Spool, from, verb string, rc spool.Receipt, err error) error {
+// a multi-recipient send that succeeded before an error), for people with
+// human or as JSON, and records the sender's activity.
+func reportSent(a *App, sp *spool.Spool, from string, rc spool.Receipt, err error, human func(io.Writer, spool.Receipt)) error {
 	err = explainDisk(err)
 	if len(rc.Delivered) > 0 {
 		sp.Touch(from)
@@ -92,7 +102,7 @@ func reportSent(a *App, sp *spool.Spool, from, verb string, rc spool.Receipt, er
 				return errors.Join(err, jerr)
 			}
 		} else {
-			printReceipt(a.Out, verb, rc)
+			human(a.Out, rc)
 		}
 	}
 	return err

@@ -46,8 +46,13 @@ exit code 128+N, as in a shell.`,
   ipc --as alice share-command bob "git log --oneline -5"
   ipc --as alice share-command bob --timeout 2m -d "full suite" -- make test
   ipc --as alice share-command bob -- sh -c 'df -h | sort -k5'`,
-		Args:              usageArgs(cobra.MinimumNArgs(2)),
-		ValidArgsFunction: completeNames(a, true),
+		Args: argsRule(2, -1, "share-command needs TO and the command to run, after --", ""),
+		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			if len(args) == 0 {
+				return completeNames(a, true)(cmd, args, toComplete)
+			}
+			return nil, cobra.ShellCompDirectiveDefault // the command's words may be files
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.timeout <= 0 {
 				return usageErr(errors.New("--timeout must be positive, like 30s or 2m"))
@@ -89,7 +94,7 @@ func runShareCommand(ctx context.Context, a *App, o shareCommandOptions, to stri
 	rc, err := sp.Send(spool.Draft{From: from, To: names, Subject: subject, Body: body, Data: data})
 	if !a.JSON {
 		fmt.Fprintf(a.Out, "ran %s: %s\n", line, res.Outcome())
-		return reportSent(a, sp, from, "sent to", rc, err)
+		return reportSent(a, sp, from, rc, err, receiptPrinter("sent to"))
 	}
 	err = explainDisk(err)
 	if len(rc.Delivered) > 0 {

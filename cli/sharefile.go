@@ -26,7 +26,7 @@ Only regular files of UTF-8 text are shared: a directory, a device, a FIFO
 or a binary file is refused (exit 2). To share a binary file, send its path.`,
 		Example: `  ipc --as alice share-file bob ./notes/plan.md
   ipc --as alice share-file bob,carol go.mod -d "the new dependencies"`,
-		Args: usageArgs(cobra.ExactArgs(2)),
+		Args: argsRule(2, 2, "share-file needs TO and the PATH of a text file", "share-file takes TO and one PATH"),
 		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
 			if len(args) == 0 {
 				return completeNames(a, true)(cmd, args, toComplete)
@@ -67,5 +67,5 @@ func runShareFile(a *App, to, path, description string) error {
 		return err
 	}
 	rc, err := sp.Send(spool.Draft{From: from, To: names, Subject: subject, Body: body, Data: data})
-	return reportSent(a, sp, from, "sent "+filepath.Base(abs)+" to", rc, err)
+	return reportSent(a, sp, from, rc, err, receiptPrinter("sent "+filepath.Base(abs)+" to"))
 }

@@ -33,13 +33,14 @@ mailboxes and unread messages it holds, who is online, and how many files
 were quarantined (moved aside as unsafe or undeliverable, never deleted).
 
 No leader is needed to send or read mail; 'ipc daemon' or the first
-'ipc mcp' becomes one.
+'ipc mcp' becomes one. Where no spool exists yet, status says so and
+creates none (nor does list, check or hook: only commands that write do).
 
 --json prints {"spool", "mailboxes", "unread", "online": [names],
 "quarantined", "leader": {"pid", "since"} or null}.`,
 		Example: `  ipc status
   ipc status --json | jq .unread`,
-		Args: usageArgs(cobra.NoArgs),
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runStatus(a)
 		},
@@ -47,9 +48,16 @@ No leader is needed to send or read mail; 'ipc daemon' or the first
 }
 
 func runStatus(a *App) error {
-	sp, err := a.Spool()
+	sp, err := a.existingSpool()
 	if err != nil {
 		return err
+	}
+	if sp == nil {
+		a.noSpool("")
+		if a.JSON {
+			return a.printJSON(statusResult{Spool: a.rootShown(), Online: []string{}})
+		}
+		return nil
 	}
 	infos, err := sp.List()
 	if err != nil {

@@ -5,11 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
-	"strings"
-	"syscall"
+	"path/filepath"
 	"time"
 
+	"github.com/fsnotify/fsnotify"
 	"github.com/spf13/cobra"
 
 	"github.com/claude-ipc/ipc/spool"
@@ -30,8 +29,13 @@ mailbox (inotify wakes it, not a poll). The messages are marked read, as
 'ipc check' does, unless --peek.
 
 With no mail within --timeout it says so on stderr and exits 1; --timeout 0
-waits for ever. --json prints the messages as a JSON array, like
+waits for ever. Ctrl-C ends it with exit 130, SIGTERM with 143, as a shell
+reports them. --json prints the messages as a JSON array, like
 'ipc check --json'.
+
+A name with no mailbox yet (nothing sent to it, or a typo) gets none from
+waiting: wait says so on stderr and wakes when the first message creates
+it.
 
 Files dropped into outbox/new/ reach your mailbox when a leader runs
 ('ipc daemon', 'ipc watch' or 'ipc mcp'); mail sent with 'ipc send' or
@@ -42,12 +46,12 @@ like); IPC_POLL_INTERVAL (default 250ms) sets how often.`,
 		Example: `  ipc --as bob wait && echo "mail!"
   ipc --as bob wait --timeout 5m --json | jq -r '.[].body'
   while ipc --as bob wait --timeout 0; do :; done   # a mail loop`,
-		Args: usageArgs(cobra.NoArgs),
+		Args: argsRule(0, 0, "", "wait takes no arguments (give a time limit with --timeout)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if timeout < 0 {
 				return usageErr(errors.New("--timeout must be 0 (for ever) or more"))
 			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			ctx, stop := signalContext(cmd.Context())
 			defer stop()
 			return runWait(ctx, a, timeout, peek)
 		},
@@ -58,12 +62,11 @@ like); IPC_POLL_INTERVAL (default 250ms) sets how often.`,
 	return cmd
 }
 
+// errNoMail ends a wait whose time is up.
+var errNoMail = errors.New("no mail in time")
+
 func runWait(ctx context.Context, a *App, timeout time.Duration, peek bool) error {
 	name, err := a.Name()
-	if err != nil {
-		return err
-	}
-	sp, err := a.Spool()
 	if err != nil {
 		return err
 	}
@@ -71,7 +74,15 @@ func runWait(ctx context.Context, a *App, timeout time.Duration, peek bool) erro
 	if err != nil {
 		return err
 	}
-	mb, err := sp.EnsureMailbox(name)
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, timeout, errNoMail)
+		defer cancel()
+	}
+	mb, err := a.awaitMailbox(ctx, name, wo)
+	if ctx.Err() != nil {
+		return a.waitEnded(ctx, timeout)
+	}
 	if err != nil {
 		return err
 	}
@@ -82,12 +93,6 @@ func runWait(ctx context.Context, a *App, timeout time.Duration, peek bool) erro
 		return fmt.Errorf("wait: %w", err)
 	}
 	defer w.Close()
-	var expired <-chan time.Time
-	if timeout > 0 {
-		t := time.NewTimer(timeout)
-		defer t.Stop()
-		expired = t.C
-	}
 	for {
 		msgs := a.readMail(mb, peek)
 		if len(msgs) > 0 {
@@ -95,17 +100,120 @@ func runWait(ctx context.Context, a *App, timeout time.Duration, peek bool) erro
 		}
 		select {
 		case <-ctx.Done():
-			fmt.Fprintln(a.Err, "ipc: interrupted: no mail")
-			return silentExit(ExitTimeout)
-		case <-expired:
-			fmt.Fprintf(a.Err, "ipc: no mail within %s\n", timeout)
-			return silentExit(ExitTimeout)
+			return a.waitEnded(ctx, timeout)
 		case _, ok := <-w.Events():
 			if !ok {
+				if ctx.Err() != nil {
+					return a.waitEnded(ctx, timeout)
+				}
 				return fmt.Errorf("wait: the watcher stopped")
 			}
 			drain(w)
 		}
+	}
+}
+
+// waitEnded says why a wait ended without mail and gives its exit code:
+// 1 when its time was up, 128+N for signal N (130 for Ctrl-C).
+func (a *App) waitEnded(ctx context.Context, timeout time.Duration) error {
+	if sig, ok := signalOf(ctx); ok {
+		fmt.Fprintln(a.Err, "ipc: interrupted: no mail")
+		return silentExit(sig.exitCode())
+	}
+	fmt.Fprintf(a.Err, "ipc: no mail within %s\n", timeout)
+	return silentExit(ExitTimeout)
+}
+
+// awaitMailbox returns name's mailbox, waiting until it exists without
+// creating it (nor the spool): a mistyped name must not leave a mailbox
+// behind. When it has to wait it says so on stderr; a first delivery
+// creates the mailbox, and this returns within milliseconds of that.
+func (a *App) awaitMailbox(ctx context.Context, name string, wo watcher.Options) (*spool.Mailbox, error) {
+	sp, err := a.existingSpool()
+	if err != nil {
+		return nil, err
+	}
+	if sp != nil {
+		a.noteRenamed(sp, name)
+		if mb, err := sp.Mailbox(name); err != nil || mb.Exists() {
+			return mb, err
+		}
+		fmt.Fprintf(a.Err, "ipc: no mailbox for %s yet (see 'ipc list'); waiting anyway\n", name)
+	} else {
+		a.noSpool("; waiting anyway")
+	}
+	root, err := a.root()
+	if err != nil {
+		return nil, err
+	}
+	if root, err = filepath.Abs(root); err != nil {
+		return nil, err
+	}
+	if err := waitForDir(ctx, filepath.Join(root, "mail", name, "new"), wo); err != nil {
+		return nil, err
+	}
+	if sp, err = a.Spool(); err != nil { // it exists now
+		return nil, err
+	}
+	return sp.Mailbox(name)
+}
+
+// waitForDir returns once dir exists, or with ctx's error. It watches the
+// nearest existing ancestor of dir with inotify, going down as each level
+// appears, and looks again every poll interval besides (the only way with
+// IPC_POLL=1, or where inotify fails).
+func waitForDir(ctx context.Context, dir string, wo watcher.Options) error {
+	interval := wo.PollInterval
+	if interval <= 0 {
+		interval = 250 * time.Millisecond
+	}
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	var fsw *fsnotify.Watcher
+	var events <-chan fsnotify.Event
+	var errs <-chan error
+	if !wo.Poll {
+		if w, err := fsnotify.NewWatcher(); err == nil {
+			fsw = w
+			defer fsw.Close()
+			events, errs = fsw.Events, fsw.Errors
+		}
+	}
+	watched := ""
+	for {
+		base := nearestDir(dir)
+		if base == dir {
+			return nil
+		}
+		if fsw != nil && base != watched && fsw.Add(base) == nil {
+			if watched != "" {
+				_ = fsw.Remove(watched)
+			}
+			watched = base
+			continue // look again: the next level may have come meanwhile
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-events:
+		case <-errs:
+		case <-tick.C:
+		}
+	}
+}
+
+// nearestDir returns dir when it is a directory, else its nearest ancestor
+// that is one.
+func nearestDir(dir string) string {
+	for {
+		if fi, err := os.Stat(dir); err == nil && fi.IsDir() {
+			return dir
+		}
+		up := filepath.Dir(dir)
+		if up == dir {
+			return dir
+		}
+		dir = up
 	}
 }
 
@@ -129,9 +237,7 @@ func drain(w *watcher.Watcher) {
 func (a *App) readMail(mb *spool.Mailbox, peek bool) []*spool.Message {
 	msgs, err := mb.Check(spool.CheckOptions{Peek: peek})
 	if err != nil {
-		for _, line := range strings.Split(err.Error(), "\n") {
-			fmt.Fprintln(a.Err, "ipc: warning:", line)
-		}
+		a.warn(err)
 	}
 	return msgs
 }

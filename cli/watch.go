@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -39,7 +38,7 @@ like); IPC_POLL_INTERVAL (default 250ms) sets how often.`,
 		Example: `  ipc --as bob watch
   ipc --as bob watch --json | jq --unbuffered -r .body
   ipc --as bob watch --peek   # look without marking read`,
-		Args: usageArgs(cobra.NoArgs),
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -63,13 +62,10 @@ func runWatch(ctx context.Context, a *App, peek bool) error {
 	if err != nil {
 		return err
 	}
+	a.noteRenamed(sp, name)
 	owner, err := sp.Claim(name)
-	var taken *spool.TakenError
-	if errors.As(err, &taken) {
-		return fmt.Errorf("%w: only one process may watch a name; stop it first", err)
-	}
 	if err != nil {
-		return err
+		return err // a name held elsewhere: the error says by whom and what to do
 	}
 	defer owner.Release()
 	mb, err := sp.Mailbox(name)

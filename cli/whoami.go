@@ -36,9 +36,9 @@ generations up); a tie, or no such name, means unknown (exit 3).
 --json prints {"name", "how": "flag" | "env" | "ancestry", "pid"}.`,
 		Example: `  ipc whoami
   ipc whoami --json`,
-		Args: usageArgs(cobra.NoArgs),
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			sp, err := a.Spool()
+			sp, err := a.existingSpool()
 			if err != nil {
 				return err
 			}
@@ -57,14 +57,18 @@ generations up); a tie, or no such name, means unknown (exit 3).
 	}
 }
 
-// whoami finds the caller's name: --as, else $IPC_NAME, else by ancestry.
-// ok is false when none of them gives one valid name.
+// whoami finds the caller's name: --as, else $IPC_NAME, else by ancestry
+// in sp (skipped when sp is nil: no spool, no names held). ok is false when
+// none of them gives one valid name.
 func (a *App) whoami(sp *spool.Spool) (whoamiResult, bool) {
 	if a.As != "" {
 		return whoamiResult{Name: a.As, How: "flag"}, spool.ValidName(a.As) == nil
 	}
 	if n := a.Getenv("IPC_NAME"); n != "" {
 		return whoamiResult{Name: n, How: "env"}, spool.ValidName(n) == nil
+	}
+	if sp == nil {
+		return whoamiResult{How: "ancestry"}, false
 	}
 	name, pid, ok := nameByAncestry(sp, os.Getpid(), parentPID)
 	return whoamiResult{Name: name, How: "ancestry", PID: pid}, ok

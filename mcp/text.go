@@ -1,6 +1,8 @@
 package mcp
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -67,13 +69,38 @@ func messageBlocks(msgs []*spool.Message, now time.Time) string {
 		}
 		fmt.Fprintf(&b, "Content: %s\n", strings.TrimRight(m.Body, "\n"))
 		if len(m.Data) > 0 {
-			fmt.Fprintf(&b, "Data: %s\n", m.Data)
+			fmt.Fprintf(&b, "Data: %s\n", dataText(m.Data))
 		}
 		if m.LargeFile != "" {
 			fmt.Fprintf(&b, "Full text: %s (%d bytes)\n", m.LargeFile, m.LargeSize)
 		}
 	}
 	return b.String()
+}
+
+// dataText is a message's data as the Data line shows it. The output of a
+// shared command and the content of a shared file are the Content already:
+// they are left out here rather than given twice. Other data is shown as it
+// came.
+func dataText(data json.RawMessage) string {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(data, &fields) != nil {
+		return string(data)
+	}
+	var typ string
+	if json.Unmarshal(fields["type"], &typ) != nil || (typ != "command" && typ != "file") {
+		return string(data)
+	}
+	for _, k := range []string{"stdout", "stderr", "content"} {
+		delete(fields, k)
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if enc.Encode(fields) != nil {
+		return string(data)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 // receiptText says what became of a message for each recipient, in the

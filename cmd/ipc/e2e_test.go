@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/claude-ipc/ipc/spool"
 )
 
 // idRE finds the message id ipc prints after sending.
@@ -62,8 +64,9 @@ func TestTwoAgents(t *testing.T) {
 			t.Errorf("check output lacks %q:\n%s", s, r.out)
 		}
 	}
-	if r = w.ok("--as", "bob", "check"); r.out != "No new messages\n" {
-		t.Errorf("second check: %q", r.out)
+	// "No new messages" is status, not data: stdout stays empty.
+	if r = w.ok("--as", "bob", "check"); r.out != "" || r.err != "No new messages\n" {
+		t.Errorf("second check: %s", r)
 	}
 	// IPC_NAME names the caller as --as does.
 	w.with("IPC_NAME=alice").ok("send", "bob", "second")
@@ -151,12 +154,18 @@ func TestBroadcast(t *testing.T) {
 	for _, n := range []string{"a", "b", "c"} {
 		w.ok("register", n)
 	}
+	w.ok("--as", "a", "send", "d", "before d registers")
 	r := w.ok("--as", "a", "broadcast", "all", "hands")
-	if !strings.Contains(r.out, "sent to b") || !strings.Contains(r.out, "sent to c") || strings.Contains(r.out, "to a ") {
+	if !regexp.MustCompile(`^sent to 2 mailboxes, queued for 1 not yet registered \(id [0-9a-f]{12}\)\n$`).MatchString(r.out) {
 		t.Errorf("broadcast said %q", r.out)
 	}
+	var rc spool.Receipt
+	w.checkJSON(&rc, "--as", "a", "broadcast", "again")
+	if len(rc.Delivered) != 3 {
+		t.Errorf("broadcast --json delivered %+v", rc.Delivered)
+	}
 	for _, n := range []string{"b", "c"} {
-		if msgs := w.messages(n); len(msgs) != 1 || msgs[0].Body != "all hands\n" || msgs[0].From != "a" {
+		if msgs := w.messages(n); len(msgs) != 2 || msgs[0].Body != "all hands\n" || msgs[0].From != "a" {
 			t.Errorf("%s got %+v", n, msgs)
 		}
 	}
@@ -502,7 +511,7 @@ func TestBadInput(t *testing.T) {
 		{"unknown command", nil, []string{"sned", "bob", "hi"}, 2, `did you mean "send"`},
 		{"data not an object", nil, []string{"--as", "alice", "send", "bob", "hi", "--data", `["a"]`}, 2, "JSON object"},
 		{"data not JSON", nil, []string{"--as", "alice", "send", "bob", "hi", "--data", `{oops`}, 2, "JSON object"},
-		{"too many args", nil, []string{"register", "a", "b"}, 2, "accepts 1 arg"},
+		{"too many args", nil, []string{"register", "a", "b"}, 2, `register takes one NAME, got "a" "b"`},
 		{"spool is a file", []string{"IPC_HOME=" + notDir}, []string{"--as", "alice", "send", "bob", "hi"}, 4, "not a directory"},
 		{"spool open to all", []string{"IPC_HOME=" + open}, []string{"--as", "alice", "send", "bob", "hi"}, 4, "chmod 700"},
 		{"spool open to all, check", []string{"IPC_HOME=" + open}, []string{"--as", "bob", "check"}, 4, "chmod 700"},

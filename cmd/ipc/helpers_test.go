@@ -201,6 +201,16 @@ func (w *world) messages(name string, extra ...string) []spool.Message {
 	return msgs
 }
 
+// openSpool opens the spool, creating it as the first writer would.
+func (w *world) openSpool() *spool.Spool {
+	w.t.Helper()
+	sp, err := spool.Open(w.home)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return sp
+}
+
 // mailDir returns the path of a mailbox's folder (new, cur or tmp).
 func (w *world) mailDir(name, sub string) string {
 	return filepath.Join(w.home, "mail", name, sub)

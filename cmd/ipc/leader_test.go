@@ -271,6 +271,7 @@ func TestWaitWakes(t *testing.T) {
 func TestWaitTimesOut(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
+	w.ok("register", "bob")
 	r := w.run("--as", "bob", "wait", "--timeout", "200ms")
 	if r.code != 1 || r.out != "" || r.err != "ipc: no mail within 200ms\n" {
 		t.Fatalf("wait with no mail: %s", r)
@@ -431,7 +432,7 @@ func TestLeaderTakeover(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, 7))
 	t.Logf("seed %d", seed)
 	w := newWorld(t)
-	w.ok("status") // creates the spool
+	w.openSpool() // creates it
 	names := []string{"ann", "ben", "cat", "dan", "eve"}
 	want := map[string]map[string]bool{} // Message-ID → recipients
 	outTmp, outNew := filepath.Join(w.home, "outbox", "tmp"), filepath.Join(w.home, "outbox", "new")
@@ -551,7 +552,7 @@ func messageID(t *testing.T, path string) string {
 func TestDaemonStopsCleanly(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	w.ok("status")
+	w.openSpool()
 	d := w.start("daemon")
 	eventually(t, "the daemon to lead", func() bool { return w.leaderPID() == d.pid() })
 	f := putFile(t, filepath.Join(w.home, "outbox", "tmp"), "hello", scriptMail("d1", "bob", "routed by the daemon"))
