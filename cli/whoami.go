@@ -27,11 +27,12 @@ func newWhoamiCmd(a *App) *cobra.Command {
 		Short: "Say which name ipc takes you for, and why",
 		Long: `Whoami prints the name the other commands act as: --as NAME, else
 $IPC_NAME, else the online name whose owner (the 'ipc mcp' or 'ipc watch'
-process holding it) was started by the same program as this command — the
-same Claude Code session, for a hook. That last rule compares process
-ancestry: the name whose owner shares the nearest common ancestor with the
-caller wins (init, pid 1, never counts, nor an ancestor more than three
-generations up); a tie, or no such name, means unknown (exit 3).
+process holding it) was started by the same Claude Code session as this
+command. That last rule compares process ancestry: the caller and the owner
+must have a Claude Code process ('claude'; set IPC_AGENT_PROCESS to a
+comma-separated list of other command names) as their nearest common
+ancestor, at most three generations above the caller. A shared terminal,
+tmux or shell never counts. A tie, or no such name, means unknown (exit 3).
 
 --json prints {"name", "how": "flag" | "env" | "ancestry", "pid"}.`,
 		Example: `  ipc whoami
@@ -70,35 +71,65 @@ func (a *App) whoami(sp *spool.Spool) (whoamiResult, bool) {
 	if sp == nil {
 		return whoamiResult{How: "ancestry"}, false
 	}
-	name, pid, ok := nameByAncestry(sp, os.Getpid(), parentPID)
+	name, pid, ok := nameByAncestry(sp, os.Getpid(), readProc, a.agentSet())
 	return whoamiResult{Name: name, How: "ancestry", PID: pid}, ok
 }
 
 // How far up the trees a common ancestor may be: a hook is started by
 // Claude Code through a shell or two, an MCP server directly or through a
-// launcher (npx, a wrapper script). A farther ancestor (a terminal, tmux,
-// sshd) is shared by unrelated sessions.
+// launcher (npx, a wrapper script).
 const (
 	maxCallerClimb = 3
 	maxOwnerClimb  = 4
 )
 
-// nameByAncestry returns the online name whose owner process is the
-// closest relative of self: the one whose nearest common ancestor with
-// self has the smallest summed depth below it. A tie is no answer.
-func nameByAncestry(sp *spool.Spool, self int, parent func(int) (int, error)) (string, int, bool) {
+// defaultAgents names the programs whose children form one session: the
+// common ancestor of a caller and an owner must be one of them. A terminal,
+// tmux or sshd is shared by unrelated sessions and never counts.
+// IPC_AGENT_PROCESS (comma-separated command names) replaces the list.
+const defaultAgents = "claude"
+
+// proc is one process in an ancestry: its pid and command name.
+type proc struct {
+	pid  int
+	comm string
+}
+
+// procReader reads a process's parent and command name.
+type procReader func(pid int) (ppid int, comm string, err error)
+
+// agentSet returns the command names that make a session.
+func (a *App) agentSet() map[string]bool {
+	list := a.Getenv("IPC_AGENT_PROCESS")
+	if list == "" {
+		list = defaultAgents
+	}
+	set := map[string]bool{}
+	for _, n := range strings.Split(list, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			set[n] = true
+		}
+	}
+	return set
+}
+
+// nameByAncestry returns the online name whose owner process shares a
+// session with self: their nearest common ancestor is an agent program
+// (Claude Code), and of several such names the one nearest to self wins.
+// A tie is no answer.
+func nameByAncestry(sp *spool.Spool, self int, read procReader, agents map[string]bool) (string, int, bool) {
 	names, err := sp.Names()
 	if err != nil {
 		return "", 0, false
 	}
-	mine := ancestry(self, parent, maxCallerClimb)
+	mine := ancestry(self, read, maxCallerClimb)
 	best, bestPID, bestScore, tie := "", 0, -1, false
 	for _, n := range names {
 		p := sp.Presence(n)
 		if !p.Online || p.PID <= 0 {
 			continue
 		}
-		score, ok := kinship(mine, ancestry(p.PID, parent, maxOwnerClimb))
+		score, ok := kinship(mine, ancestry(p.PID, read, maxOwnerClimb), agents)
 		switch {
 		case !ok:
 		case bestScore < 0 || score < bestScore:
@@ -114,15 +145,15 @@ func nameByAncestry(sp *spool.Spool, self int, parent func(int) (int, error)) (s
 }
 
 // kinship returns the summed depth of the nearest common ancestor of two
-// ancestries, ignoring init (pid 1) and the kernel (pid 0).
-func kinship(a, b []int) (int, bool) {
+// ancestries, when that ancestor is an agent program.
+func kinship(a, b []proc, agents map[string]bool) (int, bool) {
 	at := make(map[int]int, len(b))
 	for j, p := range b {
-		at[p] = j
+		at[p.pid] = j
 	}
 	for i, p := range a {
-		if j, ok := at[p]; ok {
-			if p <= 1 {
+		if j, ok := at[p.pid]; ok {
+			if p.pid <= 1 || !agents[p.comm] {
 				return 0, false
 			}
 			return i + j, true
@@ -132,35 +163,38 @@ func kinship(a, b []int) (int, bool) {
 }
 
 // ancestry returns pid and up to climb of its ancestors, nearest first.
-func ancestry(pid int, parent func(int) (int, error), climb int) []int {
-	chain := []int{pid}
+func ancestry(pid int, read procReader, climb int) []proc {
+	_, comm, _ := read(pid)
+	chain := []proc{{pid, comm}}
 	for len(chain) <= climb && pid > 1 {
-		pp, err := parent(pid)
+		pp, _, err := read(pid)
 		if err != nil || pp <= 0 {
 			break
 		}
-		chain = append(chain, pp)
+		_, comm, _ := read(pp)
+		chain = append(chain, proc{pp, comm})
 		pid = pp
 	}
 	return chain
 }
 
-// parentPID reads a process's parent from /proc/PID/stat, whose second
-// field (the command name, in parentheses) may itself hold spaces and
+// readProc reads a process's parent and command name from /proc/PID/stat,
+// whose second field (the name, in parentheses) may itself hold spaces and
 // parentheses: the fields after the last ')' are fixed.
-func parentPID(pid int) (int, error) {
+func readProc(pid int) (int, string, error) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0, errors.New("unexpected /proc stat format")
+	open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+	if open < 0 || end < open {
+		return 0, "", errors.New("unexpected /proc stat format")
 	}
-	f := strings.Fields(s[i+1:]) // state, ppid, ...
+	f := strings.Fields(s[end+1:]) // state, ppid, ...
 	if len(f) < 2 {
-		return 0, errors.New("unexpected /proc stat format")
+		return 0, "", errors.New("unexpected /proc stat format")
 	}
-	return strconv.Atoi(f[1])
+	ppid, err := strconv.Atoi(f[1])
+	return ppid, s[open+1 : end], err
 }

@@ -233,7 +233,10 @@ type shell struct {
 
 func (w *world) shell() *shell {
 	w.t.Helper()
-	sh := &shell{t: w.t, cmd: exec.Command("sh", "-s"), dir: w.t.TempDir()}
+	// The shell stands in for Claude Code: a process named "claude" whose
+	// children are one session.
+	dir := w.t.TempDir()
+	sh := &shell{t: w.t, cmd: exec.Command(agentShell(w.t), "-s"), dir: dir}
 	sh.cmd.Env = w.env
 	var err error
 	if sh.in, err = sh.cmd.StdinPipe(); err != nil {
@@ -256,6 +259,16 @@ func (w *world) shell() *shell {
 		}
 	})
 	return sh
+}
+
+// agentShell returns a /bin/sh that runs under the name "claude".
+func agentShell(t *testing.T) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "claude")
+	if err := os.Symlink("/bin/sh", p); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // childrenOf lists the processes whose parent is pid, from /proc.
@@ -388,5 +401,27 @@ func TestHookFindsItsSession(t *testing.T) {
 	eventually(t, "xena and zoe offline", func() bool { return len(w.onlineNames()) == 1 })
 	if out := sh.run(in, 2, "hook", "UserPromptSubmit"); out != "" {
 		t.Errorf("hook took an unrelated holder's name: %q", out)
+	}
+}
+
+// TestNoNameAcrossAPlainShell checks that a command run beside a name's
+// owner under an ordinary shell (a terminal tab, tmux) does not act as that
+// name: only a Claude Code process makes a session.
+func TestNoNameAcrossAPlainShell(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.ok("--as", "alice", "send", "xena", "hello xena")
+	q := shellQuote([]string{ipcBin})
+	script := q + ` --as xena watch --peek >/dev/null 2>&1 &
+until ` + q + ` --json list | grep -q '"online": true'; do sleep 0.02; done
+` + q + ` check; echo "rc=$?"; kill $!`
+	cmd := exec.Command("/bin/sh", "-c", script)
+	cmd.Env = w.env
+	out, _ := cmd.CombinedOutput()
+	if !strings.Contains(string(out), "rc=2") || !strings.Contains(string(out), "who are you") {
+		t.Errorf("check beside xena's watch under a plain shell:\n%s", out)
+	}
+	if strings.Contains(string(out), "hello xena") {
+		t.Error("a stranger read xena's mail")
 	}
 }
