@@ -48,3 +48,10 @@ func signalOf(ctx context.Context) (caughtSignal, bool) {
 	ok := errors.As(context.Cause(ctx), &c)
 	return c, ok
 }
+
+// catchBrokenPipe makes a write to a closed stdout fail with EPIPE instead
+// of killing the process, so a reader whose output is gone ('ipc watch |
+// head -1') can leave unread what it could not show.
+func catchBrokenPipe() {
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+}

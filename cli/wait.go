@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -66,6 +67,7 @@ like); IPC_POLL_INTERVAL (default 250ms) sets how often.`,
 var errNoMail = errors.New("no mail in time")
 
 func runWait(ctx context.Context, a *App, timeout time.Duration, peek bool) error {
+	catchBrokenPipe()
 	name, err := a.Name()
 	if err != nil {
 		return err
@@ -96,7 +98,7 @@ func runWait(ctx context.Context, a *App, timeout time.Duration, peek bool) erro
 	for {
 		msgs := a.readMail(mb, peek)
 		if len(msgs) > 0 {
-			return a.printMail(msgs)
+			return a.showClaimed(mb, msgs, a.printMail)
 		}
 		select {
 		case <-ctx.Done():
@@ -242,11 +244,28 @@ func (a *App) readMail(mb *spool.Mailbox, peek bool) []*spool.Message {
 	return msgs
 }
 
-// printMail prints messages as 'ipc check' does.
+// printMail prints messages as 'ipc check' does, in one write whose error
+// it returns.
 func (a *App) printMail(msgs []*spool.Message) error {
 	if a.JSON {
-		return a.printJSON(msgs)
+		return a.printJSON(msgs) // one Write
 	}
-	printMessages(a.Out, msgs, a.color())
+	var buf bytes.Buffer
+	printMessages(&buf, msgs, a.color())
+	_, err := a.Out.Write(buf.Bytes())
+	return err
+}
+
+// showClaimed shows messages that reading claimed; if they cannot be shown
+// (stdout closed: 'ipc watch | head -1') they go back to new/, unread, so
+// nothing is marked seen that nobody saw.
+func (a *App) showClaimed(mb *spool.Mailbox, msgs []*spool.Message, show func([]*spool.Message) error) error {
+	err := show(msgs)
+	if err != nil {
+		if uerr := mb.Unclaim(msgs); uerr != nil {
+			a.warn(uerr)
+		}
+		return fmt.Errorf("print mail (left unread): %w", err)
+	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -50,6 +51,7 @@ like); IPC_POLL_INTERVAL (default 250ms) sets how often.`,
 }
 
 func runWatch(ctx context.Context, a *App, peek bool) error {
+	catchBrokenPipe()
 	name, err := a.Name()
 	if err != nil {
 		return err
@@ -122,20 +124,28 @@ func (f *follower) show() error {
 	if len(fresh) == 0 {
 		return nil
 	}
+	return f.a.showClaimed(f.mb, fresh, f.print)
+}
+
+// print writes messages in one Write: NDJSON with --json, else blocks
+// separated by blank lines.
+func (f *follower) print(msgs []*spool.Message) error {
+	var buf bytes.Buffer
 	if f.a.JSON {
-		enc := json.NewEncoder(f.a.Out)
+		enc := json.NewEncoder(&buf)
 		enc.SetEscapeHTML(false)
-		for _, m := range fresh {
-			if err := enc.Encode(m); err != nil {
-				return fmt.Errorf("watch: %w", err)
-			}
+		for _, m := range msgs {
+			enc.Encode(m)
 		}
-		return nil
+	} else {
+		if f.printed {
+			buf.WriteString("\n")
+		}
+		printMessages(&buf, msgs, f.a.color())
 	}
-	if f.printed {
-		fmt.Fprintln(f.a.Out)
+	if _, err := f.a.Out.Write(buf.Bytes()); err != nil {
+		return err
 	}
 	f.printed = true
-	printMessages(f.a.Out, fresh, f.a.color())
 	return nil
 }

@@ -309,3 +309,25 @@ func (mb *Mailbox) ReadNew(name string) (*Message, error) {
 	}
 	return mb.read(entry{dir: "new", name: name})
 }
+
+// Unclaim puts messages claimed by Check back in new/, unread, for a reader
+// that could not show them (its output closed): seen means shown.
+func (mb *Mailbox) Unclaim(msgs []*Message) error {
+	var errs []error
+	for _, m := range msgs {
+		if filepath.Base(filepath.Dir(m.Path)) != "cur" {
+			continue
+		}
+		e := entry{name: filepath.Base(m.Path)}
+		dst, err := mb.sp.moveUnique(m.Path, filepath.Join(mb.Dir, "new"), e.key(), "")
+		if err != nil {
+			errs = append(errs, fmt.Errorf("unclaim %s: %w", m.ID, err))
+			continue
+		}
+		m.Path, m.Flags = dst, ""
+	}
+	if err := mb.syncDirs(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}

@@ -353,3 +353,38 @@ func openPTY(t *testing.T) (master, slave *os.File) {
 	}
 	return m, s
 }
+
+// TestClosedOutputLeavesMailUnread checks that a watcher whose output is
+// gone does not mark as read the mail it could not show.
+func TestClosedOutputLeavesMailUnread(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.ok("register", "bob")
+	r, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(ipcBin, "--as", "bob", "watch")
+	cmd.Env, cmd.Stdout = w.env, pw
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close()
+	r.Close() // the reader is gone before any mail arrives
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	eventually(t, "bob online", func() bool { return w.onlineNames()["bob"] > 0 })
+	w.ok("--as", "alice", "send", "bob", "nobody will see this")
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Error("watch with a closed output exited 0")
+		}
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("watch did not stop when its output was closed")
+	}
+	if msgs := w.messages("bob"); len(msgs) != 1 || !strings.Contains(msgs[0].Body, "nobody will see this") {
+		t.Errorf("the unshown message is not unread: %+v", msgs)
+	}
+}
