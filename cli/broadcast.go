@@ -2,6 +2,8 @@ package cli
 
 import (
 	"github.com/spf13/cobra"
+
+	"github.com/claude-ipc/ipc/spool"
 )
 
 func init() { register(newBroadcastCmd) }
@@ -29,25 +31,5 @@ refused (exit 3).`,
 }
 
 func runBroadcast(a *App, text []string, rawData string) error {
-	from, err := a.Name()
-	if err != nil {
-		return err
-	}
-	data, err := parseData(rawData)
-	if err != nil {
-		return err
-	}
-	body, err := messageText(a, text)
-	if err != nil {
-		return err
-	}
-	if err := checkNotEmpty(body, data); err != nil {
-		return err
-	}
-	sp, err := a.Spool()
-	if err != nil {
-		return err
-	}
-	rc, err := sp.Broadcast(from, body, data)
-	return reportSent(a, sp, from, rc, err, printBroadcast)
+	return runComposed(a, text, rawData, (*spool.Spool).Broadcast, printBroadcast)
 }

@@ -49,11 +49,7 @@ NFS and the like); IPC_POLL_INTERVAL (default 250ms) sets how often.`,
 }
 
 func runDaemon(ctx context.Context, a *App) error {
-	sp, err := a.Spool()
-	if err != nil {
-		return err
-	}
-	wo, err := a.watchOptions()
+	sp, wo, err := a.watchedSpool()
 	if err != nil {
 		return err
 	}
@@ -67,6 +63,21 @@ func runDaemon(ctx context.Context, a *App) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// watchedSpool opens the spool and reads the watcher's knobs from the
+// environment (watchOptions): what a command that watches or leads needs
+// first.
+func (a *App) watchedSpool() (*spool.Spool, watcher.Options, error) {
+	sp, err := a.Spool()
+	if err != nil {
+		return nil, watcher.Options{}, err
+	}
+	wo, err := a.watchOptions()
+	if err != nil {
+		return nil, watcher.Options{}, err
+	}
+	return sp, wo, nil
 }
 
 // watchOptions reads the watcher's knobs from the environment: IPC_POLL=1

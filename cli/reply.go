@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"sort"
 	"strings"
 
@@ -37,27 +38,10 @@ one is '-'.`,
 }
 
 func runReply(a *App, id string, text []string, rawData string) error {
-	from, err := a.Name()
-	if err != nil {
-		return err
+	reply := func(sp *spool.Spool, from, body string, data json.RawMessage) (spool.Receipt, error) {
+		return sp.Reply(from, id, body, data)
 	}
-	data, err := parseData(rawData)
-	if err != nil {
-		return err
-	}
-	body, err := messageText(a, text)
-	if err != nil {
-		return err
-	}
-	if err := checkNotEmpty(body, data); err != nil {
-		return err
-	}
-	sp, err := a.Spool()
-	if err != nil {
-		return err
-	}
-	rc, err := sp.Reply(from, id, body, data)
-	return reportSent(a, sp, from, rc, err, receiptPrinter("replied to"))
+	return runComposed(a, text, rawData, reply, receiptPrinter("replied to"))
 }
 
 // completeIDs completes the first argument with the ids of the messages

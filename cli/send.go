@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -55,11 +56,7 @@ Refused with exit 3 when you have sent too many messages in the last minute
 }
 
 func runSend(a *App, o sendOptions, to string, text []string) error {
-	from, err := a.Name()
-	if err != nil {
-		return err
-	}
-	names, err := recipients(to)
+	from, names, err := a.fromTo(to)
 	if err != nil {
 		return err
 	}
@@ -70,6 +67,47 @@ func runSend(a *App, o sendOptions, to string, text []string) error {
 	if !utf8.ValidString(o.subject) {
 		return usageErr(errors.New("--subject is not UTF-8 text"))
 	}
+	send := func(sp *spool.Spool, from, body string, data json.RawMessage) (spool.Receipt, error) {
+		return sp.Send(spool.Draft{From: from, To: names, Subject: o.subject, Body: body, Data: data})
+	}
+	return sendText(a, from, text, data, send, receiptPrinter("sent to"))
+}
+
+// fromTo returns the caller's name and the checked names of a
+// comma-separated list of recipients: who sends, and to whom.
+func (a *App) fromTo(to string) (from string, names []string, err error) {
+	if from, err = a.Name(); err != nil {
+		return "", nil, err
+	}
+	if names, err = recipients(to); err != nil {
+		return "", nil, err
+	}
+	return from, names, nil
+}
+
+// deliverFunc puts a checked message from from into the spool: a send, a
+// reply or a broadcast.
+type deliverFunc func(sp *spool.Spool, from, body string, data json.RawMessage) (spool.Receipt, error)
+
+// runComposed is the whole of reply and broadcast: the caller's name,
+// --data checked, then sendText.
+func runComposed(a *App, text []string, rawData string, deliver deliverFunc, human func(io.Writer, spool.Receipt)) error {
+	from, err := a.Name()
+	if err != nil {
+		return err
+	}
+	data, err := parseData(rawData)
+	if err != nil {
+		return err
+	}
+	return sendText(a, from, text, data, deliver, human)
+}
+
+// sendText reads the message (the arguments, or stdin for "-"), refuses
+// one with neither text nor data before the spool is touched, opens the
+// spool, has deliver put the message in it and reports what was
+// delivered.
+func sendText(a *App, from string, text []string, data json.RawMessage, deliver deliverFunc, human func(io.Writer, spool.Receipt)) error {
 	body, err := messageText(a, text)
 	if err != nil {
 		return err
@@ -81,8 +119,8 @@ func runSend(a *App, o sendOptions, to string, text []string) error {
 	if err != nil {
 		return err
 	}
-	rc, err := sp.Send(spool.Draft{From: from, To: names, Subject: o.subject, Body: body, Data: data})
-	return reportSent(a, sp, from, rc, err, receiptPrinter("sent to"))
+	rc, err := deliver(sp, from, body, data)
+	return reportSent(a, sp, from, rc, err, human)
 }
 
 // receiptPrinter prints a receipt line by line with printReceipt.
@@ -94,11 +132,17 @@ func receiptPrinter(verb string) func(io.Writer, spool.Receipt) {
 // a multi-recipient send that succeeded before an error), for people with
 // human or as JSON, and records the sender's activity.
 func reportSent(a *App, sp *spool.Spool, from string, rc spool.Receipt, err error, human func(io.Writer, spool.Receipt)) error {
+	return reportSentAs(a, sp, from, rc, err, rc, human)
+}
+
+// reportSentAs is reportSent printing asJSON in place of the receipt
+// for --json.
+func reportSentAs(a *App, sp *spool.Spool, from string, rc spool.Receipt, err error, asJSON any, human func(io.Writer, spool.Receipt)) error {
 	err = explainDisk(err)
 	if len(rc.Delivered) > 0 {
 		sp.Touch(from)
 		if a.JSON {
-			if jerr := a.printJSON(rc); jerr != nil {
+			if jerr := a.printJSON(asJSON); jerr != nil {
 				return errors.Join(err, jerr)
 			}
 		} else {

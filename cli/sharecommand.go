@@ -67,11 +67,7 @@ exit code 128+N, as in a shell.`,
 }
 
 func runShareCommand(ctx context.Context, a *App, o shareCommandOptions, to string, args []string) error {
-	from, err := a.Name()
-	if err != nil {
-		return err
-	}
-	names, err := recipients(to)
+	from, names, err := a.fromTo(to)
 	if err != nil {
 		return err
 	}
@@ -94,14 +90,7 @@ func runShareCommand(ctx context.Context, a *App, o shareCommandOptions, to stri
 	rc, err := sp.Send(spool.Draft{From: from, To: names, Subject: subject, Body: body, Data: data})
 	if !a.JSON {
 		fmt.Fprintf(a.Out, "ran %s: %s\n", line, res.Outcome())
-		return reportSent(a, sp, from, rc, err, receiptPrinter("sent to"))
 	}
-	err = explainDisk(err)
-	if len(rc.Delivered) > 0 {
-		sp.Touch(from)
-		if jerr := a.printJSON(shareCommandResult{Receipt: rc, ExitCode: res.ExitCode, TimedOut: res.TimedOut}); jerr != nil {
-			return errors.Join(err, jerr)
-		}
-	}
-	return err
+	result := shareCommandResult{Receipt: rc, ExitCode: res.ExitCode, TimedOut: res.TimedOut}
+	return reportSentAs(a, sp, from, rc, err, result, receiptPrinter("sent to"))
 }

@@ -45,11 +45,7 @@ or a binary file is refused (exit 2). To share a binary file, send its path.`,
 }
 
 func runShareFile(a *App, to, path, description string) error {
-	from, err := a.Name()
-	if err != nil {
-		return err
-	}
-	names, err := recipients(to)
+	from, names, err := a.fromTo(to)
 	if err != nil {
 		return err
 	}

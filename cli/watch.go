@@ -56,11 +56,7 @@ func runWatch(ctx context.Context, a *App, peek bool) error {
 	if err != nil {
 		return err
 	}
-	sp, err := a.Spool()
-	if err != nil {
-		return err
-	}
-	wo, err := a.watchOptions()
+	sp, wo, err := a.watchedSpool()
 	if err != nil {
 		return err
 	}

@@ -5,24 +5,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"testing"
 	"time"
 
+	"github.com/claude-ipc/ipc/internal/latency"
 	"github.com/claude-ipc/ipc/spool"
 	"github.com/claude-ipc/ipc/watcher"
 )
-
-// quantile returns the q-quantile of ds (sorted in place).
-func quantile(ds []time.Duration, q float64) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	slices.Sort(ds)
-	return ds[int(q*float64(len(ds)-1))]
-}
-
-func micros(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
 
 // BenchmarkWakeLatency measures, in one process, what "ipc wait" does
 // between a message's arrival and its answer: the rename of a complete
@@ -50,15 +39,10 @@ func BenchmarkWakeLatency(b *testing.B) {
 	i := 0
 	for b.Loop() {
 		i++
-		tmp := filepath.Join(mb.Dir, "tmp", fmt.Sprint(i))
-		if err := os.WriteFile(tmp, msg, 0o600); err != nil {
+		start, renamed, err := latency.Deliver(mb.Dir, i, msg)
+		if err != nil {
 			b.Fatal(err)
 		}
-		start := time.Now()
-		if err := os.Rename(tmp, filepath.Join(mb.NewDir(), fmt.Sprintf("%d.M1P1Q%d.h", 1700000000+i, i))); err != nil {
-			b.Fatal(err)
-		}
-		renamed := time.Since(start)
 		got := 0
 		for got == 0 {
 			<-w.Events()
@@ -77,13 +61,11 @@ func BenchmarkWakeLatency(b *testing.B) {
 // reportLatency reports p50/p99 of wake and of the bare rename, and the
 // ratio of their medians.
 func reportLatency(b *testing.B, wake, bare []time.Duration) {
-	w50, w99 := quantile(wake, 0.5), quantile(wake, 0.99)
-	r50 := quantile(bare, 0.5)
-	b.ReportMetric(micros(w50), "wake-p50-µs")
-	b.ReportMetric(micros(w99), "wake-p99-µs")
-	b.ReportMetric(micros(r50), "rename-p50-µs")
+	ws, r50 := latency.Summarize(wake), latency.Percentile(bare, 50)
+	ws.Report(b, "wake-")
+	b.ReportMetric(latency.Micros(r50), "rename-p50-µs")
 	if r50 > 0 {
-		b.ReportMetric(float64(w50)/float64(r50), "wake/rename")
+		b.ReportMetric(float64(ws.P50)/float64(r50), "wake/rename")
 	}
 }
 
@@ -121,12 +103,11 @@ func BenchmarkRouteOutbox(b *testing.B) {
 		}
 		bare = append(bare, time.Since(start))
 	}
-	r50, d50 := quantile(route, 0.5), quantile(bare, 0.5)
-	b.ReportMetric(micros(r50), "route-p50-µs")
-	b.ReportMetric(micros(quantile(route, 0.99)), "route-p99-µs")
-	b.ReportMetric(micros(d50), "durable-write-p50-µs")
+	rs, d50 := latency.Summarize(route), latency.Percentile(bare, 50)
+	rs.Report(b, "route-")
+	b.ReportMetric(latency.Micros(d50), "durable-write-p50-µs")
 	if d50 > 0 {
-		b.ReportMetric(float64(r50)/float64(d50), "route/durable-write")
+		b.ReportMetric(float64(rs.P50)/float64(d50), "route/durable-write")
 	}
 }
 

@@ -1,7 +1,6 @@
 package leader
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -13,36 +12,23 @@ import (
 	"testing"
 	"time"
 
+	"github.com/claude-ipc/ipc/internal/testkit"
 	"github.com/claude-ipc/ipc/spool"
 )
-
-// syncBuffer is a log destination safe for the leader's goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // running is a leader.Run in a goroutine of the test.
 type running struct {
 	cancel context.CancelFunc
 	done   chan error
 	led    chan spool.LeaderInfo
-	log    *syncBuffer
+	log    *testkit.Buffer // safe for the leader's goroutine
 	once   sync.Once
 }
 
 func start(t *testing.T, sp *spool.Spool, opts Options) *running {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &running{cancel: cancel, done: make(chan error, 1), led: make(chan spool.LeaderInfo, 1), log: &syncBuffer{}}
+	r := &running{cancel: cancel, done: make(chan error, 1), led: make(chan spool.LeaderInfo, 1), log: &testkit.Buffer{}}
 	opts.Logger = slog.New(slog.NewTextHandler(r.log, nil))
 	opts.OnLead = func(i spool.LeaderInfo) { r.led <- i }
 	go func() { r.done <- Run(ctx, sp, opts) }()
@@ -87,12 +73,7 @@ func open(t *testing.T, root string) *spool.Spool {
 // until polls cond for up to 10 s.
 func until(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
-		if cond() {
-			return
-		}
-	}
-	t.Fatalf("timed out waiting for %s", what)
+	testkit.Eventually(t, what, 10*time.Second, 2*time.Millisecond, cond)
 }
 
 // drop puts a message for to into outbox/new/, by rename as a script should.

@@ -3,10 +3,11 @@ package watcher
 import (
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/claude-ipc/ipc/internal/latency"
 )
 
 // BenchmarkRenameToEvent measures the time from os.Rename into a watched
@@ -29,7 +30,7 @@ func BenchmarkRenameToEvent(b *testing.B) {
 		b.Skip("inotify unavailable")
 	}
 
-	var latency, rename []time.Duration
+	var toEvent, rename []time.Duration
 	for i := 0; b.Loop(); i++ {
 		name := strconv.Itoa(i)
 		src := filepath.Join(tmp, name)
@@ -43,18 +44,16 @@ func BenchmarkRenameToEvent(b *testing.B) {
 		t0 = time.Now()
 		must(b, os.Rename(src, filepath.Join(dir, name)))
 		ev := <-w.Events()
-		latency = append(latency, time.Since(t0))
+		toEvent = append(toEvent, time.Since(t0))
 		if ev.Name != name {
 			b.Fatalf("got %q, want %q", ev.Name, name)
 		}
 		must(b, os.Remove(filepath.Join(dir, name)))
 	}
-	lat50, ren50 := percentile(latency, 50), percentile(rename, 50)
-	b.ReportMetric(lat50, "p50-µs")
-	b.ReportMetric(percentile(latency, 99), "p99-µs")
-	b.ReportMetric(ren50, "rename-p50-µs")
-	b.ReportMetric(percentile(rename, 99), "rename-p99-µs")
-	b.ReportMetric(lat50/ren50, "p50/rename-p50")
+	event, ren := latency.Summarize(toEvent), latency.Summarize(rename)
+	event.Report(b, "")
+	ren.Report(b, "rename-")
+	b.ReportMetric(latency.Micros(event.P50)/latency.Micros(ren.P50), "p50/rename-p50")
 }
 
 func must(b *testing.B, err error) {
@@ -62,14 +61,4 @@ func must(b *testing.B, err error) {
 	if err != nil {
 		b.Fatal(err)
 	}
-}
-
-// percentile returns the p-th percentile of ds in microseconds.
-func percentile(ds []time.Duration, p int) float64 {
-	if len(ds) == 0 {
-		return 0
-	}
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	return float64(s[(len(s)-1)*p/100]) / float64(time.Microsecond)
 }

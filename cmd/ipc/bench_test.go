@@ -7,24 +7,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/claude-ipc/ipc/internal/latency"
 	"github.com/claude-ipc/ipc/spool"
 )
-
-// benchQuantile returns the q-quantile of ds (sorted in place).
-func benchQuantile(ds []time.Duration, q float64) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	slices.Sort(ds)
-	return ds[int(q*float64(len(ds)-1))]
-}
-
-func benchMicros(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
 
 // benchWorld is a world for a benchmark (newWorld wants a *testing.T).
 func benchWorld(b *testing.B) *world {
@@ -73,15 +62,10 @@ func BenchmarkWakeLatency(b *testing.B) {
 		for !inotifyWatching(cmd.Process.Pid, mb.NewDir()) {
 			time.Sleep(100 * time.Microsecond)
 		}
-		tmp := filepath.Join(mb.Dir, "tmp", fmt.Sprint(i))
-		if err := os.WriteFile(tmp, msg, 0o600); err != nil {
+		start, renamed, err := latency.Deliver(mb.Dir, i, msg)
+		if err != nil {
 			b.Fatal(err)
 		}
-		start := time.Now()
-		if err := os.Rename(tmp, filepath.Join(mb.NewDir(), fmt.Sprintf("%d.M1P1Q%d.h", 1700000000+i, i))); err != nil {
-			b.Fatal(err)
-		}
-		renamed := time.Since(start)
 		var got []byte
 		buf := make([]byte, 4096)
 		for !bytes.Contains(got, []byte("ping")) {
@@ -99,15 +83,13 @@ func BenchmarkWakeLatency(b *testing.B) {
 		exited = append(exited, time.Since(start))
 		bare = append(bare, renamed)
 	}
-	p50, e50, r50 := benchQuantile(printed, 0.5), benchQuantile(exited, 0.5), benchQuantile(bare, 0.5)
-	b.ReportMetric(benchMicros(p50), "printed-p50-µs")
-	b.ReportMetric(benchMicros(benchQuantile(printed, 0.99)), "printed-p99-µs")
-	b.ReportMetric(benchMicros(e50), "exited-p50-µs")
-	b.ReportMetric(benchMicros(benchQuantile(exited, 0.99)), "exited-p99-µs")
-	b.ReportMetric(benchMicros(r50), "rename-p50-µs")
+	ps, es, r50 := latency.Summarize(printed), latency.Summarize(exited), latency.Percentile(bare, 50)
+	ps.Report(b, "printed-")
+	es.Report(b, "exited-")
+	b.ReportMetric(latency.Micros(r50), "rename-p50-µs")
 	if r50 > 0 {
-		b.ReportMetric(float64(p50)/float64(r50), "printed/rename")
-		b.ReportMetric(float64(e50)/float64(r50), "exited/rename")
+		b.ReportMetric(float64(ps.P50)/float64(r50), "printed/rename")
+		b.ReportMetric(float64(es.P50)/float64(r50), "exited/rename")
 	}
 }
 
@@ -167,11 +149,10 @@ func BenchmarkHook(b *testing.B) {
 	if u, _ := mb.Unread(); u != 3 {
 		b.Fatalf("the hook changed the mailbox: %d unread", u)
 	}
-	h50, t50 := benchQuantile(hook, 0.5), benchQuantile(bare, 0.5)
-	b.ReportMetric(benchMicros(h50), "hook-p50-µs")
-	b.ReportMetric(benchMicros(benchQuantile(hook, 0.99)), "hook-p99-µs")
-	b.ReportMetric(benchMicros(t50), "true-p50-µs")
-	b.ReportMetric(float64(h50)/float64(t50), "hook/true")
+	hs, t50 := latency.Summarize(hook), latency.Percentile(bare, 50)
+	hs.Report(b, "hook-")
+	b.ReportMetric(latency.Micros(t50), "true-p50-µs")
+	b.ReportMetric(float64(hs.P50)/float64(t50), "hook/true")
 }
 
 // BenchmarkHookInProcess measures the hook's look at the mailbox (count
@@ -193,8 +174,8 @@ func BenchmarkHookInProcess(b *testing.B) {
 		}
 		bare = append(bare, time.Since(start))
 	}
-	g50, r50 := benchQuantile(glance, 0.5), benchQuantile(bare, 0.5)
-	b.ReportMetric(benchMicros(g50), "glance-p50-µs")
-	b.ReportMetric(benchMicros(r50), "readdir-p50-µs")
+	g50, r50 := latency.Percentile(glance, 50), latency.Percentile(bare, 50)
+	b.ReportMetric(latency.Micros(g50), "glance-p50-µs")
+	b.ReportMetric(latency.Micros(r50), "readdir-p50-µs")
 	b.ReportMetric(float64(g50)/float64(r50), "glance/readdir")
 }

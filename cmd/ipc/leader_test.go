@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,35 +18,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/claude-ipc/ipc/internal/testkit"
 	"github.com/claude-ipc/ipc/spool"
 )
-
-// lockedBuffer collects a process's output while the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func (b *lockedBuffer) Bytes() []byte { return []byte(b.String()) }
 
 // proc is an ipc process running in the background.
 type proc struct {
 	t    *testing.T
 	cmd  *exec.Cmd
-	out  *lockedBuffer // stdout, when not piped
-	err  *lockedBuffer
+	out  *testkit.Buffer // stdout, when not piped
+	err  *testkit.Buffer
 	done chan struct{}
 	code int
 }
@@ -62,7 +42,7 @@ func (w *world) start(args ...string) *proc {
 
 func (w *world) startPiped(pipe bool, args ...string) (*proc, io.Reader) {
 	w.t.Helper()
-	p := &proc{t: w.t, cmd: exec.Command(ipcBin, args...), err: &lockedBuffer{}, done: make(chan struct{})}
+	p := &proc{t: w.t, cmd: exec.Command(ipcBin, args...), err: &testkit.Buffer{}, done: make(chan struct{})}
 	p.cmd.Env = w.env
 	p.cmd.Stderr = p.err
 	var r io.Reader
@@ -72,7 +52,7 @@ func (w *world) startPiped(pipe bool, args ...string) (*proc, io.Reader) {
 			w.t.Fatal(err)
 		}
 	} else {
-		p.out = &lockedBuffer{}
+		p.out = &testkit.Buffer{}
 		p.cmd.Stdout = p.out
 	}
 	if err := p.cmd.Start(); err != nil {
@@ -134,12 +114,7 @@ func (p *proc) exited() bool {
 // brings about. The limit is generous; speed is measured by benchmarks.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		if cond() {
-			return
-		}
-	}
-	t.Fatalf("timed out waiting for %s", what)
+	testkit.Eventually(t, what, 20*time.Second, 5*time.Millisecond, cond)
 }
 
 // putFile writes content to dir/name and returns the path.

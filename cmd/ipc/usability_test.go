@@ -15,6 +15,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/claude-ipc/ipc/internal/testkit"
 )
 
 // hostile is text a sender could use to take over the reader's terminal:
@@ -287,7 +289,7 @@ func TestDaemonLogsOnTerminal(t *testing.T) {
 		t.Fatal(err)
 	}
 	slave.Close()
-	var log lockedBuffer
+	var log testkit.Buffer
 	readDone := make(chan struct{})
 	go func() {
 		defer close(readDone)
