@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/claude-ipc/ipc/mcp"
+	"github.com/claude-ipc/ipc/share"
 )
 
 func init() { register(newMCPCmd) }
@@ -24,7 +25,9 @@ func newMCPCmd(a *App) *cobra.Command {
 		Short: "Run the MCP server an AI agent uses (stdio, or HTTP with --http)",
 		Long: `Mcp runs ipc's MCP server: one process is one agent. It speaks MCP on
 stdin/stdout (nothing else is written to stdout; status goes to stderr),
-or streamable HTTP at http://ADDR/mcp with --http (this machine only).
+or streamable HTTP at http://ADDR/mcp with --http (this machine only;
+every request must carry "Authorization: Bearer TOKEN", TOKEN being the
+content of state/http-token in the spool, made at the first start).
 
 Tools, with the original tool's names: register, send, broadcast, check,
 list_instances, rename, share_file, share_command, auto_process; and
@@ -70,16 +73,19 @@ func runMCP(ctx context.Context, a *App, addr string) error {
 	if err != nil {
 		return err
 	}
-	sp, err := a.Spool()
+	sp, wo, err := a.watchedSpool()
 	if err != nil {
 		return err
 	}
-	wo, err := a.watchOptions()
-	if err != nil {
-		return err
+	var token, tokenPath string
+	if ln != nil {
+		if token, tokenPath, err = mcp.HTTPToken(sp.Root); err != nil {
+			ln.Close()
+			return err
+		}
 	}
 	log := a.logger(slog.LevelWarn)
-	srv, err := mcp.New(sp, mcp.Options{Name: name, Version: buildVersion(), Logger: log, Poll: wo.Poll, PollInterval: wo.PollInterval})
+	srv, err := mcp.New(sp, mcp.Options{Name: name, Version: buildVersion(), Logger: log, Poll: wo.Poll, PollInterval: wo.PollInterval, HTTPToken: token})
 	if err != nil {
 		return usageErr(err)
 	}
@@ -95,13 +101,16 @@ func runMCP(ctx context.Context, a *App, addr string) error {
 		}
 		return srv.ServeStdio(ctx, a.In, a.Out)
 	}
-	fmt.Fprintf(a.Err, "ipc mcp: serving MCP at http://%s/mcp (spool %s)\n", ln.Addr(), sp.Root)
+	url := fmt.Sprintf("http://%s/mcp", ln.Addr())
+	fmt.Fprintf(a.Err, "ipc mcp: serving MCP at %s (spool %s)\n", url, sp.Root)
+	fmt.Fprintf(a.Err, "ipc mcp: every request must carry the header \"Authorization: Bearer TOKEN\", TOKEN being the content of %s; for Claude Code:\n", tokenPath)
+	fmt.Fprintf(a.Err, "  claude mcp add --transport http ipc %s --header \"Authorization: Bearer $(cat %s)\"\n", url, share.JoinWords([]string{tokenPath}))
 	return srv.ServeHTTP(ctx, ln)
 }
 
 // listenLocal listens on addr, a loopback address: the spool is private
-// to its user, and the server has no authentication of its own. "" means
-// stdio (nil listener).
+// to its user, and the bearer token only keeps out the other users of this
+// machine. "" means stdio (nil listener).
 func listenLocal(addr string) (net.Listener, error) {
 	if addr == "" {
 		return nil, nil
@@ -113,7 +122,7 @@ func listenLocal(addr string) (net.Listener, error) {
 	if host != "localhost" {
 		ip := net.ParseIP(host)
 		if ip == nil || !ip.IsLoopback() {
-			return nil, usageErr(fmt.Errorf("--http %q: serve on this machine only (127.0.0.1, ::1 or localhost): the server has no authentication", addr))
+			return nil, usageErr(fmt.Errorf("--http %q: serve on this machine only (127.0.0.1, ::1 or localhost)", addr))
 		}
 	}
 	ln, err := net.Listen("tcp", addr)

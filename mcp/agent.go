@@ -21,8 +21,7 @@ var errNotRegistered = errors.New(`not registered: call register(instance_id) fi
 type identity struct {
 	name string
 	mb   *spool.Mailbox
-	dir  string          // mb's new/
-	skip map[string]bool // files in new/ at registration, announced by one notice instead of one push each
+	dir  string // mb's new/
 }
 
 // agent is who the server is and which mailboxes it watches.
@@ -34,6 +33,12 @@ type agent struct {
 	arrivalMu sync.Mutex
 	arrival   chan struct{} // closed and replaced whenever mail lands in the agent's new/
 
+	waitMu  sync.Mutex
+	waiters int           // wait calls running
+	idle    chan struct{} // closed when waiters drops back to 0
+
+	// watchMu is held from the reference count to the watcher's Add or
+	// Remove, so the watcher sees them in the order the counts changed.
 	watchMu sync.Mutex
 	watches map[string]int  // new/ directories → references (the agent's own, subscriptions)
 	missing map[string]bool // of those, the ones that do not exist yet
@@ -71,6 +76,42 @@ func (a *agent) signal() {
 	close(a.arrival)
 	a.arrival = make(chan struct{})
 	a.arrivalMu.Unlock()
+}
+
+// beginWait records a wait call that may block; endWait its end.
+func (a *agent) beginWait() {
+	a.waitMu.Lock()
+	defer a.waitMu.Unlock()
+	if a.waiters == 0 {
+		a.idle = make(chan struct{})
+	}
+	a.waiters++
+}
+
+func (a *agent) endWait() {
+	a.waitMu.Lock()
+	defer a.waitMu.Unlock()
+	if a.waiters--; a.waiters == 0 {
+		close(a.idle)
+	}
+}
+
+// waiting returns how many wait calls run.
+func (a *agent) waiting() int {
+	a.waitMu.Lock()
+	defer a.waitMu.Unlock()
+	return a.waiters
+}
+
+// waitIdle returns a channel closed when no wait call runs any more; nil
+// when none runs now.
+func (a *agent) waitIdle() <-chan struct{} {
+	a.waitMu.Lock()
+	defer a.waitMu.Unlock()
+	if a.waiters == 0 {
+		return nil
+	}
+	return a.idle
 }
 
 // registered is what register did.
@@ -112,27 +153,23 @@ func (s *Server) register(name string) (registered, error) {
 		}
 	}
 	a.owner = o
-	r.Waiting = s.become(mb, nil, true)
+	r.Waiting = s.become(mb)
 	s.sp.Touch(name)
 	return r, nil
 }
 
-// become makes mb the agent's mailbox and watches it. The files in skip are
-// not pushed (they were announced already). With backlog set, a mailbox
-// holding more unread mail than Options.Backlog is announced by one notice
-// instead of one push per message. It returns the unread count.
-func (s *Server) become(mb *spool.Mailbox, skip map[string]bool, backlog bool) int {
-	id := &identity{name: mb.Name, mb: mb, dir: filepath.Clean(mb.NewDir()), skip: skip}
-	names, _ := readNames(id.dir)
-	if backlog && len(names) > s.opts.Backlog {
-		id.skip = make(map[string]bool, len(names))
-		for _, n := range names {
-			id.skip[n] = true
-		}
-		s.hub.offer(backlogNotice(mb.Name, len(names), s.sp.Now()))
+// become makes mb the agent's mailbox: the ready sessions catch up on its
+// unread mail (Options.Backlog applies), then it is watched and scanned
+// again, even if a subscription watched it already, so that mail landing
+// meanwhile is pushed too. It returns the unread count.
+func (s *Server) become(mb *spool.Mailbox) int {
+	id := &identity{name: mb.Name, mb: mb, dir: filepath.Clean(mb.NewDir())}
+	for _, ss := range s.hub.sessions() {
+		s.catchUp(ss, id)
 	}
 	s.agent.cur.Store(id)
-	s.watch(id.dir)
+	s.watch(id.dir, true)
+	names, _ := readNames(id.dir)
 	return len(names)
 }
 
@@ -168,7 +205,7 @@ func (s *Server) rename(newName string) (renamed, error) {
 		r.ForwardUntil = f.Until
 	}
 	s.unwatch(cur.dir)
-	r.Waiting = s.become(mb, cur.skip, false) // Rename keeps file names
+	r.Waiting = s.become(mb) // the mail moved along keeps its ids: sessions that had it get nothing again
 	return r, nil
 }
 
@@ -187,17 +224,17 @@ func readNames(dir string) ([]string, error) {
 	return out, nil
 }
 
-// watch adds a reference to dir and watches it. It runs the watcher's Add
-// on its own goroutine: Add waits for the watcher, which may be waiting for
-// the event loop, which must never wait for us.
-func (s *Server) watch(dir string) {
+// watch adds a reference to dir and watches it; with rescan, a directory
+// watched already is scanned again (the watcher's Add reports its files).
+// Calling the watcher under watchMu is safe: it never waits for its
+// reader (it queues what it reports), so it never waits for us.
+func (s *Server) watch(dir string, rescan bool) {
 	a := &s.agent
 	a.watchMu.Lock()
+	defer a.watchMu.Unlock()
 	a.watches[dir]++
-	first := a.watches[dir] == 1
-	a.watchMu.Unlock()
-	if first {
-		s.async(func() { s.addWatch(dir) })
+	if a.watches[dir] == 1 || rescan {
+		s.addWatchLocked(dir)
 	}
 }
 
@@ -205,39 +242,35 @@ func (s *Server) watch(dir string) {
 func (s *Server) unwatch(dir string) {
 	a := &s.agent
 	a.watchMu.Lock()
-	a.watches[dir]--
-	last := a.watches[dir] <= 0
-	if last {
-		delete(a.watches, dir)
-		delete(a.missing, dir)
+	defer a.watchMu.Unlock()
+	if a.watches[dir]--; a.watches[dir] > 0 {
+		return
 	}
-	a.watchMu.Unlock()
-	if last {
-		s.async(func() {
-			if err := s.w.Remove(dir); err != nil && !errors.Is(err, watcher.ErrNotWatched) && !errors.Is(err, watcher.ErrClosed) {
-				s.log.Warn("unwatch", "dir", dir, "err", err)
-			}
-		})
+	delete(a.watches, dir)
+	delete(a.missing, dir)
+	w := s.watcher()
+	if w == nil {
+		return
+	}
+	if err := w.Remove(dir); err != nil && !errors.Is(err, watcher.ErrNotWatched) && !errors.Is(err, watcher.ErrClosed) {
+		s.log.Warn("unwatch", "dir", dir, "err", err)
 	}
 }
 
-// addWatch watches dir if it is still wanted; a directory that does not
-// exist yet (a subscription to a name nobody has used) is retried.
-func (s *Server) addWatch(dir string) {
+// addWatchLocked watches dir; a directory that does not exist yet (a
+// subscription to a name nobody has used), or one wanted before Start, is
+// retried by the event loop. watchMu is held.
+func (s *Server) addWatchLocked(dir string) {
 	a := &s.agent
-	a.watchMu.Lock()
-	wanted := a.watches[dir] > 0
-	a.watchMu.Unlock()
-	if !wanted {
+	w := s.watcher()
+	if w == nil {
+		a.missing[dir] = true
 		return
 	}
-	err := s.w.Add(dir)
-	a.watchMu.Lock()
-	defer a.watchMu.Unlock()
-	switch {
+	switch err := w.Add(dir); {
 	case err == nil || errors.Is(err, watcher.ErrClosed):
 		delete(a.missing, dir)
-	case a.watches[dir] > 0:
+	default:
 		a.missing[dir] = true
 		if !errors.Is(err, os.ErrNotExist) {
 			s.log.Warn("watch", "dir", dir, "err", err)
@@ -249,16 +282,19 @@ func (s *Server) addWatch(dir string) {
 func (s *Server) retryWatches() {
 	a := &s.agent
 	a.watchMu.Lock()
-	var dirs []string
+	defer a.watchMu.Unlock()
 	for d := range a.missing {
-		dirs = append(dirs, d)
-	}
-	a.watchMu.Unlock()
-	for _, d := range dirs {
 		if fi, err := os.Stat(d); err == nil && fi.IsDir() {
-			s.async(func() { s.addWatch(d) })
+			s.addWatchLocked(d)
 		}
 	}
+}
+
+// watcher returns the watcher, nil before Start.
+func (s *Server) watcher() *watcher.Watcher {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w
 }
 
 // async runs f on a goroutine the server waits for at Close.
@@ -275,17 +311,18 @@ func (s *Server) async(f func()) {
 	}()
 }
 
-// me returns the agent's name, checking the one the caller gave (from_id,
-// instance_id, old_id). A caller not registered, or naming someone else,
-// gets an error saying so.
-func (s *Server) me(given string) (*identity, error) {
+// me returns the agent's identity, checking the name the caller gave in
+// argument param (from_id, instance_id, old_id; "" when the tool takes
+// none). A caller not registered, or naming someone else, gets an error
+// saying so.
+func (s *Server) me(param, given string) (*identity, error) {
 	cur := s.agent.who()
 	if cur == nil {
 		return nil, errNotRegistered
 	}
 	if given != "" && given != cur.name {
 		if err := spool.ValidName(given); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("argument %s: %w", param, err)
 		}
 		return nil, fmt.Errorf("you are registered as %s, not %s: pass %q (or register %s first)", cur.name, given, cur.name, given)
 	}

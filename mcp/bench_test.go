@@ -99,15 +99,6 @@ func writeSynced(path string, data []byte) error {
 	return f.Close()
 }
 
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
-}
-
 // BenchmarkPushLatency measures how long mail takes from a separate
 // process's durable delivery (the rename into new/) to the channel event
 // the client receives, one message at a time, and compares it with the

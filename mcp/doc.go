@@ -11,18 +11,28 @@
 // notifications/resources/updated to sessions subscribed to its inbox.
 //
 // Guarantees:
-//   - Nothing is sent to a session before it has initialized; mail found
-//     earlier waits for the first session that has.
+//   - Nothing is sent to a session before it has initialized. A session
+//     that becomes ready (a reconnect included) is sent the agent's unread
+//     mail it has not had, oldest first, or one notice saying how much
+//     there is when it is more than Options.Backlog; so is every ready
+//     session when register or rename gives the agent another mailbox.
 //   - A push the transport refuses (its buffer is full because the client
-//     lags) is kept and retried with backoff, never dropped; a message is
-//     marked pushed only once the session has accepted it.
-//   - A Server pushes a message at most once to a session (a bounded set of
-//     pushed ids absorbs the watcher's repeats and renames).
+//     lags) is kept and retried with backoff, never dropped; over HTTP a
+//     push waits for the session's GET stream and for no POST of the
+//     session to be in progress, the only moment mcp-go is sure to deliver
+//     it.
+//   - What was pushed is remembered per session (a bounded set of ids), so
+//     a session gets a message at most once (the watcher's repeats and
+//     renames push nothing twice), and a session that stopped listening
+//     without ending keeps nothing from another.
 //   - Pushing never claims: a message stays unread until check, wait or
-//     auto_process reads it.
-//   - Every tool failure (a bad name, a limit, an unknown message, a caller
-//     not registered) is a tool result with isError set and a sentence that
-//     says what to do, never a protocol error or a crash.
+//     auto_process reads it. While a wait call runs, mail is not pushed: it
+//     is wait's answer.
+//   - Every tool failure (a bad or missing argument, a limit, an unknown
+//     message, a caller not registered) is a tool result with isError set
+//     and a sentence that says what to do, never a protocol error or a
+//     crash. A cancelled share_command sends nothing.
+//   - Over HTTP every request must carry the bearer token (HTTPToken).
 //
 // Over stdio nothing but the protocol is written to stdout; status goes to
 // the Logger.

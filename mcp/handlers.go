@@ -23,33 +23,132 @@ func ok(structured any, text string) (*mcpgo.CallToolResult, error) {
 
 func failed(err error) (*mcpgo.CallToolResult, error) { return fail(err), nil }
 
-// recipient checks the to_id argument.
-func recipient(req mcpgo.CallToolRequest) (string, error) {
-	to := req.GetString("to_id", "")
-	if err := spool.ValidName(to); err != nil {
-		return "", fmt.Errorf("recipient (to_id): %w", err)
-	}
-	return to, nil
+// args reads a tool's arguments, checking each: the first problem is
+// kept in err, a sentence that names the argument.
+type args struct {
+	m   map[string]any
+	err error
 }
 
-// dataArg returns the data argument as JSON; nil when absent.
-func dataArg(req mcpgo.CallToolRequest) (json.RawMessage, error) {
-	v, ok := req.GetArguments()["data"]
+func argsOf(req mcpgo.CallToolRequest) *args { return &args{m: req.GetArguments()} }
+
+// str returns string argument name; "" if absent and not required.
+func (a *args) str(name string, required bool) string {
+	if a.err != nil {
+		return ""
+	}
+	v, ok := a.m[name]
 	if !ok || v == nil {
-		return nil, nil
+		if required {
+			a.err = fmt.Errorf("argument %s is missing", name)
+		}
+		return ""
+	}
+	s, ok := v.(string)
+	if !ok {
+		a.err = fmt.Errorf("argument %s must be a string, not %s", name, jsonType(v))
+	}
+	return s
+}
+
+// name returns required argument name, a valid agent name.
+func (a *args) name(name string) string {
+	s := a.str(name, true)
+	if a.err == nil {
+		if err := spool.ValidName(s); err != nil {
+			a.err = fmt.Errorf("argument %s: %w", name, err)
+		}
+	}
+	return s
+}
+
+// data returns the optional data argument as JSON; nil when absent or empty.
+func (a *args) data() json.RawMessage {
+	v, ok := a.m["data"]
+	if a.err != nil || !ok || v == nil {
+		return nil
 	}
 	obj, isObj := v.(map[string]any)
 	if !isObj {
-		return nil, errors.New(`data must be a JSON object, like {"key": "value"}`)
+		a.err = fmt.Errorf(`argument data must be a JSON object, like {"key": "value"}, not %s`, jsonType(v))
+		return nil
 	}
 	if len(obj) == 0 {
-		return nil, nil
+		return nil
 	}
-	return json.Marshal(obj)
+	b, err := json.Marshal(obj)
+	if err != nil {
+		a.err = fmt.Errorf("argument data: %w", err)
+	}
+	return b
+}
+
+// seconds returns optional argument name, a number of seconds not below
+// zero; def if absent.
+func (a *args) seconds(name string, def float64) float64 {
+	v, ok := a.m[name]
+	if a.err != nil || !ok || v == nil {
+		return def
+	}
+	var f float64
+	switch n := v.(type) {
+	case float64:
+		f = n
+	case int:
+		f = float64(n)
+	case int64:
+		f = float64(n)
+	case json.Number:
+		var err error
+		if f, err = n.Float64(); err != nil {
+			a.err = fmt.Errorf("argument %s must be a number of seconds, not %q", name, n)
+			return def
+		}
+	default:
+		a.err = fmt.Errorf("argument %s must be a number of seconds, not %s", name, jsonType(v))
+		return def
+	}
+	if f < 0 {
+		a.err = fmt.Errorf("argument %s must be 0 or more, not %g", name, f)
+		return def
+	}
+	return f
+}
+
+// jsonType names the JSON type of v.
+func jsonType(v any) string {
+	switch v.(type) {
+	case string:
+		return "a string"
+	case bool:
+		return "true or false"
+	case float64, float32, int, int64, json.Number:
+		return "a number"
+	case []any:
+		return "an array"
+	case map[string]any:
+		return "an object"
+	case nil:
+		return "null"
+	}
+	return fmt.Sprintf("a %T", v)
+}
+
+// waitingText is what register and rename say of the mail waiting.
+func waitingText(n int) string {
+	if n == 1 {
+		return " 1 message waiting: call check to read it."
+	}
+	return fmt.Sprintf(" %s waiting: call check to read them.", plural(n, "message"))
 }
 
 func (s *Server) toolRegister(_ context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
-	r, err := s.register(req.GetString("instance_id", ""))
+	a := argsOf(req)
+	name := a.name("instance_id")
+	if a.err != nil {
+		return failed(a.err)
+	}
+	r, err := s.register(name)
 	if err != nil {
 		return failed(err)
 	}
@@ -65,26 +164,23 @@ func (s *Server) toolRegister(_ context.Context, req mcpgo.CallToolRequest) (*mc
 	if r.Waiting == 0 {
 		b.WriteString(" No messages waiting.")
 	} else {
-		fmt.Fprintf(&b, " %s waiting: call check to read them.", plural(r.Waiting, "message"))
+		b.WriteString(waitingText(r.Waiting))
 	}
 	b.WriteString(" New mail will be pushed to you as it arrives.")
 	return ok(r, b.String())
 }
 
 func (s *Server) toolSend(_ context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
-	cur, err := s.me(req.GetString("from_id", ""))
+	a := argsOf(req)
+	from, to, content, data := a.str("from_id", true), a.name("to_id"), a.str("content", true), a.data()
+	if a.err != nil {
+		return failed(a.err)
+	}
+	cur, err := s.me("from_id", from)
 	if err != nil {
 		return failed(err)
 	}
-	to, err := recipient(req)
-	if err != nil {
-		return failed(err)
-	}
-	data, err := dataArg(req)
-	if err != nil {
-		return failed(err)
-	}
-	rc, err := s.sp.Send(spool.Draft{From: cur.name, To: []string{to}, Body: req.GetString("content", ""), Data: data})
+	rc, err := s.sp.Send(spool.Draft{From: cur.name, To: []string{to}, Body: content, Data: data})
 	if err != nil {
 		return failed(err)
 	}
@@ -93,15 +189,16 @@ func (s *Server) toolSend(_ context.Context, req mcpgo.CallToolRequest) (*mcpgo.
 }
 
 func (s *Server) toolBroadcast(_ context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
-	cur, err := s.me(req.GetString("from_id", ""))
+	a := argsOf(req)
+	from, content, data := a.str("from_id", true), a.str("content", true), a.data()
+	if a.err != nil {
+		return failed(a.err)
+	}
+	cur, err := s.me("from_id", from)
 	if err != nil {
 		return failed(err)
 	}
-	data, err := dataArg(req)
-	if err != nil {
-		return failed(err)
-	}
-	rc, err := s.sp.Broadcast(cur.name, req.GetString("content", ""), data)
+	rc, err := s.sp.Broadcast(cur.name, content, data)
 	if len(rc.Delivered) == 0 {
 		if errors.Is(err, spool.ErrNotFound) {
 			return failf("nobody to broadcast to yet: no other name has a mailbox"), nil
@@ -168,7 +265,12 @@ func (c checked) text(now time.Time) string {
 }
 
 func (s *Server) toolCheck(_ context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
-	cur, err := s.me(req.GetString("instance_id", ""))
+	a := argsOf(req)
+	given := a.str("instance_id", true)
+	if a.err != nil {
+		return failed(a.err)
+	}
+	cur, err := s.me("instance_id", given)
 	if err != nil {
 		return failed(err)
 	}
@@ -231,10 +333,15 @@ func (s *Server) toolList(context.Context, mcpgo.CallToolRequest) (*mcpgo.CallTo
 }
 
 func (s *Server) toolRename(_ context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
-	if _, err := s.me(req.GetString("old_id", "")); err != nil {
+	a := argsOf(req)
+	old, newName := a.str("old_id", true), a.name("new_id")
+	if a.err != nil {
+		return failed(a.err)
+	}
+	if _, err := s.me("old_id", old); err != nil {
 		return failed(err)
 	}
-	r, err := s.rename(req.GetString("new_id", ""))
+	r, err := s.rename(newName)
 	if err != nil {
 		return failed(err)
 	}
@@ -244,25 +351,26 @@ func (s *Server) toolRename(_ context.Context, req mcpgo.CallToolRequest) (*mcpg
 	}
 	text += "; everyone was told."
 	if r.Waiting > 0 {
-		text += fmt.Sprintf(" %s waiting: call check to read them.", plural(r.Waiting, "message"))
+		text += waitingText(r.Waiting)
 	}
 	return ok(r, text)
 }
 
 func (s *Server) toolShareFile(_ context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
-	cur, err := s.me(req.GetString("from_id", ""))
+	a := argsOf(req)
+	from, to, path, desc := a.str("from_id", true), a.name("to_id"), a.str("filepath", true), a.str("description", false)
+	if a.err != nil {
+		return failed(a.err)
+	}
+	cur, err := s.me("from_id", from)
 	if err != nil {
 		return failed(err)
 	}
-	to, err := recipient(req)
+	abs, content, err := share.ReadShareFile(path)
 	if err != nil {
 		return failed(err)
 	}
-	abs, content, err := share.ReadShareFile(req.GetString("filepath", ""))
-	if err != nil {
-		return failed(err)
-	}
-	subject, body, data := share.FileMessage(abs, content, req.GetString("description", ""))
+	subject, body, data := share.FileMessage(abs, content, desc)
 	rc, err := s.sp.Send(spool.Draft{From: cur.name, To: []string{to}, Subject: subject, Body: body, Data: data})
 	if err != nil {
 		return failed(err)
@@ -280,23 +388,27 @@ type commandShared struct {
 }
 
 func (s *Server) toolShareCommand(ctx context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
-	cur, err := s.me(req.GetString("from_id", ""))
+	a := argsOf(req)
+	from, to, command, desc := a.str("from_id", true), a.name("to_id"), a.str("command", true), a.str("description", false)
+	if a.err != nil {
+		return failed(a.err)
+	}
+	cur, err := s.me("from_id", from)
 	if err != nil {
 		return failed(err)
 	}
-	to, err := recipient(req)
-	if err != nil {
-		return failed(err)
-	}
-	line, argv, err := share.Command([]string{req.GetString("command", "")})
+	line, argv, err := share.Command([]string{command})
 	if err != nil {
 		return failed(err)
 	}
 	res, err := share.RunCommand(ctx, line, argv, s.opts.CommandTimeout)
-	if err != nil {
+	switch {
+	case errors.Is(err, share.ErrCancelled):
+		return failf("cancelled; nothing was sent: %s was stopped before it finished", line), nil
+	case err != nil:
 		return failf("could not run %s: %v; nothing was sent", argv[0], err), nil
 	}
-	subject, body, data := res.Message(req.GetString("description", ""))
+	subject, body, data := res.Message(desc)
 	rc, err := s.sp.Send(spool.Draft{From: cur.name, To: []string{to}, Subject: subject, Body: body, Data: data})
 	if err != nil {
 		return failed(fmt.Errorf("ran %s (%s) but the output was not sent: %w", line, res.Outcome(), err))
@@ -319,7 +431,12 @@ type processed struct {
 }
 
 func (s *Server) toolAutoProcess(_ context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
-	cur, err := s.me(req.GetString("instance_id", ""))
+	a := argsOf(req)
+	given := a.str("instance_id", true)
+	if a.err != nil {
+		return failed(a.err)
+	}
+	cur, err := s.me("instance_id", given)
 	if err != nil {
 		return failed(err)
 	}
@@ -356,12 +473,16 @@ func (s *Server) toolAutoProcess(_ context.Context, req mcpgo.CallToolRequest) (
 }
 
 func (s *Server) toolReply(_ context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
-	cur, err := s.me("")
+	a := argsOf(req)
+	id, content := a.str("message_id", true), a.str("content", true)
+	if a.err != nil {
+		return failed(a.err)
+	}
+	cur, err := s.me("", "")
 	if err != nil {
 		return failed(err)
 	}
-	id := req.GetString("message_id", "")
-	rc, err := s.sp.Reply(cur.name, id, req.GetString("content", ""), nil)
+	rc, err := s.sp.Reply(cur.name, id, content, nil)
 	switch {
 	case errors.Is(err, spool.ErrNotFound):
 		return failf("%s; message ids are in check's ID lines and in the message_id of pushed events", sentence(err)), nil
@@ -372,17 +493,28 @@ func (s *Server) toolReply(_ context.Context, req mcpgo.CallToolRequest) (*mcpgo
 	return ok(rc, fmt.Sprintf("Replied to %s: %s", id, receiptText(rc)))
 }
 
+// toolWait returns the agent's unread mail as soon as there is some.
+// While it runs, mail is not pushed (see awaitNoWait): it is the answer.
 func (s *Server) toolWait(ctx context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
-	if _, err := s.me(""); err != nil {
+	a := argsOf(req)
+	secs := a.seconds("timeout_seconds", 60)
+	if a.err != nil {
+		return failed(a.err)
+	}
+	if _, err := s.me("", ""); err != nil {
 		return failed(err)
 	}
-	secs := req.GetFloat("timeout_seconds", 60)
-	timeout := min(max(time.Duration(secs*float64(time.Second)), 0), s.opts.MaxWait)
+	timeout := s.opts.MaxWait // a longer wait is cut to the limit
+	if secs < timeout.Seconds() {
+		timeout = time.Duration(secs * float64(time.Second))
+	}
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
+	s.agent.beginWait()
+	defer s.agent.endWait()
 	for {
 		arrival := s.agent.arrivalChan()
-		cur, err := s.me("")
+		cur, err := s.me("", "")
 		if err != nil {
 			return failed(err)
 		}

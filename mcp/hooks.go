@@ -27,6 +27,7 @@ func (s *Server) hooks() *server.Hooks {
 			s.readyFrom(ctx)
 		}
 	})
+	h.AddBeforeReadResource(func(_ context.Context, _ any, req *mcpgo.ReadResourceRequest) { notFound(req) })
 	h.AddAfterSubscribe(func(ctx context.Context, _ any, req *mcpgo.SubscribeRequest, _ *mcpgo.EmptyResult) {
 		s.subscribe(ctx, req.Params.URI, true)
 	})

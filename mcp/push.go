@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,111 +25,66 @@ const (
 
 // pushItem is one channel event to push.
 type pushItem struct {
-	id     string         // message id: the key that stops a second push
+	id     string         // message id: the key that stops a second push to a session
 	path   string         // the message file in new/; "" for notices
 	params map[string]any // content and meta
 }
 
-// hub decides which session pushes what. Mail found while no session is
-// ready waits in pending; mail found later goes to every ready session.
-// A message is remembered as pushed once a session accepted it, so the
-// watcher's repeats (rescans, the moves of a rename) push nothing twice.
+// hub knows which sessions are ready and hands each new push to all of
+// them. What a session was sent is the session's own business (its known
+// set), so a session that stopped listening without ending swallows
+// nothing another session needed; and a session that becomes ready catches
+// up from the mailbox itself (Server.catchUp), not from the hub.
 type hub struct {
-	mu       sync.Mutex
-	ready    map[*session]struct{}
-	pending  []*pushItem    // found while no session was ready, oldest first
-	inflight map[string]int // id → sessions (or the pending list) still holding it
-	pushed   idSet
-	total    uint64 // pushes accepted, all sessions
-	refused  uint64 // sends the transport refused (the client lagged), each retried
+	mu      sync.Mutex
+	ready   map[*session]struct{}
+	total   uint64 // pushes accepted, all sessions
+	refused uint64 // sends the transport refused (the client lagged), each retried
 }
 
-func newHub(limit int) *hub {
-	return &hub{ready: map[*session]struct{}{}, inflight: map[string]int{}, pushed: newIDSet(limit)}
-}
+func newHub() *hub { return &hub{ready: map[*session]struct{}{}} }
 
-// offer queues it for every ready session, or for the first to become
-// ready. It reports false for a message already pushed or queued.
-func (h *hub) offer(it *pushItem) bool {
+// offer queues it for every ready session that has not had it.
+func (h *hub) offer(it *pushItem) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.pushed.has(it.id) || h.inflight[it.id] > 0 {
-		return false
-	}
-	if len(h.ready) == 0 {
-		h.pending = append(h.pending, it)
-		h.inflight[it.id] = 1
-		return true
-	}
-	h.inflight[it.id] = len(h.ready)
 	for ss := range h.ready {
 		ss.enqueue(it)
 	}
-	return true
 }
 
-// join makes ss ready: from now on it gets every push, and the pushes
-// that waited for a ready session.
+// join makes ss ready: from now on it gets every push.
 func (h *hub) join(ss *session) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	h.ready[ss] = struct{}{}
-	for _, it := range h.pending {
-		ss.enqueue(it)
-	}
-	h.pending = nil
+	h.mu.Unlock()
 }
 
-// leave forgets ss and hands what it had not pushed to another ready
-// session, or back to pending: a session that goes away loses nothing.
+// leave forgets ss and drops what it had not pushed: the mail is still
+// unread in the mailbox, and every other session has its own queue.
 func (h *hub) leave(ss *session) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	delete(h.ready, ss)
-	var orphans []*pushItem
-	for _, it := range ss.drain() {
-		h.inflight[it.id]--
-		if h.inflight[it.id] > 0 {
-			continue
-		}
-		delete(h.inflight, it.id)
-		if !h.pushed.has(it.id) {
-			orphans = append(orphans, it)
-		}
-	}
-	for _, it := range orphans {
-		h.inflight[it.id] = 1
-	}
-	for heir := range h.ready {
-		for _, it := range orphans {
-			heir.enqueue(it)
-		}
-		return
-	}
-	h.pending = append(h.pending, orphans...)
+	h.mu.Unlock()
+	ss.drain()
 }
 
-// sent records that a session accepted it.
-func (h *hub) sent(it *pushItem) {
+// sessions returns the ready sessions.
+func (h *hub) sessions() []*session {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.pushed.add(it.id)
+	out := make([]*session, 0, len(h.ready))
+	for ss := range h.ready {
+		out = append(out, ss)
+	}
+	return out
+}
+
+// sent counts a push a session accepted.
+func (h *hub) sent() {
+	h.mu.Lock()
 	h.total++
-	h.release(it)
-}
-
-// skipped records that a session will not push it: the message was read
-// before its turn came.
-func (h *hub) skipped(it *pushItem) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.release(it)
-}
-
-func (h *hub) release(it *pushItem) {
-	if h.inflight[it.id]--; h.inflight[it.id] <= 0 {
-		delete(h.inflight, it.id)
-	}
+	h.mu.Unlock()
 }
 
 // refusal counts a send the transport refused.
@@ -138,12 +94,15 @@ func (h *hub) refusal() {
 	h.mu.Unlock()
 }
 
-// stats returns how many pushes were accepted, how many wait, and how
-// many sends were refused and retried.
+// stats returns how many pushes were accepted, how many wait in the queues
+// of the ready sessions, and how many sends were refused and retried.
 func (h *hub) stats() (pushed uint64, waiting int, refused uint64) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.total, len(h.inflight), h.refused
+	for ss := range h.ready {
+		waiting += ss.queued()
+	}
+	return h.total, waiting, h.refused
 }
 
 // idSet is a set of ids that forgets the oldest beyond its limit.
@@ -154,7 +113,7 @@ type idSet struct {
 }
 
 func newIDSet(limit int) idSet {
-	return idSet{ids: make(map[string]struct{}, limit), order: make([]string, 0, limit)}
+	return idSet{ids: make(map[string]struct{}, min(limit, 1024)), order: make([]string, 0, limit)}
 }
 
 func (s *idSet) has(id string) bool { _, ok := s.ids[id]; return ok }
@@ -186,15 +145,19 @@ type session struct {
 	ready   bool                 // initialized: pushes may go
 	initAt  time.Time            // when it was first seen initialized
 	queue   []*pushItem
+	known   idSet // ids queued for this session, pushed to it, or announced by a notice
+	http    bool  // the session came over HTTP
+	streams int   // its GET streams open
+	posts   int   // its POSTs being answered
 	subs    map[string]bool
 	dirty   []string
 	isDirty map[string]bool
 	closed  bool
 }
 
-func newSession(id string) *session {
+func newSession(id string, limit int) *session {
 	return &session{id: id, wake: make(chan struct{}, 1), done: make(chan struct{}),
-		subs: map[string]bool{}, isDirty: map[string]bool{}}
+		known: newIDSet(limit), subs: map[string]bool{}, isDirty: map[string]bool{}}
 }
 
 func (ss *session) poke() {
@@ -204,20 +167,72 @@ func (ss *session) poke() {
 	}
 }
 
-func (ss *session) enqueue(it *pushItem) {
+// enqueue queues it unless the session had it already (queued, pushed or
+// announced) or has ended; it reports whether it did.
+func (ss *session) enqueue(it *pushItem) bool {
 	ss.mu.Lock()
+	if ss.closed || ss.known.has(it.id) {
+		ss.mu.Unlock()
+		return false
+	}
+	ss.known.add(it.id)
 	ss.queue = append(ss.queue, it)
+	ss.mu.Unlock()
+	ss.poke()
+	return true
+}
+
+// knows reports whether the session had message id: queued, pushed or
+// announced.
+func (ss *session) knows(id string) bool {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return ss.known.has(id)
+}
+
+// announce records ids as told by a notice, so that none is pushed.
+func (ss *session) announce(ids []string) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	for _, id := range ids {
+		ss.known.add(id)
+	}
+}
+
+// request records the start (+1) or end (-1) of an HTTP request of the
+// session, a GET stream or a POST; the sender is woken at each end.
+func (ss *session) request(method string, delta int) {
+	ss.mu.Lock()
+	ss.http = true
+	if method == http.MethodGet {
+		ss.streams += delta
+	} else {
+		ss.posts += delta
+	}
 	ss.mu.Unlock()
 	ss.poke()
 }
 
-// drain empties the queue, for the hub when the session goes.
-func (ss *session) drain() []*pushItem {
+// canPush reports whether a notification sent now reaches the client: an
+// HTTP session needs an open GET stream and no POST being answered.
+func (ss *session) canPush() bool {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	q := ss.queue
+	return !ss.http || (ss.streams > 0 && ss.posts == 0)
+}
+
+// queued returns how many pushes wait.
+func (ss *session) queued() int {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return len(ss.queue)
+}
+
+// drain empties the queue, once the session has gone.
+func (ss *session) drain() {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
 	ss.queue = nil
-	return q
 }
 
 // next returns the oldest push, else a changed resource to announce (taken
@@ -293,6 +308,13 @@ func (ss *session) close() {
 	}
 }
 
+// existing returns the state of session id, nil if there is none.
+func (s *Server) existing(id string) *session {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sessions[id]
+}
+
 // session returns the state of session id, creating it: hooks for one
 // session may run before it is registered (over HTTP a client can post
 // notifications/initialized before the server has filed its session).
@@ -301,7 +323,7 @@ func (s *Server) session(id string) *session {
 	defer s.mu.Unlock()
 	ss := s.sessions[id]
 	if ss == nil {
-		ss = newSession(id)
+		ss = newSession(id, s.opts.PushedIDs)
 		s.sessions[id] = ss
 	}
 	return ss
@@ -318,15 +340,17 @@ func (s *Server) serveSession(ss *session) {
 	}
 }
 
-// send pushes ss's outbox for as long as the session lives: first
-// whatever waits, in order, then the resources that changed. A push the
-// transport refuses is retried with backoff; nothing is dropped.
+// send pushes ss's outbox for as long as the session lives: first the
+// unread mail it has not had, then whatever comes, in order, then the
+// resources that changed. A push the transport refuses is retried with
+// backoff; nothing is dropped while the session lives.
 func (s *Server) send(ss *session) {
 	defer s.hub.leave(ss)
 	if !s.awaitReady(ss) {
 		return
 	}
 	s.hub.join(ss)
+	s.catchUp(ss, s.agent.who())
 	var backoff time.Duration
 	for {
 		it, uri := ss.next()
@@ -340,10 +364,17 @@ func (s *Server) send(ss *session) {
 				return
 			}
 		}
-		if it != nil && it.path != "" && !s.stillUnread(it.path) {
-			ss.pop(it)
-			s.hub.skipped(it)
-			continue
+		if !s.awaitQuiet(ss) {
+			return
+		}
+		if it != nil && it.path != "" {
+			if !s.awaitNoWait(ss) {
+				return
+			}
+			if !s.stillUnread(it.path) {
+				ss.pop(it)
+				continue
+			}
 		}
 		var err error
 		if it != nil {
@@ -356,7 +387,7 @@ func (s *Server) send(ss *session) {
 			backoff = 0
 			if it != nil {
 				ss.pop(it)
-				s.hub.sent(it)
+				s.hub.sent()
 			}
 		case errors.Is(err, server.ErrNotificationChannelBlocked), errors.Is(err, server.ErrSessionNotInitialized):
 			s.hub.refusal()
@@ -370,6 +401,83 @@ func (s *Server) send(ss *session) {
 		default: // the session is gone
 			s.log.Debug("session ended", "session", ss.id, "err", err)
 			return
+		}
+	}
+}
+
+// catchUp queues for ss the unread mail of id it has not had, oldest
+// first; when there is more than Options.Backlog of it, one notice says
+// how much instead, so a full mailbox does not flood the model.
+func (s *Server) catchUp(ss *session, id *identity) {
+	if id == nil {
+		return
+	}
+	names, err := readNames(id.dir)
+	if err != nil {
+		return
+	}
+	var fresh []*spool.Message
+	for _, n := range names {
+		m, err := id.mb.ReadNew(n)
+		switch {
+		case errors.Is(err, fs.ErrNotExist): // read meanwhile
+		case err != nil: // quarantined, or still being written (the watcher reports it once complete)
+			s.log.Debug("mail not pushed", "file", filepath.Join(id.dir, n), "err", err)
+		case !ss.knows(m.ID):
+			fresh = append(fresh, m)
+		}
+	}
+	if len(fresh) > s.opts.Backlog {
+		ids := make([]string, len(fresh))
+		for i, m := range fresh {
+			ids[i] = m.ID
+		}
+		ss.announce(ids)
+		ss.enqueue(backlogNotice(id.name, len(fresh), s.sp.Now()))
+		return
+	}
+	sortMessages(fresh)
+	for _, m := range fresh {
+		ss.enqueue(messageItem(id.name, m))
+	}
+}
+
+// awaitQuiet holds pushes to an HTTP session until it has a GET stream
+// open and none of its POSTs is being answered. mcp-go hands a session's
+// notifications to whichever of its requests takes them first: one taken
+// by a POST goes into that POST's response, where a client ignores it if
+// the POST was a notification (notifications/initialized: just when the
+// session becomes ready and catches up), and mcp-go drops it if it took
+// it as the request ended. Only the GET stream is sure to carry it. It
+// reports false if the session or the server ended first.
+func (s *Server) awaitQuiet(ss *session) bool {
+	for !ss.canPush() {
+		select {
+		case <-ss.wake:
+		case <-ss.done:
+			return false
+		case <-s.ctx.Done():
+			return false
+		}
+	}
+	return true
+}
+
+// awaitNoWait holds a push of mail while a wait call is blocked: the mail
+// it waits for is its answer, and is read by the time the push would go.
+// It reports false if the session or the server ended first.
+func (s *Server) awaitNoWait(ss *session) bool {
+	for {
+		idle := s.agent.waitIdle()
+		if idle == nil {
+			return true
+		}
+		select {
+		case <-idle:
+		case <-ss.done:
+			return false
+		case <-s.ctx.Done():
+			return false
 		}
 	}
 }
@@ -425,15 +533,14 @@ func (s *Server) arrived(ev watcher.Event) {
 	dir := filepath.Clean(ev.Dir)
 	if cur := s.agent.who(); cur != nil && cur.dir == dir {
 		s.agent.signal()
-		if !cur.skip[ev.Name] {
-			s.pushFile(cur, ev.Name)
-		}
+		s.pushFile(cur, ev.Name)
 		s.touched(statusURI)
 	}
 	s.touched(inboxURI(filepath.Base(filepath.Dir(dir))))
 }
 
-// pushFile reads one message in the agent's new/ and offers it for pushing.
+// pushFile reads one message in the agent's new/ and offers it to the
+// ready sessions.
 func (s *Server) pushFile(cur *identity, name string) {
 	m, err := cur.mb.ReadNew(name)
 	switch {
@@ -491,13 +598,13 @@ func channelContent(m *spool.Message) string {
 	return body
 }
 
-// backlogNotice is the one event that stands for the n messages found
-// waiting at registration.
+// backlogNotice is the one event that stands for n unread messages of
+// name, pushed instead of n events.
 func backlogNotice(name string, n int, now time.Time) *pushItem {
 	return &pushItem{
 		id: fmt.Sprintf("notice:%s:%d", name, now.UnixNano()),
 		params: map[string]any{
-			"content": fmt.Sprintf("%d unread messages were waiting for %s when it registered; they are not shown one by one. Call check to read them.", n, name),
+			"content": fmt.Sprintf("%d unread messages are waiting for %s; they are not shown one by one. Call check to read them.", n, name),
 			"meta":    map[string]string{"from": "ipc", "to": name, "subject": fmt.Sprintf("%d unread messages waiting", n)},
 		},
 	}

@@ -92,7 +92,7 @@ func TestBacklogAnnouncedOnce(t *testing.T) {
 	rc := send(t, sp.Root, "bob", "alice", "new", "")
 	l := n.await(t, ChannelMethod, "the notice and the new message", func(l []mcpgo.JSONRPCNotification) bool { return len(l) >= 2 })
 	notice, fresh := decodeChannel(t, l[0]), decodeChannel(t, l[1])
-	if !strings.Contains(notice.Content, "5 unread messages were waiting for alice") || notice.Meta["from"] != "ipc" {
+	if !strings.Contains(notice.Content, "5 unread messages are waiting for alice") || notice.Meta["from"] != "ipc" {
 		t.Errorf("notice %+v", notice)
 	}
 	if fresh.Meta["message_id"] != rc.ID || len(l) != 2 {
@@ -292,11 +292,11 @@ func readJSON(t *testing.T, c *client.Client, uri string, v any) {
 // initialized: readiness comes from notifications/initialized.
 func TestHTTPTransport(t *testing.T) {
 	sp := openSpool(t, testConfig())
-	srv := startServer(t, sp, Options{Name: "alice", ReadyAfter: time.Hour})
+	srv := startServer(t, sp, Options{Name: "alice", ReadyAfter: time.Hour, HTTPToken: testToken})
 	hs := httptest.NewServer(srv.HTTPHandler())
 	t.Cleanup(hs.Close)
 	//lint:ignore SA1019 today's Claude Code speaks the legacy protocol, whose notifications come on the GET stream
-	c, err := client.NewStreamableHttpClient(hs.URL+"/mcp", transport.WithContinuousListening())
+	c, err := client.NewStreamableHttpClient(hs.URL+"/mcp", transport.WithContinuousListening(), bearer(testToken))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -318,51 +318,63 @@ func TestHTTPTransport(t *testing.T) {
 }
 
 func TestHub(t *testing.T) {
-	h := newHub(2)
+	h := newHub()
 	item := func(id string) *pushItem { return &pushItem{id: id} }
-	a, b := newSession("a"), newSession("b")
+	a, b := newSession("a", 2), newSession("b", 2)
 
-	if !h.offer(item("m1")) || h.offer(item("m1")) {
-		t.Fatal("a pending item was offered twice")
+	h.offer(item("m0"))
+	if len(a.drainCopy()) != 0 {
+		t.Fatal("a session not ready was queued a push")
 	}
 	h.join(a)
+	h.offer(item("m1"))
+	h.offer(item("m1")) // the watcher's repeat
 	if q := a.drainCopy(); len(q) != 1 || q[0].id != "m1" {
-		t.Fatalf("joining session got %v", q)
+		t.Fatalf("ready session got %v, want [m1]", ids(q))
 	}
 	h.join(b)
-	if !h.offer(item("m2")) {
-		t.Fatal("m2 refused")
-	}
+	h.offer(item("m2"))
 	if len(a.drainCopy()) != 2 || len(b.drainCopy()) != 1 {
 		t.Fatal("m2 not queued for both ready sessions")
 	}
-	// a pushes m1 and m2; b leaves with m2 unpushed: m2 was pushed by a,
-	// so nothing is handed on.
-	h.sent(a.queue[0])
-	h.sent(a.queue[1])
+	if _, waiting, _ := h.stats(); waiting != 3 {
+		t.Errorf("%d waiting, want 3", waiting)
+	}
+	// a pushes m1: b, which never had it, is not affected; a does not get
+	// it again.
+	a.pop(a.queue[0])
+	h.sent()
+	h.offer(item("m1"))
+	if q := b.drainCopy(); len(q) != 2 || q[1].id != "m1" {
+		t.Errorf("b got %v, want [m2 m1]", ids(q))
+	}
+	if q := a.drainCopy(); len(q) != 1 || q[0].id != "m2" {
+		t.Errorf("a got %v, want [m2]", ids(q))
+	}
+	// A session that left gets nothing more.
 	h.leave(b)
-	if _, waiting, _ := h.stats(); waiting != 0 {
-		t.Errorf("%d still waiting", waiting)
-	}
-	if h.offer(item("m1")) || h.offer(item("m2")) {
-		t.Error("a pushed message was offered again")
-	}
-	// An item only a leaving session held goes to another ready session.
-	c := newSession("c")
-	h.join(c)
-	h.leave(a)
+	b.close()
 	h.offer(item("m3"))
-	h.leave(c)
-	d := newSession("d")
-	h.join(d)
-	if q := d.drainCopy(); len(q) != 1 || q[0].id != "m3" {
-		t.Errorf("m3 lost when its session left: %v", q)
+	if q := b.drainCopy(); len(q) != 0 {
+		t.Errorf("a session that left was queued %v", ids(q))
 	}
-	// The pushed set forgets the oldest beyond its limit.
-	h.sent(d.queue[0])
-	if !h.offer(item("m1")) {
-		t.Error("m1 still remembered beyond the limit of 2")
+	// The known set forgets the oldest beyond its limit of 2: a has
+	// m1, m2, m3, so m1 is forgotten.
+	h.offer(item("m1"))
+	if q := a.drainCopy(); q[len(q)-1].id != "m1" {
+		t.Errorf("m1 still remembered beyond the limit: %v", ids(q))
 	}
+	if pushed, _, _ := h.stats(); pushed != 1 {
+		t.Errorf("%d pushes counted, want 1", pushed)
+	}
+}
+
+func ids(q []*pushItem) []string {
+	var out []string
+	for _, it := range q {
+		out = append(out, it.id)
+	}
+	return out
 }
 
 // drainCopy returns a copy of the queue, for tests.

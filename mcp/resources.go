@@ -45,6 +45,19 @@ func (s *Server) addResources() {
 	), s.readInbox)
 }
 
+// notFound makes a read of an inbox that cannot exist (its name is not a
+// valid name, like ipc://inbox/..) answer "resource not found": mcp-go
+// answers every error of a resource handler as an internal error, so the
+// request's URI is changed, before the lookup, into one no resource
+// matches (a space never appears in a URI), which also says why.
+func notFound(req *mcpgo.ReadResourceRequest) {
+	if uri := req.Params.URI; strings.HasPrefix(uri, inboxPrefix) {
+		if _, ok := inboxName(uri); !ok {
+			req.Params.URI = uri + " (not a valid name: use 1 to 32 letters, digits, '-' or '_')"
+		}
+	}
+}
+
 // status is the content of ipc://status.
 type status struct {
 	Spool       string            `json:"spool"`
@@ -52,7 +65,7 @@ type status struct {
 	Unread      int               `json:"unread"`
 	Leader      *spool.LeaderInfo `json:"leader,omitempty"`
 	Pushed      uint64            `json:"pushed"`       // channel events accepted by sessions
-	PushWaiting int               `json:"push_waiting"` // found, not yet pushed everywhere
+	PushWaiting int               `json:"push_waiting"` // queued for the ready sessions, not yet pushed
 	PushRetries uint64            `json:"push_retries"` // sends refused because a client lagged, then retried
 	Sessions    int               `json:"sessions"`
 	Polling     bool              `json:"polling"` // the watcher polls instead of using inotify
@@ -72,7 +85,9 @@ func (s *Server) readStatus(context.Context, mcpgo.ReadResourceRequest) ([]mcpgo
 	s.mu.Lock()
 	st.Sessions = len(s.sessions)
 	s.mu.Unlock()
-	st.Polling = s.w != nil && s.w.Polling()
+	if w := s.watcher(); w != nil {
+		st.Polling = w.Polling()
+	}
 	names, err := s.sp.List()
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", statusURI, err)
@@ -91,8 +106,8 @@ type inbox struct {
 
 func (s *Server) readInbox(_ context.Context, req mcpgo.ReadResourceRequest) ([]mcpgo.ResourceContents, error) {
 	uri := req.Params.URI
-	name, ok := strings.CutPrefix(uri, inboxPrefix)
-	if !ok {
+	name, ok := inboxName(uri)
+	if !ok { // turned away before the lookup (see notFound); kept for safety
 		return nil, fmt.Errorf("%w: %s", server.ErrResourceNotFound, uri)
 	}
 	mb, err := s.sp.Mailbox(name)
@@ -166,7 +181,7 @@ func (s *Server) subscribe(ctx context.Context, uri string, on bool) {
 
 func (s *Server) watchInbox(uri string) {
 	if dir, ok := s.inboxDir(uri); ok {
-		s.watch(dir)
+		s.watch(dir, false)
 	}
 }
 

@@ -2,6 +2,7 @@ package mcp
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -9,8 +10,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -59,8 +64,13 @@ type Options struct {
 	// one by one; when more wait, one notice says how many instead, so a
 	// full mailbox does not flood the model. 0: 50.
 	Backlog int
-	// PushedIDs bounds the set of message ids remembered as pushed; 0: 32768.
+	// PushedIDs bounds the set of message ids each session remembers as
+	// pushed; 0: 32768.
 	PushedIDs int
+	// HTTPToken is the bearer token every HTTP request must carry
+	// (Authorization: Bearer TOKEN); see HTTPToken. ServeHTTP refuses to
+	// serve without one.
+	HTTPToken string
 }
 
 func (o Options) withDefaults() Options {
@@ -122,7 +132,7 @@ func New(sp *spool.Spool, opts Options) (*Server, error) {
 		sp:       sp,
 		opts:     opts,
 		log:      opts.Logger,
-		hub:      newHub(opts.PushedIDs),
+		hub:      newHub(),
 		sessions: map[string]*session{},
 	}
 	s.agent.init()
@@ -132,7 +142,8 @@ func New(sp *spool.Spool, opts Options) (*Server, error) {
 		server.WithResourceCapabilities(true, false),
 		server.WithLogging(),
 		server.WithExperimental(map[string]any{ChannelCapability: map[string]any{}}),
-		server.WithInputSchemaValidation(),
+		// No WithInputSchemaValidation: its errors read "&{Got:… Want:…}";
+		// the handlers check every argument and say what is wrong in words.
 		server.WithRecovery(),
 		server.WithResourceRecovery(),
 		server.WithHooks(s.hooks()),
@@ -163,7 +174,9 @@ func (s *Server) Start(ctx context.Context) error {
 		s.cancel()
 		return fmt.Errorf("mcp: watch the spool: %w", err)
 	}
+	s.mu.Lock()
 	s.w = w
+	s.mu.Unlock()
 	s.wg.Add(1)
 	go s.loop()
 	s.startSessions()
@@ -183,7 +196,7 @@ func (s *Server) Close() error {
 	// Cancel under mu: async adds to wg under mu after checking ctx, so no
 	// goroutine starts once Wait may run.
 	s.mu.Lock()
-	cancel := s.cancel
+	cancel, w := s.cancel, s.w
 	if cancel != nil {
 		cancel()
 	}
@@ -192,8 +205,8 @@ func (s *Server) Close() error {
 		return nil
 	}
 	var err error
-	if s.w != nil {
-		err = s.w.Close()
+	if w != nil {
+		err = w.Close()
 	}
 	s.wg.Wait()
 	if rerr := s.agent.release(); err == nil {
@@ -202,37 +215,159 @@ func (s *Server) Close() error {
 	return err
 }
 
+// Stdio tuning. mcp-go runs tool calls on a pool of workers (5 by
+// default) and wait holds one for as long as it waits: with enough workers
+// a few waits never hold up other calls.
+const (
+	stdioWorkers = 64
+	stdioQueue   = 1000
+	// stdoutGrace is how long writes to a client may still take once the
+	// server is told to stop, and then how long more it waits for them.
+	stdoutGrace = time.Second
+)
+
 // ServeStdio serves one client over in and out (the process's stdin and
 // stdout) until in ends or ctx is done. Only one stdio session can run in a
 // process at a time (mcp-go keeps it in a package variable).
+//
+// A client may stop reading while the server still has answers to write:
+// once ctx is done, writes to a pipe or socket are given a deadline, and
+// in every case ServeStdio returns within 2×stdoutGrace, leaving any write
+// still blocked to the process's exit, so that the server can be closed
+// and its name go offline.
 func (s *Server) ServeStdio(ctx context.Context, in io.Reader, out io.Writer) error {
+	var limited *os.File
+	if f, ok := pollable(out); ok {
+		defer f.Close()
+		out, limited = f, f
+	}
 	stdio := server.NewStdioServer(s.mcp)
 	stdio.SetErrorLogger(log.New(errorWriter{s.log}, "", 0))
-	err := stdio.Listen(ctx, in, out)
+	server.WithWorkerPoolSize(stdioWorkers)(stdio)
+	server.WithQueueSize(stdioQueue)(stdio)
+	done := make(chan error, 1)
+	go func() { done <- stdio.Listen(ctx, in, out) }()
+	select {
+	case err := <-done:
+		return stdioEnd(err)
+	case <-ctx.Done():
+	}
+	if limited != nil {
+		_ = limited.SetWriteDeadline(time.Now().Add(stdoutGrace))
+	}
+	t := time.NewTimer(2 * stdoutGrace)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return stdioEnd(err)
+	case <-t.C:
+		s.log.Warn("the client stopped reading; stopping without waiting for the answers to it")
+		return nil
+	}
+}
+
+func stdioEnd(err error) error {
 	if errors.Is(err, context.Canceled) {
 		return nil
 	}
 	return err
 }
 
-// HTTPHandler returns the streamable HTTP transport: mount it at /mcp.
-// Sessions are stateful (Mcp-Session-Id), so pushes reach the session that
+// pollable returns a duplicate of out whose writes can be given a deadline,
+// when out is a pipe or a socket: the duplicate is non-blocking, so Go's
+// poller runs its writes. A terminal (or anything else) is left as it is,
+// its mode being shared with the shell.
+func pollable(out io.Writer) (*os.File, bool) {
+	f, ok := out.(*os.File)
+	if !ok {
+		return nil, false
+	}
+	fi, err := f.Stat()
+	if err != nil || fi.Mode()&(os.ModeNamedPipe|os.ModeSocket) == 0 {
+		return nil, false
+	}
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return nil, false
+	}
+	fd := -1
+	if cerr := rc.Control(func(orig uintptr) {
+		if d, err := unix.FcntlInt(orig, unix.F_DUPFD_CLOEXEC, 0); err == nil {
+			fd = d
+		}
+	}); cerr != nil || fd < 0 {
+		return nil, false
+	}
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		return nil, false
+	}
+	return os.NewFile(uintptr(fd), f.Name()), true
+}
+
+// HTTPHandler returns the streamable HTTP transport: mount it at /mcp. It
+// answers only requests that carry Options.HTTPToken as a bearer token
+// (401 otherwise, every request refused when there is none). Sessions are
+// stateful (Mcp-Session-Id), so pushes reach the session that
 // initialized. Requests whose Host is not local are refused (DNS
 // rebinding protection).
-func (s *Server) HTTPHandler() *server.StreamableHTTPServer {
-	return server.NewStreamableHTTPServer(s.mcp,
+func (s *Server) HTTPHandler() http.Handler {
+	h, _ := s.httpHandler()
+	return h
+}
+
+func (s *Server) httpHandler() (http.Handler, *server.StreamableHTTPServer) {
+	st := server.NewStreamableHTTPServer(s.mcp,
 		server.WithEndpointPath("/mcp"),
 		server.WithStateful(true),
 		server.WithHeartbeatInterval(25*time.Second),
 		server.WithSessionIdleTTL(time.Hour),
 		server.WithStreamableHTTPLogger(s.log),
 	)
+	return requireToken(s.opts.HTTPToken, s.trackRequests(st)), st
+}
+
+// trackRequests follows each session's GET streams and POSTs while they
+// are answered (see awaitQuiet).
+func (s *Server) trackRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var ss *session
+		if id := r.Header.Get(server.HeaderKeySessionID); id != "" && (r.Method == http.MethodGet || r.Method == http.MethodPost) {
+			ss = s.existing(id)
+		}
+		if ss == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		ss.request(r.Method, 1)
+		defer ss.request(r.Method, -1)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// requireToken passes on only the requests whose Authorization header is
+// "Bearer TOKEN", comparing in constant time.
+func requireToken(token string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		scheme, got, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		if token == "" || !strings.EqualFold(scheme, "Bearer") ||
+			subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(token)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="ipc"`)
+			http.Error(w, "Unauthorized: send the header \"Authorization: Bearer TOKEN\", TOKEN being the content of "+TokenFile+" in the spool.", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // ServeHTTP serves streamable HTTP at /mcp on ln until ctx is done, then
-// shuts down, closing the open streams.
+// shuts down, closing the open streams. It refuses to serve without
+// Options.HTTPToken.
 func (s *Server) ServeHTTP(ctx context.Context, ln net.Listener) error {
-	h := s.HTTPHandler()
+	if s.opts.HTTPToken == "" {
+		return errors.New("mcp: serving HTTP needs a token (Options.HTTPToken)")
+	}
+	h, st := s.httpHandler()
 	mux := http.NewServeMux()
 	mux.Handle("/mcp", h)
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(errorWriter{s.log}, "", 0)}
@@ -245,7 +380,7 @@ func (s *Server) ServeHTTP(ctx context.Context, ln net.Listener) error {
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	h.CloseSessions(sctx)
+	st.CloseSessions(sctx)
 	err := hs.Shutdown(sctx)
 	if serr := <-done; !errors.Is(serr, http.ErrServerClosed) && err == nil {
 		err = serr

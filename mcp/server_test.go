@@ -53,7 +53,7 @@ func TestInitializeAdvertisesChannelAndTools(t *testing.T) {
 		"reply":          {"message_id", "content"},
 		"wait":           {"timeout_seconds"},
 	}
-	readOnly := map[string]bool{"check": true, "list_instances": true, "wait": true}
+	readOnly := map[string]bool{"list_instances": true} // check and wait mark mail read
 	var names []string
 	for _, tl := range tools.Tools {
 		names = append(names, tl.Name)
@@ -166,10 +166,10 @@ func TestToolErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer other.Release()
-	mustFail(t, cl, "register", map[string]any{"instance_id": "no spaces"}, `Invalid name "no spaces": use 1 to 32 letters, digits, '-' or '_'.`)
-	mustFail(t, cl, "register", map[string]any{"instance_id": strings.Repeat("x", 33)}, "Invalid name")
+	mustFail(t, cl, "register", map[string]any{"instance_id": "no spaces"}, `Argument instance_id: invalid name "no spaces": use 1 to 32 letters, digits, '-' or '_'.`)
+	mustFail(t, cl, "register", map[string]any{"instance_id": strings.Repeat("x", 33)}, "invalid name")
 	mustFail(t, cl, "register", map[string]any{"instance_id": "taken"}, "The name taken is held by another live process")
-	mustFail(t, cl, "register", map[string]any{}, "instance_id") // schema validation
+	mustFail(t, cl, "register", map[string]any{}, "Argument instance_id is missing.")
 	mustOK(t, cl, "register", map[string]any{"instance_id": "alice"})
 
 	dir := t.TempDir()
@@ -179,10 +179,10 @@ func TestToolErrors(t *testing.T) {
 		want       string
 	}{
 		{"someone else", "send", map[string]any{"from_id": "mallory", "to_id": "bob", "content": "x"}, "You are registered as alice, not mallory"},
-		{"bad recipient", "send", map[string]any{"from_id": "alice", "to_id": "bob smith", "content": "x"}, `Recipient (to_id): invalid name "bob smith"`},
+		{"bad recipient", "send", map[string]any{"from_id": "alice", "to_id": "bob smith", "content": "x"}, `Argument to_id: invalid name "bob smith"`},
 		{"empty content", "send", map[string]any{"from_id": "alice", "to_id": "bob", "content": "  "}, "The message is empty"},
-		{"data not an object", "send", map[string]any{"from_id": "alice", "to_id": "bob", "content": "x", "data": "text"}, "data"},
-		{"missing content", "send", map[string]any{"from_id": "alice", "to_id": "bob"}, "content"},
+		{"data not an object", "send", map[string]any{"from_id": "alice", "to_id": "bob", "content": "x", "data": "text"}, "Argument data must be a JSON object"},
+		{"missing content", "send", map[string]any{"from_id": "alice", "to_id": "bob"}, "Argument content is missing."},
 		{"unknown message", "reply", map[string]any{"message_id": "abcdef123456", "content": "x"}, `no message "abcdef123456" in alice's mailbox`},
 		{"short id", "reply", map[string]any{"message_id": "ab", "content": "x"}, "too short"},
 		{"check for someone else", "check", map[string]any{"instance_id": "bob"}, "You are registered as alice, not bob"},
@@ -191,9 +191,9 @@ func TestToolErrors(t *testing.T) {
 		{"shell syntax", "share_command", map[string]any{"from_id": "alice", "to_id": "bob", "command": "ls | wc"}, "shell syntax"},
 		{"no program", "share_command", map[string]any{"from_id": "alice", "to_id": "bob", "command": "no-such-program-ipc"}, "Could not run no-such-program-ipc"},
 		{"rename to the same", "rename", map[string]any{"old_id": "alice", "new_id": "alice"}, "same as the old"},
-		{"rename to a bad name", "rename", map[string]any{"old_id": "alice", "new_id": "a/b"}, "Invalid name"},
+		{"rename to a bad name", "rename", map[string]any{"old_id": "alice", "new_id": "a/b"}, "Argument new_id: invalid name"},
 		{"rename someone else", "rename", map[string]any{"old_id": "bob", "new_id": "carol"}, "You are registered as alice, not bob"},
-		{"wait too long", "wait", map[string]any{"timeout_seconds": 1e9}, "timeout_seconds"},
+		{"wait for less than nothing", "wait", map[string]any{"timeout_seconds": -1}, "Argument timeout_seconds must be 0 or more"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { mustFail(t, cl, tt.tool, tt.args, tt.want) })

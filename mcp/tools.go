@@ -9,7 +9,8 @@ import (
 
 // hints are a tool's annotations. Every ipc tool stays on this machine
 // (open world false) and destroys nothing (destructive false) — except
-// share_command, which runs whatever program it is given.
+// share_command, which runs whatever program it is given. Only
+// list_instances is read-only: check, wait and auto_process mark mail read.
 type hints struct {
 	title      string
 	readOnly   bool
@@ -64,7 +65,7 @@ func (s *Server) addTools() {
 			str("from_id", descMe), str("content", descContent), data), Handler: s.toolBroadcast},
 		server.ServerTool{Tool: tool("check",
 			`Read your unread messages, oldest first, and mark them read ("check messages", "check mail", "msgs?"). Each comes as a From / Time / ID / Content / Data block; reply to one with reply(message_id). Says "No new messages" when there are none.`,
-			hints{title: "Check messages", readOnly: true},
+			hints{title: "Check messages"},
 			str("instance_id", descMe)), Handler: s.toolCheck},
 		server.ServerTool{Tool: tool("list_instances",
 			`List every known name with its online state, unread count and last activity ("who's online?", "list instances").`,
@@ -92,9 +93,8 @@ func (s *Server) addTools() {
 			hints{title: "Reply"},
 			str("message_id", "The id of the message to answer."), str("content", descContent)), Handler: s.toolReply},
 		server.ServerTool{Tool: tool("wait",
-			fmt.Sprintf(`Wait until mail arrives for you, then return it marked read, like check. Returns "No mail arrived" after timeout_seconds (default 60, at most %d).`, int(s.opts.MaxWait.Seconds())),
-			hints{title: "Wait for mail", readOnly: true},
-			mcpgo.WithNumber("timeout_seconds", mcpgo.Description("How long to wait, in seconds."),
-				mcpgo.Min(0), mcpgo.Max(s.opts.MaxWait.Seconds()))), Handler: s.toolWait},
+			fmt.Sprintf(`Wait until mail arrives for you, then return it marked read, like check. Returns "No mail arrived" after timeout_seconds (default 60; a longer wait than %s is cut to %s). Mail it returns is not also pushed.`, s.opts.MaxWait, s.opts.MaxWait),
+			hints{title: "Wait for mail"},
+			mcpgo.WithNumber("timeout_seconds", mcpgo.Description("How long to wait, in seconds."), mcpgo.Min(0))), Handler: s.toolWait},
 	)
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -76,10 +78,22 @@ func Command(args []string) (line string, argv []string, err error) {
 	return line, argv, nil
 }
 
+// ErrCancelled reports a command stopped because the caller's context was
+// cancelled (a client gave up, the server shut down) rather than at its time
+// limit: it did not run to the end and nothing should be shared.
+var ErrCancelled = errors.New("command cancelled")
+
+// drainAfterExit bounds how long output is still read once the command and
+// its process group are gone: only a process that left the group (setsid)
+// can still hold the pipes then.
+const drainAfterExit = 100 * time.Millisecond
+
 // RunCommand runs argv with stdin closed (reading /dev/null), in its own
-// process group so that at the time limit the whole group is killed, and
-// keeps the first MaxCapture bytes of each output. It fails only when the
-// command cannot be started (not found, not executable); a command that
+// process group, and keeps the first MaxCapture bytes of each output. When
+// the command ends, by itself or killed at the time limit, the whole group
+// is killed: nothing it started in the background outlives it. It fails
+// when the command cannot be started (not found, not executable), and with
+// ErrCancelled when ctx is done before the command ends; a command that
 // exits non-zero or times out is a Result like any other.
 func RunCommand(ctx context.Context, line string, argv []string, timeout time.Duration) (*Result, error) {
 	if len(argv) == 0 || argv[0] == "" {
@@ -88,26 +102,81 @@ func RunCommand(ctx context.Context, line string, argv []string, timeout time.Du
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	res := &Result{Line: line, Argv: argv, Timeout: timeout,
 		Stdout: Output{max: MaxCapture}, Stderr: Output{max: MaxCapture}}
 	c := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	c.Stdout, c.Stderr = &res.Stdout, &res.Stderr
 	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	c.Cancel = func() error { return syscall.Kill(-c.Process.Pid, syscall.SIGKILL) }
-	c.WaitDelay = 2 * time.Second // a grandchild holding the pipes cannot stall us
+	drain, err := capture(c, &res.Stdout, &res.Stderr)
+	if err != nil {
+		return nil, fmt.Errorf("command: %w", err)
+	}
 	if err := c.Start(); err != nil {
+		drain(true)
 		return nil, err
 	}
-	// Wait's error only repeats what ProcessState says (a non-zero exit, a
-	// kill, pipes held open past WaitDelay); without a state it is real.
-	if err := c.Wait(); err != nil && c.ProcessState == nil {
-		return nil, err
+	// With *os.File outputs Wait returns as soon as the command exits; its
+	// error only repeats what ProcessState says (a non-zero exit, a kill),
+	// and without a state it is real.
+	werr := c.Wait()
+	_ = syscall.Kill(-c.Process.Pid, syscall.SIGKILL) // what it left running
+	drain(false)
+	switch {
+	case werr != nil && c.ProcessState == nil:
+		return nil, werr
+	case parent.Err() != nil:
+		return nil, fmt.Errorf("%s: %w", argv[0], ErrCancelled)
 	}
 	res.TimedOut = errors.Is(ctx.Err(), context.DeadlineExceeded)
 	res.ExitCode = exitStatus(c.ProcessState)
 	return res, nil
+}
+
+// capture gives c a pipe for each of stdout and stderr, copied into out and
+// errOut. The returned drain closes the write ends held here and waits for
+// the copies: until the pipes are empty and closed, or, past
+// drainAfterExit, no longer (a process outside the group may hold them).
+// drain(true) gives up at once, for a command that never started.
+func capture(c *exec.Cmd, out, errOut io.Writer) (drain func(now bool), err error) {
+	var readers, writers []*os.File
+	closeAll := func(fs []*os.File) {
+		for _, f := range fs {
+			f.Close()
+		}
+	}
+	for range 2 {
+		r, w, err := os.Pipe()
+		if err != nil {
+			closeAll(readers)
+			closeAll(writers)
+			return nil, err
+		}
+		readers, writers = append(readers, r), append(writers, w)
+	}
+	c.Stdout, c.Stderr = writers[0], writers[1]
+	done := make(chan struct{}, 2)
+	for i, dst := range []io.Writer{out, errOut} {
+		go func() {
+			_, _ = io.Copy(dst, readers[i])
+			done <- struct{}{}
+		}()
+	}
+	return func(now bool) {
+		closeAll(writers) // the child has its own copies
+		limit := time.Now()
+		if !now {
+			limit = limit.Add(drainAfterExit)
+		}
+		for _, r := range readers {
+			_ = r.SetReadDeadline(limit)
+		}
+		<-done
+		<-done
+		closeAll(readers)
+	}, nil
 }
 
 // exitStatus gives a finished process's status as a shell would: its exit

@@ -6,13 +6,21 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	neturl "net/url"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/client/transport"
@@ -228,8 +236,9 @@ func TestMCPHTTPPushAndCrash(t *testing.T) {
 	url := serverURL(t, stderr)
 
 	n := newInbox()
+	auth := transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + readToken(t, w)})
 	//lint:ignore SA1019 today's Claude Code speaks the legacy protocol, whose notifications come on the GET stream
-	c, err := client.NewStreamableHttpClient(url, transport.WithContinuousListening())
+	c, err := client.NewStreamableHttpClient(url, transport.WithContinuousListening(), auth)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,29 +263,52 @@ func TestMCPHTTPPushAndCrash(t *testing.T) {
 // keeps draining stderr.
 func serverURL(t *testing.T, stderr io.Reader) string {
 	t.Helper()
-	lines := make(chan string, 1)
+	url, _ := serverBanner(t, stderr)
+	return url
+}
+
+// serverBanner reads what "ipc mcp --http" says at start on stderr, up to
+// the line that shows how to add it to Claude Code, and returns the URL it
+// serves and those lines; then it keeps draining stderr.
+func serverBanner(t *testing.T, stderr io.Reader) (url, banner string) {
+	t.Helper()
+	lines := make(chan string, 16)
 	go func() {
 		sc := bufio.NewScanner(stderr)
-		first := true
 		for sc.Scan() {
-			if first {
-				lines <- sc.Text()
-				first = false
+			select {
+			case lines <- sc.Text():
+			default: // the banner was read; the rest is drained
 			}
 		}
 		close(lines)
 	}()
-	select {
-	case line := <-lines:
-		m := regexp.MustCompile(`serving MCP at (http://\S+/mcp)`).FindStringSubmatch(line)
-		if m == nil {
-			t.Fatalf("ipc mcp --http said %q", line)
+	deadline := time.After(mcpWait)
+	var said []string
+	for {
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				t.Fatalf("ipc mcp --http ended, having said:\n%s", strings.Join(said, "\n"))
+			}
+			said = append(said, line)
+			if url == "" {
+				m := regexp.MustCompile(`serving MCP at (http://\S+/mcp)`).FindStringSubmatch(line)
+				if m == nil {
+					t.Fatalf("ipc mcp --http said %q", line)
+				}
+				url = m[1]
+			}
+			if strings.Contains(line, "claude mcp add") {
+				return url, strings.Join(said, "\n")
+			}
+		case <-deadline:
+			if url == "" {
+				t.Fatal("ipc mcp --http did not say where it listens")
+			}
+			return url, strings.Join(said, "\n")
 		}
-		return m[1]
-	case <-time.After(mcpWait):
-		t.Fatal("ipc mcp --http did not say where it listens")
 	}
-	return ""
 }
 
 // TestMCPStdioBurstToSlowReader delivers 1,000 messages from another
@@ -398,9 +430,9 @@ type rpc struct {
 	next  int
 }
 
-func (w *world) rawMCP() *rpc {
+func (w *world) rawMCP(args ...string) *rpc {
 	w.t.Helper()
-	proc := exec.Command(ipcBin, "mcp")
+	proc := exec.Command(ipcBin, append(args, "mcp")...)
 	proc.Env = w.env
 	in, err := proc.StdinPipe()
 	if err != nil {
@@ -448,6 +480,13 @@ func (r *rpc) notify(method string) {
 // writes must be JSON-RPC 2.0: stdout carries nothing else.
 func (r *rpc) call(method string, params any) response {
 	r.t.Helper()
+	return r.await(method, r.request(method, params))
+}
+
+// request sends a request without waiting for its response, and returns
+// its id.
+func (r *rpc) request(method string, params any) int {
+	r.t.Helper()
 	r.next++
 	req := map[string]any{"jsonrpc": "2.0", "id": r.next, "method": method}
 	if params != nil {
@@ -457,6 +496,12 @@ func (r *rpc) call(method string, params any) response {
 	if _, err := r.in.Write(append(b, '\n')); err != nil {
 		r.t.Fatal(err)
 	}
+	return r.next
+}
+
+// await returns the response to request id, skipping the other lines.
+func (r *rpc) await(method string, id int) response {
+	r.t.Helper()
 	deadline := time.After(mcpWait)
 	for {
 		select {
@@ -468,7 +513,7 @@ func (r *rpc) call(method string, params any) response {
 			if err := json.Unmarshal([]byte(line), &resp); err != nil || resp.JSONRPC != "2.0" {
 				r.t.Fatalf("stdout line is not JSON-RPC 2.0: %q", line)
 			}
-			if resp.ID != nil && *resp.ID == r.next {
+			if resp.ID != nil && *resp.ID == id {
 				if (resp.Result == nil) == (resp.Error == nil) {
 					r.t.Fatalf("%s: a response needs exactly one of result and error: %s", method, line)
 				}
@@ -558,6 +603,9 @@ func TestMCPConformance(t *testing.T) {
 	if unk := r.call("no/such/method", nil); unk.Error == nil || unk.Error.Code != -32601 {
 		t.Errorf("unknown method: %+v, want error -32601", unk.Error)
 	}
+	if bad := r.call("resources/read", map[string]any{"uri": "ipc://inbox/.."}); bad.Error == nil || bad.Error.Code != -32002 {
+		t.Errorf("resources/read of an invalid inbox: %+v, want error -32002 (resource not found)", bad.Error)
+	}
 	// A tool failure is a result with isError, not a protocol error.
 	call := r.call("tools/call", map[string]any{"name": "check", "arguments": map[string]any{"instance_id": "alice"}})
 	var cr struct {
@@ -574,7 +622,10 @@ func TestMCPConformance(t *testing.T) {
 // TestMCPConformanceSuite runs the official MCP conformance suite's
 // scenarios that apply to any server against "ipc mcp --http". It needs
 // npx and the npm registry (the suite needs Node 22, fetched as the "node"
-// package): it is skipped without them.
+// package): it is skipped without them. The suite cannot send headers, so
+// it talks to the server through a proxy that adds the bearer token and
+// changes nothing else (the Host header passes as sent, for the DNS
+// rebinding scenario): the server runs exactly as it does for a user.
 func TestMCPConformanceSuite(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: the suite downloads Node and the conformance package")
@@ -593,7 +644,7 @@ func TestMCPConformanceSuite(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = proc.Process.Kill(); _ = proc.Wait() })
-	url := serverURL(t, stderr)
+	url := withToken(t, serverURL(t, stderr), readToken(t, w))
 	for _, scenario := range []string{"server-initialize", "ping", "tools-list", "resources-list",
 		"logging-set-level", "resources-subscribe", "resources-unsubscribe", "dns-rebinding-protection"} {
 		t.Run(scenario, func(t *testing.T) {
@@ -612,4 +663,209 @@ func TestMCPConformanceSuite(t *testing.T) {
 			}
 		})
 	}
+}
+
+// initRaw initializes a raw conversation the way today's Claude Code does.
+func (r *rpc) initRaw() {
+	r.t.Helper()
+	init := r.call("initialize", map[string]any{
+		"protocolVersion": mcpgo.LATEST_LEGACY_PROTOCOL_VERSION,
+		"capabilities":    map[string]any{},
+		"clientInfo":      map[string]any{"name": "claude-code", "version": "2.1.80"},
+	})
+	if init.Error != nil {
+		r.t.Fatalf("initialize: %+v", init.Error)
+	}
+	r.notify("notifications/initialized")
+}
+
+// TestMCPStdioWaitsDoNotBlockTools starts more blocking waits than mcp-go
+// has workers by default, then a quick tool call: it is answered while the
+// waits still wait.
+func TestMCPStdioWaitsDoNotBlockTools(t *testing.T) {
+	w := newWorld(t)
+	r := w.rawMCP("--as", "alice")
+	r.initRaw()
+	for range 10 {
+		r.request("tools/call", map[string]any{"name": "wait", "arguments": map[string]any{"timeout_seconds": 600}})
+	}
+	list := r.call("tools/call", map[string]any{"name": "list_instances", "arguments": map[string]any{}})
+	if list.Error != nil || !strings.Contains(string(list.Result), "alice") {
+		t.Errorf("list_instances behind 10 waits: %+v %s", list.Error, list.Result)
+	}
+}
+
+// TestMCPStdioStopsWhenClientStopsReading fills the server's stdout (the
+// client stops reading it), then sends SIGTERM: the server must exit, and
+// its name go offline, though its writes can never finish.
+func TestMCPStdioStopsWhenClientStopsReading(t *testing.T) {
+	w := newWorld(t)
+	proc := exec.Command(ipcBin, "--as", "alice", "mcp")
+	proc.Env = w.env
+	in, err := proc.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := proc.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := proc.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{}) // closed once the process is reaped
+	go func() {
+		_ = proc.Wait()
+		close(exited)
+	}()
+	t.Cleanup(func() {
+		_ = proc.Process.Kill()
+		in.Close()
+		<-exited
+	})
+	fmt.Fprintf(in, `{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":%q,"capabilities":{},"clientInfo":{"name":"c","version":"1"}}}`+"\n", mcpgo.LATEST_LEGACY_PROTOCOL_VERSION)
+	fmt.Fprintln(in, `{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+	for i := 1; i <= 100; i++ { // far more than a pipe holds
+		fmt.Fprintf(in, `{"jsonrpc":"2.0","id":%d,"method":"tools/list"}`+"\n", i)
+	}
+	f, ok := out.(*os.File)
+	if !ok {
+		t.Fatalf("stdout pipe is a %T", out)
+	}
+	deadline := time.Now().Add(mcpWait)
+	for {
+		n, err := unix.IoctlGetInt(int(f.Fd()), unix.TIOCINQ) // bytes waiting in the pipe (FIONREAD)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Half a pipe written, the rest of the 100 answers cannot fit: the
+		// server's writes block now or soon, SIGTERM or not.
+		if n >= 32<<10 && w.presence("alice").Online {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the server wrote %d bytes and stopped short of filling the pipe", n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := proc.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-exited:
+	case <-time.After(mcpWait):
+		t.Fatal("ipc mcp did not exit after SIGTERM while its stdout was full")
+	}
+	if p := w.presence("alice"); p.Online {
+		t.Errorf("alice online after the server exited: %+v", p)
+	}
+}
+
+// TestMCPHTTPNeedsToken checks that "ipc mcp --http" answers only requests
+// that carry the bearer token kept in the spool, 0600, and says how to pass
+// it.
+func TestMCPHTTPNeedsToken(t *testing.T) {
+	w := newWorld(t)
+	url, banner := w.mcpHTTP()
+	tokenPath := filepath.Join(w.home, "state", "http-token")
+	fi, err := os.Lstat(tokenPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o600 {
+		t.Errorf("%s: mode %v, want a regular file 0600", tokenPath, fi.Mode())
+	}
+	token := readToken(t, w)
+	want := `claude mcp add --transport http ipc ` + url + ` --header "Authorization: Bearer $(cat ` + tokenPath + `)"`
+	if !strings.Contains(banner, want) {
+		t.Errorf("ipc mcp --http does not say how to connect; want %q in:\n%s", want, banner)
+	}
+	initBody := fmt.Sprintf(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":%q,"capabilities":{},"clientInfo":{"name":"c","version":"1"}}}`, mcpgo.LATEST_LEGACY_PROTOCOL_VERSION)
+	for _, tt := range []struct {
+		name, auth string
+		want       int
+	}{
+		{"no header", "", http.StatusUnauthorized},
+		{"wrong token", "Bearer " + strings.Repeat("0", len(token)), http.StatusUnauthorized},
+		{"not bearer", "Basic " + token, http.StatusUnauthorized},
+		{"the token", "Bearer " + token, http.StatusOK},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(initBody))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Accept", "application/json, text/event-stream")
+			if tt.auth != "" {
+				req.Header.Set("Authorization", tt.auth)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.want {
+				t.Errorf("status %d, want %d: %s", resp.StatusCode, tt.want, body)
+			}
+		})
+	}
+	// A second server on the same spool uses the same token.
+	w.mcpHTTP()
+	if got := readToken(t, w); got != token {
+		t.Errorf("the token changed from %q to %q", token, got)
+	}
+}
+
+// mcpHTTP starts "ipc mcp --http 127.0.0.1:0" and returns its URL and what
+// it said on stderr at start.
+func (w *world) mcpHTTP(args ...string) (url, banner string) {
+	w.t.Helper()
+	proc := exec.Command(ipcBin, append(args, "mcp", "--http", "127.0.0.1:0")...)
+	proc.Env = w.env
+	stderr, err := proc.StderrPipe()
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if err := proc.Start(); err != nil {
+		w.t.Fatal(err)
+	}
+	w.t.Cleanup(func() { _ = proc.Process.Kill(); _ = proc.Wait() })
+	return serverBanner(w.t, stderr)
+}
+
+// readToken returns the bearer token "ipc mcp --http" keeps in the spool.
+func readToken(t *testing.T, w *world) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(w.home, "state", "http-token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := strings.TrimSpace(string(b))
+	if len(token) < 32 {
+		t.Fatalf("token %q is too short", token)
+	}
+	return token
+}
+
+// withToken serves a proxy to the server at url that adds the bearer token
+// to every request, and returns the proxy's URL for the same path.
+func withToken(t *testing.T, url, token string) string {
+	t.Helper()
+	target, err := neturl.Parse(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := &httputil.ReverseProxy{
+		Rewrite: func(r *httputil.ProxyRequest) {
+			r.SetURL(&neturl.URL{Scheme: target.Scheme, Host: target.Host})
+			r.Out.Host = r.In.Host
+			r.Out.Header.Set("Authorization", "Bearer "+token)
+		},
+		FlushInterval: -1, // server-sent events pass at once
+	}
+	ps := httptest.NewServer(proxy)
+	t.Cleanup(ps.Close)
+	return ps.URL + target.Path
 }
