@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/claude-ipc/ipc/share"
 	"github.com/claude-ipc/ipc/spool"
 )
 
@@ -142,37 +141,12 @@ func printMessagesAt(w io.Writer, msgs []*spool.Message, color bool, now time.Ti
 			}
 		}
 		if len(m.Data) > 0 {
-			fmt.Fprintf(w, "    %s %s\n", p.dim("data:"), printable(dataText(m.Data)))
+			fmt.Fprintf(w, "    %s %s\n", p.dim("data:"), printable(share.DataText(m.Data)))
 		}
 		if m.LargeFile != "" && !strings.Contains(body, m.LargeFile) {
 			fmt.Fprintf(w, "    %s %s (%d bytes)\n", p.dim("full text:"), printable(m.LargeFile), m.LargeSize)
 		}
 	}
-}
-
-// dataText is the data of a message as the human view shows it. The
-// output a shared command sent, or the content of a shared file, is the
-// message's text already: it is left out of the data line rather than
-// shown twice. Other data is shown as it came.
-func dataText(data json.RawMessage) string {
-	var fields map[string]json.RawMessage
-	if json.Unmarshal(data, &fields) != nil {
-		return string(data)
-	}
-	var typ string
-	if json.Unmarshal(fields["type"], &typ) != nil || (typ != "command" && typ != "file") {
-		return string(data)
-	}
-	for _, k := range []string{"stdout", "stderr", "content"} {
-		delete(fields, k)
-	}
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if enc.Encode(fields) != nil {
-		return string(data)
-	}
-	return strings.TrimSuffix(b.String(), "\n")
 }
 
 // printReceipt tells what became of a message for each recipient:

@@ -73,6 +73,12 @@ func runMCP(ctx context.Context, a *App, addr string) error {
 	if err != nil {
 		return err
 	}
+	serving := false
+	defer func() {
+		if ln != nil && !serving { // an early return: ServeHTTP never took it
+			ln.Close()
+		}
+	}()
 	sp, wo, err := a.watchedSpool()
 	if err != nil {
 		return err
@@ -80,7 +86,6 @@ func runMCP(ctx context.Context, a *App, addr string) error {
 	var token, tokenPath string
 	if ln != nil {
 		if token, tokenPath, err = mcp.HTTPToken(sp.Root); err != nil {
-			ln.Close()
 			return err
 		}
 	}
@@ -105,6 +110,7 @@ func runMCP(ctx context.Context, a *App, addr string) error {
 	fmt.Fprintf(a.Err, "ipc mcp: serving MCP at %s (spool %s)\n", url, sp.Root)
 	fmt.Fprintf(a.Err, "ipc mcp: every request must carry the header \"Authorization: Bearer TOKEN\", TOKEN being the content of %s; for Claude Code:\n", tokenPath)
 	fmt.Fprintf(a.Err, "  claude mcp add --transport http ipc %s --header \"Authorization: Bearer $(cat %s)\"\n", url, share.JoinWords([]string{tokenPath}))
+	serving = true
 	return srv.ServeHTTP(ctx, ln)
 }
 

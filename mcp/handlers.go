@@ -265,20 +265,27 @@ func (c checked) text(now time.Time) string {
 }
 
 func (s *Server) toolCheck(_ context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
-	a := argsOf(req)
-	given := a.str("instance_id", true)
-	if a.err != nil {
-		return failed(a.err)
-	}
-	cur, err := s.me("instance_id", given)
-	if err != nil {
-		return failed(err)
-	}
-	c, err := s.checkMail(cur)
+	_, c, err := s.checkAs(req)
 	if err != nil {
 		return failed(err)
 	}
 	return ok(c, c.text(s.sp.Now()))
+}
+
+// checkAs checks the mail of the name given as instance_id, which must be
+// the one this server holds (check and auto_process).
+func (s *Server) checkAs(req mcpgo.CallToolRequest) (*identity, checked, error) {
+	a := argsOf(req)
+	given := a.str("instance_id", true)
+	if a.err != nil {
+		return nil, checked{}, a.err
+	}
+	cur, err := s.me("instance_id", given)
+	if err != nil {
+		return nil, checked{}, err
+	}
+	c, err := s.checkMail(cur)
+	return cur, c, err
 }
 
 // receipts sends a read receipt for each message whose data asked for one
@@ -431,16 +438,7 @@ type processed struct {
 }
 
 func (s *Server) toolAutoProcess(_ context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
-	a := argsOf(req)
-	given := a.str("instance_id", true)
-	if a.err != nil {
-		return failed(a.err)
-	}
-	cur, err := s.me("instance_id", given)
-	if err != nil {
-		return failed(err)
-	}
-	c, err := s.checkMail(cur)
+	cur, c, err := s.checkAs(req)
 	if err != nil {
 		return failed(err)
 	}

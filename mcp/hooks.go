@@ -78,13 +78,7 @@ func (s *Server) endSession(id string) {
 
 // startSessions starts the senders of sessions registered before Start.
 func (s *Server) startSessions() {
-	s.mu.Lock()
-	list := make([]*session, 0, len(s.sessions))
-	for _, ss := range s.sessions {
-		list = append(list, ss)
-	}
-	s.mu.Unlock()
-	for _, ss := range list {
+	for _, ss := range s.sessionList() {
 		s.serveSession(ss)
 	}
 }

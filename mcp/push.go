@@ -555,13 +555,7 @@ func (s *Server) pushFile(cur *identity, name string) {
 
 // touched tells the sessions subscribed to uri that it changed.
 func (s *Server) touched(uri string) {
-	s.mu.Lock()
-	list := make([]*session, 0, len(s.sessions))
-	for _, ss := range s.sessions {
-		list = append(list, ss)
-	}
-	s.mu.Unlock()
-	for _, ss := range list {
+	for _, ss := range s.sessionList() {
 		ss.touch(uri)
 	}
 }
@@ -608,4 +602,15 @@ func backlogNotice(name string, n int, now time.Time) *pushItem {
 			"meta":    map[string]string{"from": "ipc", "to": name, "subject": fmt.Sprintf("%d unread messages waiting", n)},
 		},
 	}
+}
+
+// sessionList returns the sessions known now, to act on without the lock.
+func (s *Server) sessionList() []*session {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	list := make([]*session, 0, len(s.sessions))
+	for _, ss := range s.sessions {
+		list = append(list, ss)
+	}
+	return list
 }

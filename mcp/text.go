@@ -1,13 +1,12 @@
 package mcp
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/claude-ipc/ipc/share"
 	"github.com/claude-ipc/ipc/spool"
 )
 
@@ -69,38 +68,13 @@ func messageBlocks(msgs []*spool.Message, now time.Time) string {
 		}
 		fmt.Fprintf(&b, "Content: %s\n", strings.TrimRight(m.Body, "\n"))
 		if len(m.Data) > 0 {
-			fmt.Fprintf(&b, "Data: %s\n", dataText(m.Data))
+			fmt.Fprintf(&b, "Data: %s\n", share.DataText(m.Data))
 		}
 		if m.LargeFile != "" {
 			fmt.Fprintf(&b, "Full text: %s (%d bytes)\n", m.LargeFile, m.LargeSize)
 		}
 	}
 	return b.String()
-}
-
-// dataText is a message's data as the Data line shows it. The output of a
-// shared command and the content of a shared file are the Content already:
-// they are left out here rather than given twice. Other data is shown as it
-// came.
-func dataText(data json.RawMessage) string {
-	var fields map[string]json.RawMessage
-	if json.Unmarshal(data, &fields) != nil {
-		return string(data)
-	}
-	var typ string
-	if json.Unmarshal(fields["type"], &typ) != nil || (typ != "command" && typ != "file") {
-		return string(data)
-	}
-	for _, k := range []string{"stdout", "stderr", "content"} {
-		delete(fields, k)
-	}
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if enc.Encode(fields) != nil {
-		return string(data)
-	}
-	return strings.TrimSuffix(b.String(), "\n")
 }
 
 // receiptText says what became of a message for each recipient, in the
