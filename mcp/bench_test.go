@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,6 +19,9 @@ import (
 	"github.com/mark3labs/mcp-go/client/transport"
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/claude-ipc/ipc/internal/latency"
+	"github.com/claude-ipc/ipc/internal/mcptest"
+	"github.com/claude-ipc/ipc/internal/testkit"
 	"github.com/claude-ipc/ipc/spool"
 )
 
@@ -64,7 +66,7 @@ func benchSender(root string, in io.Reader, out io.Writer) error {
 		name := fmt.Sprintf("%d.M%06dP%dQ%dR%s.%s", now.Unix(), now.Nanosecond()/1000, os.Getpid(), seq, id, sp.Host())
 		tmp := filepath.Join(mb.Dir, "tmp", name)
 		dst := filepath.Join(mb.Dir, "new", fmt.Sprintf("%s,S=%d", name, len(data)))
-		if err := writeSynced(tmp, data); err != nil {
+		if err := testkit.WriteSynced(tmp, data); err != nil {
 			return err
 		}
 		start := time.Now()
@@ -81,22 +83,6 @@ func benchSender(root string, in io.Reader, out io.Writer) error {
 		}
 	}
 	return sc.Err()
-}
-
-func writeSynced(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
 
 // BenchmarkPushLatency measures how long mail takes from a separate
@@ -133,20 +119,8 @@ func BenchmarkPushLatency(b *testing.B) {
 }
 
 func benchPush(b *testing.B, dial func(*testing.B, *Server) *client.Client) {
-	c := spool.DefaultConfig()
-	c.Secret = ""
-	sp, err := spool.Open(filepath.Join(b.TempDir(), "spool"), spool.WithConfig(c))
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv, err := New(sp, Options{Name: "alice", ReadyAfter: time.Millisecond})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := srv.Start(context.Background()); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { srv.Close() })
+	sp := openSpool(b, testConfig())
+	srv := startServer(b, sp, Options{Name: "alice", ReadyAfter: time.Millisecond})
 	cl := dial(b, srv)
 	arrived := make(chan pushArrival, 16)
 	cl.OnNotification(func(n mcpgo.JSONRPCNotification) {
@@ -166,11 +140,7 @@ func benchPush(b *testing.B, dial func(*testing.B, *Server) *client.Client) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { cl.Close() })
-	if _, err := cl.Initialize(context.Background(), mcpgo.InitializeRequest{Params: mcpgo.InitializeParams{
-		ProtocolVersion: mcpgo.LATEST_LEGACY_PROTOCOL_VERSION, ClientInfo: mcpgo.Implementation{Name: "bench", Version: "1"},
-	}}); err != nil {
-		b.Fatal(err)
-	}
+	mcptest.Initialize(b, cl, mcpgo.Implementation{Name: "bench", Version: "1"}, wait)
 	if _, err := cl.ListTools(context.Background(), mcpgo.ListToolsRequest{}); err != nil { // ready
 		b.Fatal(err)
 	}
@@ -212,29 +182,15 @@ func benchPush(b *testing.B, dial func(*testing.B, *Server) *client.Client) {
 		}
 	}
 	b.StopTimer()
-	p50, p99 := percentile(push, 50), percentile(push, 99)
-	r50, r99 := percentile(rename, 50), percentile(rename, 99)
-	b.ReportMetric(float64(p50.Microseconds()), "push-p50-µs")
-	b.ReportMetric(float64(p99.Microseconds()), "push-p99-µs")
-	b.ReportMetric(float64(r50.Microseconds()), "rename-p50-µs")
-	b.ReportMetric(float64(r99.Microseconds()), "rename-p99-µs")
-	if r50 > 0 {
-		b.ReportMetric(float64(p50)/float64(r50), "p50-x-rename")
+	ps, rs := latency.Summarize(push), latency.Summarize(rename)
+	ps.Report(b, "push-")
+	rs.Report(b, "rename-")
+	if rs.P50 > 0 {
+		b.ReportMetric(float64(ps.P50)/float64(rs.P50), "p50-x-rename")
 	}
 }
 
 type pushArrival struct {
 	id string
 	at time.Time
-}
-
-// percentile returns the p-th percentile of ds (nearest rank).
-func percentile(ds []time.Duration, p int) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	i := (len(s)*p + 99) / 100
-	return s[max(0, min(len(s)-1, i-1))]
 }

@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/mark3labs/mcp-go/client"
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/claude-ipc/ipc/internal/mcptest"
 	"github.com/claude-ipc/ipc/spool"
 )
 
@@ -28,7 +28,7 @@ func testConfig() spool.Config {
 }
 
 // openSpool opens a fresh spool in a temporary directory.
-func openSpool(t *testing.T, c spool.Config) *spool.Spool {
+func openSpool(t testing.TB, c spool.Config) *spool.Spool {
 	t.Helper()
 	sp, err := spool.Open(filepath.Join(t.TempDir(), "spool"), spool.WithConfig(c))
 	if err != nil {
@@ -38,15 +38,9 @@ func openSpool(t *testing.T, c spool.Config) *spool.Spool {
 }
 
 // startServer starts a Server on sp, closed when the test ends.
-func startServer(t *testing.T, sp *spool.Spool, o Options) *Server {
+func startServer(t testing.TB, sp *spool.Spool, o Options) *Server {
 	t.Helper()
-	srv, err := New(sp, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	srv := startUnclosed(t, sp, o)
 	t.Cleanup(func() {
 		if err := srv.Close(); err != nil {
 			t.Errorf("close server: %v", err)
@@ -55,77 +49,30 @@ func startServer(t *testing.T, sp *spool.Spool, o Options) *Server {
 	return srv
 }
 
-// notes collects the notifications a client receives.
-type notes struct {
-	mu     sync.Mutex
-	list   []mcpgo.JSONRPCNotification
-	signal chan struct{}
-	delay  time.Duration // a slow reader: sleep this long per notification
-}
-
-func newNotes() *notes { return &notes{signal: make(chan struct{}, 1)} }
-
-func (n *notes) add(x mcpgo.JSONRPCNotification) {
-	if n.delay > 0 {
-		time.Sleep(n.delay)
-	}
-	n.mu.Lock()
-	n.list = append(n.list, x)
-	n.mu.Unlock()
-	select {
-	case n.signal <- struct{}{}:
-	default:
-	}
-}
-
-// of returns the notifications with the given method so far.
-func (n *notes) of(method string) []mcpgo.JSONRPCNotification {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	var out []mcpgo.JSONRPCNotification
-	for _, x := range n.list {
-		if x.Method == method {
-			out = append(out, x)
-		}
-	}
-	return out
-}
-
-// await waits until ok holds for the notifications with method, failing
-// the test after the deadline.
-func (n *notes) await(t *testing.T, method string, what string, ok func([]mcpgo.JSONRPCNotification) bool) []mcpgo.JSONRPCNotification {
+// startUnclosed starts a Server on sp that the test must close itself.
+func startUnclosed(t testing.TB, sp *spool.Spool, o Options) *Server {
 	t.Helper()
-	deadline := time.After(wait)
-	for {
-		if got := n.of(method); ok(got) {
-			return got
-		}
-		select {
-		case <-n.signal:
-		case <-time.After(20 * time.Millisecond):
-		case <-deadline:
-			t.Fatalf("waiting for %s: got %d %s notifications", what, len(n.of(method)), method)
-		}
-	}
-}
-
-// channelEvent is the params of a notifications/claude/channel.
-type channelEvent struct {
-	Content string            `json:"content"`
-	Meta    map[string]string `json:"meta"`
-}
-
-func decodeChannel(t *testing.T, x mcpgo.JSONRPCNotification) channelEvent {
-	t.Helper()
-	b, err := json.Marshal(x.Params.AdditionalFields)
+	srv, err := New(sp, o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ev channelEvent
-	if err := json.Unmarshal(b, &ev); err != nil {
-		t.Fatalf("channel params %s: %v", b, err)
+	if err := srv.Start(context.Background()); err != nil {
+		t.Fatal(err)
 	}
-	return ev
+	return srv
+}
+
+// notes collects the notifications a client receives.
+type notes = mcptest.Notes
+
+func newNotes() *notes { return mcptest.NewNotes(wait) }
+
+// channelEvent is the params of a notifications/claude/channel.
+type channelEvent = mcptest.ChannelEvent
+
+func decodeChannel(t *testing.T, x mcpgo.JSONRPCNotification) channelEvent {
+	t.Helper()
+	return mcptest.DecodeChannel(t, x)
 }
 
 // connect starts an in-process client on srv, initialized the way today's
@@ -144,24 +91,38 @@ func connectUninitialized(t *testing.T, srv *Server) (*client.Client, *notes) {
 		t.Fatal(err)
 	}
 	n := newNotes()
-	c.OnNotification(n.add)
-	if err := c.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
+	mcptest.Start(t, c, n)
 	return c, n
+}
+
+// asAlice starts a Server for alice on a fresh spool and connects a
+// client to it.
+func asAlice(t *testing.T) (*spool.Spool, *Server, *client.Client, *notes) {
+	t.Helper()
+	sp := openSpool(t, testConfig())
+	srv := startServer(t, sp, Options{Name: "alice"})
+	c, n := connect(t, srv)
+	return sp, srv, c, n
 }
 
 func initialize(t *testing.T, c *client.Client) *mcpgo.InitializeResult {
 	t.Helper()
-	res, err := c.Initialize(context.Background(), mcpgo.InitializeRequest{Params: mcpgo.InitializeParams{
-		ProtocolVersion: mcpgo.LATEST_LEGACY_PROTOCOL_VERSION,
-		ClientInfo:      mcpgo.Implementation{Name: "ipc-test", Version: "1"},
-	}})
+	return mcptest.Initialize(t, c, mcpgo.Implementation{Name: "ipc-test", Version: "1"}, wait)
+}
+
+// unread returns how many unread messages name has, failing the test if
+// the count cannot be had.
+func unread(t *testing.T, sp *spool.Spool, name string) int {
+	t.Helper()
+	mb, err := sp.Mailbox(name)
 	if err != nil {
-		t.Fatalf("initialize: %v", err)
+		t.Fatal(err)
 	}
-	return res
+	n, err := mb.Unread()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // call calls a tool and returns its result, failing on a protocol error.

@@ -10,10 +10,9 @@ import (
 	"time"
 
 	"github.com/mark3labs/mcp-go/client"
-	"github.com/mark3labs/mcp-go/client/transport"
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
 
-	"github.com/claude-ipc/ipc/spool"
+	"github.com/claude-ipc/ipc/internal/mcptest"
 )
 
 func TestChannelPushFromAnotherProcess(t *testing.T) {
@@ -23,7 +22,7 @@ func TestChannelPushFromAnotherProcess(t *testing.T) {
 	mustOK(t, c, "register", map[string]any{"instance_id": "alice"})
 
 	rc := send(t, sp.Root, "bob", "alice", "build is green\nall 312 tests pass", `{"run":42}`)
-	l := n.await(t, ChannelMethod, "the channel event", func(l []mcpgo.JSONRPCNotification) bool { return len(l) >= 1 })
+	l := n.Await(t, ChannelMethod, "the channel event", func(l []mcpgo.JSONRPCNotification) bool { return len(l) >= 1 })
 	ev := decodeChannel(t, l[0])
 	want := map[string]string{"from": "bob", "to": "alice", "message_id": rc.ID, "subject": "build is green", "thread": rc.ID}
 	for k, v := range want {
@@ -38,8 +37,7 @@ func TestChannelPushFromAnotherProcess(t *testing.T) {
 		t.Errorf("content %q", ev.Content)
 	}
 	// Pushing claims nothing: the message waits for check.
-	mb, _ := sp.Mailbox("alice")
-	if n, _ := mb.Unread(); n != 1 {
+	if n := unread(t, sp, "alice"); n != 1 {
 		t.Errorf("%d unread after the push, want 1", n)
 	}
 	// A reply to the pushed id works.
@@ -59,11 +57,11 @@ func TestNothingPushedBeforeInitialized(t *testing.T) {
 	initialize(t, c)
 	// The in-process transport carries notifications/initialized without
 	// its session, so readiness here comes from the next request.
-	if got := n.of(ChannelMethod); len(got) != 0 {
+	if got := n.Of(ChannelMethod); len(got) != 0 {
 		t.Fatalf("%d pushes before the client was ready", len(got))
 	}
 	mustOK(t, c, "list_instances", nil)
-	l := n.await(t, ChannelMethod, "the queued pushes", func(l []mcpgo.JSONRPCNotification) bool { return len(l) >= 2 })
+	l := n.Await(t, ChannelMethod, "the queued pushes", func(l []mcpgo.JSONRPCNotification) bool { return len(l) >= 2 })
 	ids := []string{decodeChannel(t, l[0]).Meta["message_id"], decodeChannel(t, l[1]).Meta["message_id"]}
 	if len(l) != 2 || ids[0] != before.ID || ids[1] != during.ID {
 		t.Errorf("pushed %v, want [%s %s] in order", ids, before.ID, during.ID)
@@ -75,7 +73,7 @@ func TestSessionServedAfterGrace(t *testing.T) {
 	srv := startServer(t, sp, Options{Name: "alice", ReadyAfter: 50 * time.Millisecond})
 	_, n := connect(t, srv)
 	rc := send(t, sp.Root, "bob", "alice", "hello", "")
-	l := n.await(t, ChannelMethod, "a push to a client that never said initialized", func(l []mcpgo.JSONRPCNotification) bool { return len(l) >= 1 })
+	l := n.Await(t, ChannelMethod, "a push to a client that never said initialized", func(l []mcpgo.JSONRPCNotification) bool { return len(l) >= 1 })
 	if id := decodeChannel(t, l[0]).Meta["message_id"]; id != rc.ID {
 		t.Errorf("pushed %s, want %s", id, rc.ID)
 	}
@@ -90,7 +88,7 @@ func TestBacklogAnnouncedOnce(t *testing.T) {
 	c, n := connect(t, srv)
 	mustOK(t, c, "list_instances", nil)
 	rc := send(t, sp.Root, "bob", "alice", "new", "")
-	l := n.await(t, ChannelMethod, "the notice and the new message", func(l []mcpgo.JSONRPCNotification) bool { return len(l) >= 2 })
+	l := n.Await(t, ChannelMethod, "the notice and the new message", func(l []mcpgo.JSONRPCNotification) bool { return len(l) >= 2 })
 	notice, fresh := decodeChannel(t, l[0]), decodeChannel(t, l[1])
 	if !strings.Contains(notice.Content, "5 unread messages are waiting for alice") || notice.Meta["from"] != "ipc" {
 		t.Errorf("notice %+v", notice)
@@ -110,10 +108,10 @@ func TestBurstToSlowClient(t *testing.T) {
 	sp := openSpool(t, c)
 	srv := startServer(t, sp, Options{Name: "alice"})
 	cl, n := connect(t, srv)
-	n.delay = time.Millisecond
+	n.Delay = time.Millisecond
 	mustOK(t, cl, "list_instances", nil)
-	want := burst(t, sp.Root, c, 1000)
-	exactlyOnce(t, n, want)
+	want := mcptest.Burst(t, sp.Root, c, 1000)
+	mcptest.ExactlyOnce(t, n, want)
 	_, _, refused := srv.hub.stats()
 	t.Logf("%d sends refused and retried", refused)
 }
@@ -127,76 +125,17 @@ func TestBacklogToSlowClient(t *testing.T) {
 	sp := openSpool(t, c)
 	srv := startServer(t, sp, Options{Name: "alice", Backlog: 2000, ReadyAfter: time.Hour})
 	cl, n := connect(t, srv)
-	n.delay = 200 * time.Microsecond
-	want := burst(t, sp.Root, c, 1000)
+	n.Delay = 200 * time.Microsecond
+	want := mcptest.Burst(t, sp.Root, c, 1000)
 	mustOK(t, cl, "list_instances", nil) // ready now
-	exactlyOnce(t, n, want)
+	mcptest.ExactlyOnce(t, n, want)
 	if _, _, refused := srv.hub.stats(); refused == 0 {
 		t.Error("no send was refused: the slow client did not fill the buffer, the retry path went untested")
 	}
 }
 
-// burst sends total messages to alice from 8 writers at once.
-func burst(t *testing.T, root string, c spool.Config, total int) map[string]bool {
-	t.Helper()
-	const writers = 8
-	ids := make(chan string, total)
-	errs := make(chan error, writers)
-	for w := range writers {
-		go func() {
-			sender, err := spool.Open(root, spool.WithConfig(c))
-			if err != nil {
-				errs <- err
-				return
-			}
-			for i := w; i < total; i += writers {
-				rc, err := sender.Send(spool.Draft{From: fmt.Sprintf("bob%d", w), To: []string{"alice"}, Body: fmt.Sprintf("burst %d", i)})
-				if err != nil {
-					errs <- err
-					return
-				}
-				ids <- rc.ID
-			}
-			errs <- nil
-		}()
-	}
-	for range writers {
-		if err := <-errs; err != nil {
-			t.Fatal(err)
-		}
-	}
-	close(ids)
-	want := map[string]bool{}
-	for id := range ids {
-		want[id] = true
-	}
-	return want
-}
-
-// exactlyOnce waits for a push of every id in want and checks none came
-// twice and nothing else came.
-func exactlyOnce(t *testing.T, n *notes, want map[string]bool) {
-	t.Helper()
-	total := len(want)
-	l := n.await(t, ChannelMethod, "the burst", func(l []mcpgo.JSONRPCNotification) bool { return len(l) >= total })
-	seen := map[string]int{}
-	for _, x := range l {
-		seen[decodeChannel(t, x).Meta["message_id"]]++
-	}
-	for id := range want {
-		if seen[id] != 1 {
-			t.Errorf("message %s pushed %d times", id, seen[id])
-		}
-	}
-	if len(l) != total {
-		t.Errorf("%d pushes for %d messages", len(l), total)
-	}
-}
-
 func TestResources(t *testing.T) {
-	sp := openSpool(t, testConfig())
-	srv := startServer(t, sp, Options{Name: "alice"})
-	c, n := connect(t, srv)
+	sp, srv, c, n := asAlice(t)
 	ctx := context.Background()
 
 	rl, err := c.ListResources(ctx, mcpgo.ListResourcesRequest{})
@@ -214,8 +153,7 @@ func TestResources(t *testing.T) {
 	if in.Name != "alice" || in.Unread != 1 || len(in.Messages) != 1 || in.Messages[0].ID != rc.ID {
 		t.Errorf("inbox %+v", in)
 	}
-	mb, _ := sp.Mailbox("alice")
-	if u, _ := mb.Unread(); u != 1 {
+	if u := unread(t, sp, "alice"); u != 1 {
 		t.Errorf("reading the inbox resource claimed mail: %d unread", u)
 	}
 	var st status
@@ -251,10 +189,10 @@ func TestResources(t *testing.T) {
 		}
 	}
 	send(t, sp.Root, "bob", "alice", "news", "")
-	n.await(t, "notifications/resources/updated", "alice's inbox updated", updated(inboxURI("alice")))
-	n.await(t, "notifications/resources/updated", "status updated", updated(statusURI))
+	n.Await(t, "notifications/resources/updated", "alice's inbox updated", updated(inboxURI("alice")))
+	n.Await(t, "notifications/resources/updated", "status updated", updated(statusURI))
 	send(t, sp.Root, "bob", "carol", "for carol", "")
-	n.await(t, "notifications/resources/updated", "carol's inbox updated", updated(inboxURI("carol")))
+	n.Await(t, "notifications/resources/updated", "carol's inbox updated", updated(inboxURI("carol")))
 
 	//lint:ignore SA1019 resources/unsubscribe is how legacy-protocol clients unsubscribe
 	if err := c.Unsubscribe(ctx, mcpgo.UnsubscribeRequest{Params: mcpgo.UnsubscribeParams{URI: inboxURI("carol")}}); err != nil {
@@ -295,20 +233,11 @@ func TestHTTPTransport(t *testing.T) {
 	srv := startServer(t, sp, Options{Name: "alice", ReadyAfter: time.Hour, HTTPToken: testToken})
 	hs := httptest.NewServer(srv.HTTPHandler())
 	t.Cleanup(hs.Close)
-	//lint:ignore SA1019 today's Claude Code speaks the legacy protocol, whose notifications come on the GET stream
-	c, err := client.NewStreamableHttpClient(hs.URL+"/mcp", transport.WithContinuousListening(), bearer(testToken))
-	if err != nil {
-		t.Fatal(err)
-	}
 	n := newNotes()
-	c.OnNotification(n.add)
-	if err := c.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
+	c := mcptest.DialHTTP(t, hs.URL+"/mcp", testToken, true, n)
 	initialize(t, c)
 	rc := send(t, sp.Root, "bob", "alice", "over http", "")
-	l := n.await(t, ChannelMethod, "the push over HTTP", func(l []mcpgo.JSONRPCNotification) bool { return len(l) >= 1 })
+	l := n.Await(t, ChannelMethod, "the push over HTTP", func(l []mcpgo.JSONRPCNotification) bool { return len(l) >= 1 })
 	if ev := decodeChannel(t, l[0]); ev.Meta["message_id"] != rc.ID || ev.Content != "over http" {
 		t.Errorf("push %+v", ev)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/mark3labs/mcp-go/client"
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/claude-ipc/ipc/internal/mcptest"
 	"github.com/claude-ipc/ipc/spool"
 )
 
@@ -241,9 +242,7 @@ func TestToolErrors(t *testing.T) {
 }
 
 func TestCheckMarksReadAndSendsReceipts(t *testing.T) {
-	sp := openSpool(t, testConfig())
-	srv := startServer(t, sp, Options{Name: "alice"})
-	c, _ := connect(t, srv)
+	sp, _, c, _ := asAlice(t)
 	if got := mustOK(t, c, "check", map[string]any{"instance_id": "alice"}); got != "No new messages" {
 		t.Errorf("empty check: %q", got)
 	}
@@ -267,8 +266,7 @@ func TestCheckMarksReadAndSendsReceipts(t *testing.T) {
 	if ck.Count != 2 || ck.Messages[0].ID != first.ID || len(ck.Receipts) != 1 {
 		t.Errorf("structured check %+v", ck)
 	}
-	mb, _ := sp.Mailbox("alice")
-	if n, _ := mb.Unread(); n != 0 {
+	if n := unread(t, sp, "alice"); n != 0 {
 		t.Errorf("%d unread after check", n)
 	}
 	carol, _ := sp.Mailbox("carol")
@@ -276,16 +274,13 @@ func TestCheckMarksReadAndSendsReceipts(t *testing.T) {
 	if len(receipts) != 1 || receipts[0].InReplyTo != second.ID || !strings.Contains(string(receipts[0].Data), `"type":"receipt"`) {
 		t.Errorf("carol's receipt: %+v", receipts)
 	}
-	bob, _ := sp.Mailbox("bob")
-	if n, _ := bob.Unread(); n != 0 {
+	if n := unread(t, sp, "bob"); n != 0 {
 		t.Errorf("bob got %d messages but asked for no receipt", n)
 	}
 }
 
 func TestAutoProcessSummarizesAndRecords(t *testing.T) {
-	sp := openSpool(t, testConfig())
-	srv := startServer(t, sp, Options{Name: "alice"})
-	c, _ := connect(t, srv)
+	sp, _, c, _ := asAlice(t)
 	if got := mustOK(t, c, "auto_process", map[string]any{"instance_id": "alice"}); got != "No messages to process." {
 		t.Errorf("empty auto_process: %q", got)
 	}
@@ -299,16 +294,13 @@ func TestAutoProcessSummarizesAndRecords(t *testing.T) {
 	if err != nil || ac.LastCheck.IsZero() {
 		t.Errorf("last check not recorded: %+v %v", ac, err)
 	}
-	bob, _ := sp.Mailbox("bob")
-	if n, _ := bob.Unread(); n != 0 {
+	if n := unread(t, sp, "bob"); n != 0 {
 		t.Errorf("auto_process acknowledged bob without being asked (%d messages)", n)
 	}
 }
 
 func TestReplyKeepsThread(t *testing.T) {
-	sp := openSpool(t, testConfig())
-	srv := startServer(t, sp, Options{Name: "alice"})
-	c, _ := connect(t, srv)
+	sp, _, c, _ := asAlice(t)
 	rc := send(t, sp.Root, "bob", "alice", "question?", "")
 	got := mustOK(t, c, "reply", map[string]any{"message_id": rc.ID[:6], "content": "answer"})
 	if !strings.HasPrefix(got, "Replied to "+rc.ID[:6]+": queued for bob (not yet registered)") {
@@ -322,9 +314,7 @@ func TestReplyKeepsThread(t *testing.T) {
 }
 
 func TestWait(t *testing.T) {
-	sp := openSpool(t, testConfig())
-	srv := startServer(t, sp, Options{Name: "alice"})
-	c, _ := connect(t, srv)
+	sp, _, c, _ := asAlice(t)
 	res := call(t, c, "wait", map[string]any{"timeout_seconds": 0.05})
 	var ck checked
 	structured(t, res, &ck)
@@ -342,9 +332,7 @@ func TestWait(t *testing.T) {
 }
 
 func TestListInstances(t *testing.T) {
-	sp := openSpool(t, testConfig())
-	srv := startServer(t, sp, Options{Name: "alice"})
-	c, _ := connect(t, srv)
+	sp, _, c, _ := asAlice(t)
 	send(t, sp.Root, "alice", "bob", "hi", "")
 	res := call(t, c, "list_instances", nil)
 	got := text(res)
@@ -360,16 +348,14 @@ func TestListInstances(t *testing.T) {
 }
 
 func TestRenameForwardsAndFollows(t *testing.T) {
-	sp := openSpool(t, testConfig())
-	srv := startServer(t, sp, Options{Name: "alice"})
-	c, n := connect(t, srv)
+	sp, _, c, n := asAlice(t)
 	if o, err := sp.Claim("bob"); err != nil { // bob has a mailbox, to be told
 		t.Fatal(err)
 	} else {
 		o.Release()
 	}
 	send(t, sp.Root, "bob", "alice", "before", "")
-	n.await(t, ChannelMethod, "the first push", func(l []mcpgo.JSONRPCNotification) bool { return len(l) == 1 })
+	n.Await(t, ChannelMethod, "the first push", func(l []mcpgo.JSONRPCNotification) bool { return len(l) == 1 })
 
 	got := mustOK(t, c, "rename", map[string]any{"old_id": "alice", "new_id": "carol"})
 	if !strings.Contains(got, "Renamed alice to carol. Mail sent to alice is forwarded to carol until") || !strings.Contains(got, "1 message waiting") {
@@ -387,7 +373,7 @@ func TestRenameForwardsAndFollows(t *testing.T) {
 	// the rename is not pushed again: the push of "after" comes after the
 	// watcher reported the moved file.
 	send(t, sp.Root, "bob", "alice", "after", "")
-	l := n.await(t, ChannelMethod, "the push after the rename", func(l []mcpgo.JSONRPCNotification) bool { return len(l) >= 2 })
+	l := n.Await(t, ChannelMethod, "the push after the rename", func(l []mcpgo.JSONRPCNotification) bool { return len(l) >= 2 })
 	if len(l) != 2 {
 		t.Fatalf("%d pushes, want 2 (the moved message pushed again?)", len(l))
 	}
@@ -401,9 +387,7 @@ func TestRenameForwardsAndFollows(t *testing.T) {
 }
 
 func TestShareFileAndCommand(t *testing.T) {
-	sp := openSpool(t, testConfig())
-	srv := startServer(t, sp, Options{Name: "alice"})
-	c, _ := connect(t, srv)
+	sp, _, c, _ := asAlice(t)
 	path := filepath.Join(t.TempDir(), "plan.md")
 	if err := os.WriteFile(path, []byte("ship friday\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -433,9 +417,7 @@ func TestShareFileAndCommand(t *testing.T) {
 }
 
 func TestRegisterAgainSwitchesName(t *testing.T) {
-	sp := openSpool(t, testConfig())
-	srv := startServer(t, sp, Options{Name: "alice"})
-	c, n := connect(t, srv)
+	sp, _, c, n := asAlice(t)
 	got := mustOK(t, c, "register", map[string]any{"instance_id": "zed"})
 	if !strings.Contains(got, "Registered as zed (the name alice is given up).") {
 		t.Errorf("register another name: %q", got)
@@ -444,7 +426,7 @@ func TestRegisterAgainSwitchesName(t *testing.T) {
 		t.Error("alice still online, or zed not online")
 	}
 	send(t, sp.Root, "bob", "zed", "for zed", "")
-	l := n.await(t, ChannelMethod, "a push for zed", func(l []mcpgo.JSONRPCNotification) bool { return len(l) == 1 })
+	l := n.Await(t, ChannelMethod, "a push for zed", func(l []mcpgo.JSONRPCNotification) bool { return len(l) == 1 })
 	if ev := decodeChannel(t, l[0]); ev.Meta["to"] != "zed" {
 		t.Errorf("push %+v", ev)
 	}
@@ -452,13 +434,7 @@ func TestRegisterAgainSwitchesName(t *testing.T) {
 
 func TestCloseTakesNameOffline(t *testing.T) {
 	sp := openSpool(t, testConfig())
-	srv, err := New(sp, Options{Name: "alice"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	srv := startUnclosed(t, sp, Options{Name: "alice"})
 	if !sp.Presence("alice").Online {
 		t.Fatal("alice not online")
 	}
@@ -490,22 +466,13 @@ func regexpMatch(pattern, s string) bool {
 func TestCloseLeavesNoGoroutine(t *testing.T) {
 	before := runtime.NumGoroutine()
 	sp := openSpool(t, testConfig())
-	srv, err := New(sp, Options{Name: "alice"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	srv := startUnclosed(t, sp, Options{Name: "alice"})
 	c, err := client.NewInProcessClient(srv.MCPServer())
 	if err != nil {
 		t.Fatal(err)
 	}
 	n := newNotes()
-	c.OnNotification(n.add)
-	if err := c.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	mcptest.Start(t, c, n)
 	initialize(t, c)
 	mustOK(t, c, "list_instances", nil)
 	//lint:ignore SA1019 resources/subscribe is how legacy-protocol clients subscribe
@@ -513,7 +480,7 @@ func TestCloseLeavesNoGoroutine(t *testing.T) {
 		t.Fatal(err)
 	}
 	send(t, sp.Root, "bob", "alice", "hi", "")
-	n.await(t, ChannelMethod, "a push", func(l []mcpgo.JSONRPCNotification) bool { return len(l) == 1 })
+	n.Await(t, ChannelMethod, "a push", func(l []mcpgo.JSONRPCNotification) bool { return len(l) == 1 })
 	c.Close()
 	if err := srv.Close(); err != nil {
 		t.Fatal(err)

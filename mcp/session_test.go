@@ -9,37 +9,21 @@ import (
 	"time"
 
 	"github.com/mark3labs/mcp-go/client"
-	"github.com/mark3labs/mcp-go/client/transport"
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/claude-ipc/ipc/internal/mcptest"
 )
 
 // testToken is the bearer token of the tests' HTTP servers.
 const testToken = "0123456789abcdef0123456789abcdef"
 
-// bearer passes token on every request.
-func bearer(token string) transport.StreamableHTTPCOption {
-	return transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + token})
-}
-
 // httpClient connects to the server at url over streamable HTTP, with the
 // bearer token, and with the GET stream that carries notifications when
 // listen is set.
-func httpClient(t *testing.T, url string, listen bool, opts ...transport.StreamableHTTPCOption) (*client.Client, *notes) {
+func httpClient(t *testing.T, url string, listen bool) (*client.Client, *notes) {
 	t.Helper()
-	if listen {
-		//lint:ignore SA1019 today's Claude Code speaks the legacy protocol, whose notifications come on the GET stream
-		opts = append(opts, transport.WithContinuousListening())
-	}
-	c, err := client.NewStreamableHttpClient(url, append(opts, bearer(testToken))...)
-	if err != nil {
-		t.Fatal(err)
-	}
 	n := newNotes()
-	c.OnNotification(n.add)
-	if err := c.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
+	c := mcptest.DialHTTP(t, url, testToken, listen, n)
 	initialize(t, c)
 	return c, n
 }

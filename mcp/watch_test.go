@@ -15,7 +15,7 @@ import (
 func pushedIDs(t *testing.T, n *notes) map[string]int {
 	t.Helper()
 	ids := map[string]int{}
-	for _, x := range n.of(ChannelMethod) {
+	for _, x := range n.Of(ChannelMethod) {
 		ids[decodeChannel(t, x).Meta["message_id"]]++
 	}
 	return ids
@@ -24,7 +24,7 @@ func pushedIDs(t *testing.T, n *notes) map[string]int {
 // awaitPush waits for a channel event carrying message id.
 func awaitPush(t *testing.T, n *notes, id string) {
 	t.Helper()
-	n.await(t, ChannelMethod, "the push of "+id, func(l []mcpgo.JSONRPCNotification) bool {
+	n.Await(t, ChannelMethod, "the push of "+id, func(l []mcpgo.JSONRPCNotification) bool {
 		for _, x := range l {
 			if decodeChannel(t, x).Meta["message_id"] == id {
 				return true
@@ -79,7 +79,7 @@ func TestMailWaitingPushedWhenInboxWasSubscribed(t *testing.T) {
 	if err := c.Subscribe(context.Background(), mcpgo.SubscribeRequest{Params: mcpgo.SubscribeParams{URI: inboxURI("bob")}}); err != nil {
 		t.Fatal(err)
 	}
-	n.await(t, "notifications/resources/updated", "bob's inbox watched", func(l []mcpgo.JSONRPCNotification) bool { return len(l) >= 1 })
+	n.Await(t, "notifications/resources/updated", "bob's inbox watched", func(l []mcpgo.JSONRPCNotification) bool { return len(l) >= 1 })
 	mustOK(t, c, "register", map[string]any{"instance_id": "bob"})
 	awaitPush(t, n, waiting.ID)
 }

@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -26,6 +25,7 @@ import (
 	"github.com/mark3labs/mcp-go/client/transport"
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/claude-ipc/ipc/internal/mcptest"
 	"github.com/claude-ipc/ipc/spool"
 )
 
@@ -34,63 +34,9 @@ import (
 const mcpWait = 20 * time.Second
 
 // inbox collects the notifications an MCP client receives.
-type inbox struct {
-	mu     sync.Mutex
-	list   []mcpgo.JSONRPCNotification
-	signal chan struct{}
-	delay  time.Duration // a slow reader
-}
+type inbox = mcptest.Notes
 
-func newInbox() *inbox { return &inbox{signal: make(chan struct{}, 1)} }
-
-func (n *inbox) add(x mcpgo.JSONRPCNotification) {
-	if n.delay > 0 {
-		time.Sleep(n.delay)
-	}
-	n.mu.Lock()
-	n.list = append(n.list, x)
-	n.mu.Unlock()
-	select {
-	case n.signal <- struct{}{}:
-	default:
-	}
-}
-
-// channel waits for at least want channel events and returns them all.
-func (n *inbox) channel(t *testing.T, want int) []channelEvent {
-	t.Helper()
-	deadline := time.After(mcpWait)
-	for {
-		n.mu.Lock()
-		var evs []channelEvent
-		for _, x := range n.list {
-			if x.Method != "notifications/claude/channel" {
-				continue
-			}
-			b, _ := json.Marshal(x.Params.AdditionalFields)
-			var ev channelEvent
-			if err := json.Unmarshal(b, &ev); err != nil {
-				t.Fatalf("channel params %s: %v", b, err)
-			}
-			evs = append(evs, ev)
-		}
-		n.mu.Unlock()
-		if len(evs) >= want {
-			return evs
-		}
-		select {
-		case <-n.signal:
-		case <-time.After(20 * time.Millisecond):
-		case <-deadline:
-			t.Fatalf("got %d channel events, want %d", len(evs), want)
-		}
-	}
-}
-
-type channelEvent struct {
-	Content string            `json:"content"`
-	Meta    map[string]string `json:"meta"`
-}
+func newInbox() *inbox { return mcptest.NewNotes(mcpWait) }
 
 // mcpStdio starts "ipc ARGS... mcp" as Claude Code does (stdio) and
 // initializes it the way today's Claude Code does: the legacy handshake,
@@ -107,26 +53,14 @@ func (w *world) mcpStdio(n *inbox, args ...string) (*client.Client, *exec.Cmd) {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	c.OnNotification(n.add)
-	w.t.Cleanup(func() { c.Close() })
-	if err := c.Start(context.Background()); err != nil { // wires the notification handler
-		w.t.Fatal(err)
-	}
+	mcptest.Start(w.t, c, n)
 	initializeMCP(w.t, c)
 	return c, proc
 }
 
 func initializeMCP(t *testing.T, c *client.Client) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), mcpWait)
-	defer cancel()
-	_, err := c.Initialize(ctx, mcpgo.InitializeRequest{Params: mcpgo.InitializeParams{
-		ProtocolVersion: mcpgo.LATEST_LEGACY_PROTOCOL_VERSION,
-		ClientInfo:      mcpgo.Implementation{Name: "claude-code", Version: "2.1.80"},
-	}})
-	if err != nil {
-		t.Fatalf("initialize: %v", err)
-	}
+	mcptest.Initialize(t, c, mcpgo.Implementation{Name: "claude-code", Version: "2.1.80"}, mcpWait)
 }
 
 // callOK calls a tool that must succeed and returns its text.
@@ -182,7 +116,7 @@ func killed(t *testing.T, p *exec.Cmd) {
 	_ = p.Wait()
 }
 
-func checkPush(t *testing.T, ev channelEvent, from, to, id, content string) {
+func checkPush(t *testing.T, ev mcptest.ChannelEvent, from, to, id, content string) {
 	t.Helper()
 	want := map[string]string{"from": from, "to": to, "message_id": id, "thread": id, "subject": content}
 	for k, v := range want {
@@ -209,7 +143,7 @@ func TestMCPStdioPushAndCrash(t *testing.T) {
 		t.Fatalf("alice after register: %+v (server pid %d)", p, proc.Process.Pid)
 	}
 	id := w.sendID("bob", "alice", "the build is green")
-	checkPush(t, n.channel(t, 1)[0], "bob", "alice", id, "the build is green")
+	checkPush(t, n.Channel(t, 1)[0], "bob", "alice", id, "the build is green")
 	if got := callOK(t, c, "check", map[string]any{"instance_id": "alice"}); !strings.Contains(got, "ID: "+id) {
 		t.Errorf("check after the push: %q", got)
 	}
@@ -223,48 +157,19 @@ func TestMCPStdioPushAndCrash(t *testing.T) {
 // given with --as at start.
 func TestMCPHTTPPushAndCrash(t *testing.T) {
 	w := newWorld(t)
-	proc := exec.Command(ipcBin, "--as", "alice", "mcp", "--http", "127.0.0.1:0")
-	proc.Env = w.env
-	stderr, err := proc.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := proc.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = proc.Process.Kill(); _ = proc.Wait() })
-	url := serverURL(t, stderr)
-
+	proc, url, _ := w.mcpHTTPProc("--as", "alice")
 	n := newInbox()
-	auth := transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + readToken(t, w)})
-	//lint:ignore SA1019 today's Claude Code speaks the legacy protocol, whose notifications come on the GET stream
-	c, err := client.NewStreamableHttpClient(url, transport.WithContinuousListening(), auth)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.OnNotification(n.add)
-	if err := c.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
+	c := mcptest.DialHTTP(t, url, readToken(t, w), true, n)
 	initializeMCP(t, c)
 	if p := w.presence("alice"); !p.Online || p.PID != proc.Process.Pid {
 		t.Fatalf("alice with --as at start: %+v (server pid %d)", p, proc.Process.Pid)
 	}
 	id := w.sendID("bob", "alice", "over http")
-	checkPush(t, n.channel(t, 1)[0], "bob", "alice", id, "over http")
+	checkPush(t, n.Channel(t, 1)[0], "bob", "alice", id, "over http")
 	killed(t, proc)
 	if p := w.presence("alice"); p.Online {
 		t.Errorf("alice online after SIGKILL of the server: %+v", p)
 	}
-}
-
-// serverURL reads the address "ipc mcp --http" announces on stderr, then
-// keeps draining stderr.
-func serverURL(t *testing.T, stderr io.Reader) string {
-	t.Helper()
-	url, _ := serverBanner(t, stderr)
-	return url
 }
 
 // serverBanner reads what "ipc mcp --http" says at start on stderr, up to
@@ -316,54 +221,16 @@ func serverBanner(t *testing.T, stderr io.Reader) (url, banner string) {
 // stdout pipe and its session buffer fill, and every message must still
 // be pushed exactly once.
 func TestMCPStdioBurstToSlowReader(t *testing.T) {
-	const total, writers = 1000, 8
+	const total = 1000
 	w := newWorld(t).with("IPC_RATE_LIMIT=0")
 	n := newInbox()
-	n.delay = time.Millisecond
+	n.Delay = time.Millisecond
 	c, _ := w.mcpStdio(n, "--as", "alice")
 	callOK(t, c, "list_instances", nil)
 
 	cfg := spool.DefaultConfig()
 	cfg.RatePerMinute = 0
-	ids := make(chan string, total)
-	errs := make(chan error, writers)
-	for i := range writers {
-		go func() {
-			sp, err := spool.Open(w.home, spool.WithConfig(cfg))
-			if err != nil {
-				errs <- err
-				return
-			}
-			for j := i; j < total; j += writers {
-				rc, err := sp.Send(spool.Draft{From: fmt.Sprintf("bob%d", i), To: []string{"alice"}, Body: fmt.Sprintf("burst %d", j)})
-				if err != nil {
-					errs <- err
-					return
-				}
-				ids <- rc.ID
-			}
-			errs <- nil
-		}()
-	}
-	for range writers {
-		if err := <-errs; err != nil {
-			t.Fatal(err)
-		}
-	}
-	close(ids)
-	evs := n.channel(t, total)
-	seen := map[string]int{}
-	for _, ev := range evs {
-		seen[ev.Meta["message_id"]]++
-	}
-	for id := range ids {
-		if seen[id] != 1 {
-			t.Errorf("message %s pushed %d times", id, seen[id])
-		}
-	}
-	if len(evs) != total {
-		t.Errorf("%d channel events for %d messages", len(evs), total)
-	}
+	mcptest.ExactlyOnce(t, n, mcptest.Burst(t, w.home, cfg, total))
 	var st struct {
 		Pushed      int `json:"pushed"`
 		PushRetries int `json:"push_retries"`
@@ -634,17 +501,8 @@ func TestMCPConformanceSuite(t *testing.T) {
 		t.Skip("npx is not installed")
 	}
 	w := newWorld(t)
-	proc := exec.Command(ipcBin, "--as", "alice", "mcp", "--http", "127.0.0.1:0")
-	proc.Env = w.env
-	stderr, err := proc.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := proc.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = proc.Process.Kill(); _ = proc.Wait() })
-	url := withToken(t, serverURL(t, stderr), readToken(t, w))
+	url, _ := w.mcpHTTP("--as", "alice")
+	url = withToken(t, url, readToken(t, w))
 	for _, scenario := range []string{"server-initialize", "ping", "tools-list", "resources-list",
 		"logging-set-level", "resources-subscribe", "resources-unsubscribe", "dns-rebinding-protection"} {
 		t.Run(scenario, func(t *testing.T) {
@@ -822,7 +680,16 @@ func TestMCPHTTPNeedsToken(t *testing.T) {
 // it said on stderr at start.
 func (w *world) mcpHTTP(args ...string) (url, banner string) {
 	w.t.Helper()
-	proc := exec.Command(ipcBin, append(args, "mcp", "--http", "127.0.0.1:0")...)
+	_, url, banner = w.mcpHTTPProc(args...)
+	return url, banner
+}
+
+// mcpHTTPProc starts "ipc ARGS... mcp --http 127.0.0.1:0", killed when the
+// test ends, and returns the process, its URL and what it said on stderr
+// at start.
+func (w *world) mcpHTTPProc(args ...string) (proc *exec.Cmd, url, banner string) {
+	w.t.Helper()
+	proc = exec.Command(ipcBin, append(args, "mcp", "--http", "127.0.0.1:0")...)
 	proc.Env = w.env
 	stderr, err := proc.StderrPipe()
 	if err != nil {
@@ -832,7 +699,8 @@ func (w *world) mcpHTTP(args ...string) (url, banner string) {
 		w.t.Fatal(err)
 	}
 	w.t.Cleanup(func() { _ = proc.Process.Kill(); _ = proc.Wait() })
-	return serverBanner(w.t, stderr)
+	url, banner = serverBanner(w.t, stderr)
+	return proc, url, banner
 }
 
 // readToken returns the bearer token "ipc mcp --http" keeps in the spool.
