@@ -15,12 +15,12 @@ func init() { register(newStatusCmd) }
 
 // statusResult is the --json output of ipc status.
 type statusResult struct {
-	Spool       string            `json:"spool"`
-	Mailboxes   int               `json:"mailboxes"`
-	Unread      int               `json:"unread"`
-	Online      []string          `json:"online"`
-	Quarantined int               `json:"quarantined"`
-	Leader      *spool.LeaderInfo `json:"leader"` // null when no leader runs
+	Spool       string        `json:"spool"`
+	Mailboxes   int           `json:"mailboxes"`
+	Unread      int           `json:"unread"`
+	Online      []string      `json:"online"`
+	Quarantined int           `json:"quarantined"`
+	Leader      *spool.Holder `json:"leader"` // null when no leader runs
 }
 
 func newStatusCmd(a *App) *cobra.Command {
@@ -104,7 +104,7 @@ func runStatus(a *App) error {
 }
 
 // leaderOf returns the live leader of the spool, or nil.
-func leaderOf(sp *spool.Spool) *spool.LeaderInfo {
+func leaderOf(sp *spool.Spool) *spool.Holder {
 	if l, ok := sp.Leader(); ok {
 		return &l
 	}

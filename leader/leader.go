@@ -22,7 +22,7 @@ type Options struct {
 	Housekeeping time.Duration // how often to sweep outbox, forwards, orphans and tmp/; default 30s
 
 	// OnLead, if set, is called once this process has become the leader.
-	OnLead func(spool.LeaderInfo)
+	OnLead func(spool.Holder)
 }
 
 const (

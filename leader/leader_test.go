@@ -20,7 +20,7 @@ import (
 type running struct {
 	cancel context.CancelFunc
 	done   chan error
-	led    chan spool.LeaderInfo
+	led    chan spool.Holder
 	log    *testkit.Buffer // safe for the leader's goroutine
 	once   sync.Once
 }
@@ -28,9 +28,9 @@ type running struct {
 func start(t *testing.T, sp *spool.Spool, opts Options) *running {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &running{cancel: cancel, done: make(chan error, 1), led: make(chan spool.LeaderInfo, 1), log: &testkit.Buffer{}}
+	r := &running{cancel: cancel, done: make(chan error, 1), led: make(chan spool.Holder, 1), log: &testkit.Buffer{}}
 	opts.Logger = slog.New(slog.NewTextHandler(r.log, nil))
-	opts.OnLead = func(i spool.LeaderInfo) { r.led <- i }
+	opts.OnLead = func(i spool.Holder) { r.led <- i }
 	go func() { r.done <- Run(ctx, sp, opts) }()
 	t.Cleanup(func() { r.stop(t) })
 	return r

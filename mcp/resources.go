@@ -60,16 +60,16 @@ func notFound(req *mcpgo.ReadResourceRequest) {
 
 // status is the content of ipc://status.
 type status struct {
-	Spool       string            `json:"spool"`
-	Name        string            `json:"name,omitempty"` // "" before register
-	Unread      int               `json:"unread"`
-	Leader      *spool.LeaderInfo `json:"leader,omitempty"`
-	Pushed      uint64            `json:"pushed"`       // channel events accepted by sessions
-	PushWaiting int               `json:"push_waiting"` // queued for the ready sessions, not yet pushed
-	PushRetries uint64            `json:"push_retries"` // sends refused because a client lagged, then retried
-	Sessions    int               `json:"sessions"`
-	Polling     bool              `json:"polling"` // the watcher polls instead of using inotify
-	Names       []spool.NameInfo  `json:"names"`
+	Spool       string           `json:"spool"`
+	Name        string           `json:"name,omitempty"` // "" before register
+	Unread      int              `json:"unread"`
+	Leader      *spool.Holder    `json:"leader,omitempty"`
+	Pushed      uint64           `json:"pushed"`       // channel events accepted by sessions
+	PushWaiting int              `json:"push_waiting"` // queued for the ready sessions, not yet pushed
+	PushRetries uint64           `json:"push_retries"` // sends refused because a client lagged, then retried
+	Sessions    int              `json:"sessions"`
+	Polling     bool             `json:"polling"` // the watcher polls instead of using inotify
+	Names       []spool.NameInfo `json:"names"`
 }
 
 func (s *Server) readStatus(context.Context, mcpgo.ReadResourceRequest) ([]mcpgo.ResourceContents, error) {

@@ -1,32 +1,21 @@
 package spool
 
-import (
-	"time"
-)
-
 // leaderFile is the lock the leader holds. Like owner.lock it is created
 // once and never deleted or renamed: a newcomer would lock a fresh file and
 // there would be two leaders.
 const leaderFile = "spool.lock"
 
-// LeaderInfo is what the leader writes into spool.lock.
-type LeaderInfo struct {
-	PID   int       `json:"pid"`
-	Since time.Time `json:"since"`
-	Host  string    `json:"host,omitempty"`
-}
-
 // Leadership is a held spool.lock. Release it, or let the process die: the
 // kernel drops the lock either way and another process takes over.
 type Leadership struct {
 	lk   *lockFile
-	Info LeaderInfo
+	Info Holder
 }
 
 // TryLead takes spool.lock if no other live process holds it. ok is false
 // (with a nil error) while someone else leads.
 func (s *Spool) TryLead() (l *Leadership, ok bool, err error) {
-	info := LeaderInfo{PID: s.pid, Since: s.clock().UTC(), Host: s.host}
+	info := Holder{PID: s.pid, Since: s.clock().UTC(), Host: s.host}
 	lk, ok, err := tryHold(s.path(leaderFile), info)
 	if err != nil || !ok {
 		return nil, false, err
@@ -50,10 +39,10 @@ func (l *Leadership) Release() error {
 // Leader reports the live process leading the spool, if any. It trusts the
 // recorded pid only when that process is alive and the lock is really held,
 // so a stale file or a reused pid is not mistaken for a leader.
-func (s *Spool) Leader() (LeaderInfo, bool) {
-	var info LeaderInfo
-	if !heldBy(s.path(leaderFile), &info, func() int { return info.PID }) {
-		return LeaderInfo{}, false
+func (s *Spool) Leader() (Holder, bool) {
+	h, ok := heldBy(s.path(leaderFile))
+	if !ok {
+		return Holder{}, false
 	}
-	return info, true
+	return h, true
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -66,10 +67,18 @@ func (l *lockFile) replace(b []byte) error {
 	return l.f.Truncate(int64(len(b)))
 }
 
-// tryHold takes the lock at path if it is free and records info (JSON) in
-// it for others to read. ok is false, with a nil error, while someone else
+// Holder is what the process holding a name's owner.lock or the spool's
+// spool.lock records in it.
+type Holder struct {
+	PID   int       `json:"pid"`
+	Since time.Time `json:"since"`
+	Host  string    `json:"host,omitempty"`
+}
+
+// tryHold takes the lock at path if it is free and records h (JSON) in it
+// for others to read. ok is false, with a nil error, while someone else
 // holds it.
-func tryHold(path string, info any) (lk *lockFile, ok bool, err error) {
+func tryHold(path string, h Holder) (lk *lockFile, ok bool, err error) {
 	lk, err = openLock(path)
 	if err != nil {
 		return nil, false, err
@@ -78,7 +87,7 @@ func tryHold(path string, info any) (lk *lockFile, ok bool, err error) {
 		lk.close()
 		return nil, false, err
 	}
-	b, _ := json.Marshal(info)
+	b, _ := json.Marshal(h)
 	// Written in place, not by rename: the lock file must keep its inode.
 	if err := lk.replace(append(b, '\n')); err != nil {
 		lk.close()
@@ -87,24 +96,31 @@ func tryHold(path string, info any) (lk *lockFile, ok bool, err error) {
 	return lk, true, nil
 }
 
-// heldBy reads the record in the lock file at path into info and reports
-// whether a live process holds the lock. When the recorded pid (pid(), read
-// after the record) names a process that is gone it answers at once;
+// readHolder reads the record in the lock file at path; zero when absent
+// or caught half-written.
+func readHolder(path string) Holder {
+	var h Holder
+	if b, err := readNoFollow(path); err == nil {
+		_ = json.Unmarshal(b, &h)
+	}
+	return h
+}
+
+// heldBy reports who holds the lock at path, if a live process does. When
+// the recorded pid names a process that is gone it answers at once;
 // otherwise it tries the lock, disturbing a concurrent claim for only
 // microseconds. A record caught half-written counts as unknown, never as
 // an answer.
-func heldBy(path string, info any, pid func() int) bool {
-	if b, err := readNoFollow(path); err == nil {
-		_ = json.Unmarshal(b, info)
-	}
-	if p := pid(); p > 0 && !alive(p) {
-		return false
+func heldBy(path string) (Holder, bool) {
+	h := readHolder(path)
+	if h.PID > 0 && !alive(h.PID) {
+		return h, false
 	}
 	lk, err := openLock(path)
 	if err != nil {
-		return false
+		return h, false
 	}
 	defer lk.close()
 	got, err := lk.tryLock()
-	return err == nil && !got
+	return h, err == nil && !got
 }

@@ -1,7 +1,6 @@
 package spool
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -14,13 +13,6 @@ import (
 // It is never deleted or renamed: a newcomer would lock a fresh file and
 // two processes would both think they own the name.
 const ownerFile = "owner.lock"
-
-// OwnerInfo is what the owner of a name writes into its lock file.
-type OwnerInfo struct {
-	PID   int       `json:"pid"`
-	Since time.Time `json:"since"`
-	Host  string    `json:"host"`
-}
 
 // Owner is a held claim on a name. Release it, or let the process die: the
 // kernel drops the lock either way.
@@ -39,7 +31,7 @@ func (s *Spool) Claim(name string) (*Owner, error) {
 	}
 	// Someone checking presence holds the lock for a few microseconds;
 	// try a few times before calling the name taken.
-	info := OwnerInfo{PID: s.pid, Since: s.clock().UTC(), Host: s.host}
+	info := Holder{PID: s.pid, Since: s.clock().UTC(), Host: s.host}
 	var lk *lockFile
 	var ok bool
 	for i := 0; i < 5 && !ok; i++ {
@@ -51,7 +43,7 @@ func (s *Spool) Claim(name string) (*Owner, error) {
 		}
 	}
 	if !ok {
-		return nil, &TakenError{Name: name, PID: s.ownerInfo(name).PID}
+		return nil, &TakenError{Name: name, PID: readHolder(filepath.Join(mb.Dir, ownerFile)).PID}
 	}
 	if err := s.RemoveForward(name); err != nil { // the name is in use again
 		lk.close()
@@ -70,18 +62,6 @@ func (o *Owner) Release() error {
 	err := o.lk.close()
 	o.lk = nil
 	return err
-}
-
-// ownerInfo reads the lock file of name; zero when absent or unreadable.
-func (s *Spool) ownerInfo(name string) OwnerInfo {
-	var info OwnerInfo
-	if ValidName(name) != nil {
-		return info
-	}
-	if b, err := readNoFollow(s.path(dirMail, name, ownerFile)); err == nil {
-		_ = json.Unmarshal(b, &info)
-	}
-	return info
 }
 
 // Registered reports whether the name has ever been claimed.
@@ -111,8 +91,7 @@ func (s *Spool) Presence(name string) Presence {
 	if err != nil || !fi.Mode().IsRegular() {
 		return Presence{}
 	}
-	var info OwnerInfo
-	online := heldBy(path, &info, func() int { return info.PID })
+	info, online := heldBy(path)
 	p := Presence{Online: online, Since: info.Since, LastSeen: fi.ModTime()}
 	if online {
 		p.PID = info.PID
