@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -265,7 +266,13 @@ func (a *App) showClaimed(mb *spool.Mailbox, msgs []*spool.Message, show func([]
 		if uerr := mb.Unclaim(msgs); uerr != nil {
 			a.warn(uerr)
 		}
-		return fmt.Errorf("print mail (left unread): %w", err)
+		err = fmt.Errorf("print mail (left unread): %w", err)
+		if errors.Is(err, syscall.EPIPE) {
+			// Output closed ('ipc watch | head -1'): exit as a process
+			// killed by SIGPIPE would, 128+13, not as a spool failure.
+			return &exitError{code: 128 + int(syscall.SIGPIPE), err: err}
+		}
+		return err
 	}
 	return nil
 }

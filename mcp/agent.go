@@ -164,10 +164,12 @@ func (s *Server) register(name string) (registered, error) {
 // meanwhile is pushed too. It returns the unread count.
 func (s *Server) become(mb *spool.Mailbox) int {
 	id := &identity{name: mb.Name, mb: mb, dir: filepath.Clean(mb.NewDir())}
+	// Stored first: a session joining during the loop catches up on this
+	// identity by itself (each session's pushed set drops the repeats).
+	s.agent.cur.Store(id)
 	for _, ss := range s.hub.sessions() {
 		s.catchUp(ss, id)
 	}
-	s.agent.cur.Store(id)
 	s.watch(id.dir, true)
 	names, _ := readNames(id.dir)
 	return len(names)
