@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/claude-ipc/ipc/internal/testkit"
 	"github.com/claude-ipc/ipc/spool"
 )
 
@@ -132,7 +133,7 @@ func TestColorOnlyOnTerminal(t *testing.T) {
 	}
 	pty, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
 	if err != nil {
-		t.Skipf("no pseudo-terminal to test with: %v", err)
+		testkit.SkipEnv(t, "no pseudo-terminal to test with: %v", err)
 	}
 	defer pty.Close()
 	env := map[string]string{}

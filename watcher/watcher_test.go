@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+
+	"github.com/claude-ipc/ipc/internal/testkit"
 )
 
 const deadline = 5 * time.Second
@@ -67,7 +69,7 @@ func watch(t *testing.T, opts Options, dirs ...string) *Watcher {
 	t.Cleanup(func() { w.Close() })
 	if w.Polling() != opts.Poll {
 		w.Close()
-		t.Skipf("asked for Poll=%v, got Polling()=%v: inotify unavailable here", opts.Poll, w.Polling())
+		testkit.SkipEnv(t, "asked for Poll=%v, got Polling()=%v: inotify unavailable here", opts.Poll, w.Polling())
 	}
 	return w
 }
@@ -555,11 +557,11 @@ func TestFallback(t *testing.T) {
 func TestOverflow(t *testing.T) {
 	const knob = "/proc/sys/fs/inotify/max_queued_events"
 	if os.Geteuid() != 0 {
-		t.Skip("needs root to lower " + knob)
+		testkit.SkipEnv(t, "needs root to lower "+knob)
 	}
 	old, err := os.ReadFile(knob)
 	if err != nil {
-		t.Skipf("cannot read %s: %v", knob, err)
+		testkit.SkipEnv(t, "cannot read %s: %v", knob, err)
 	}
 	restore := func() {
 		if err := os.WriteFile(knob, old, 0o644); err != nil {
@@ -567,7 +569,7 @@ func TestOverflow(t *testing.T) {
 		}
 	}
 	if err := os.WriteFile(knob, []byte("64\n"), 0o644); err != nil {
-		t.Skipf("cannot write %s: %v", knob, err)
+		testkit.SkipEnv(t, "cannot write %s: %v", knob, err)
 	}
 	t.Cleanup(restore)
 	dir, tmp := maildir(t)

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"syscall"
 	"testing"
+
+	"github.com/claude-ipc/ipc/internal/testkit"
 )
 
 // TestDiskFull puts the spool on a 256 KiB tmpfs, fills it, and checks
@@ -17,14 +19,14 @@ import (
 func TestDiskFull(t *testing.T) {
 	t.Parallel()
 	if os.Geteuid() != 0 {
-		t.Skip("mounting a small tmpfs needs root")
+		testkit.SkipEnv(t, "mounting a small tmpfs needs root")
 	}
 	mnt := filepath.Join(t.TempDir(), "mnt")
 	if err := os.Mkdir(mnt, 0o700); err != nil {
 		t.Fatal(err)
 	}
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=256k,mode=0700", "tmpfs", mnt).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a tmpfs here: %v %s", err, out)
+		testkit.SkipEnv(t, "cannot mount a tmpfs here: %v %s", err, out)
 	}
 	t.Cleanup(func() { // before TempDir's removal, which was registered first
 		if out, err := exec.Command("umount", mnt).CombinedOutput(); err != nil {

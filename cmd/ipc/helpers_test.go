@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/claude-ipc/ipc/internal/testkit"
 	"github.com/claude-ipc/ipc/spool"
 )
 
@@ -304,7 +305,7 @@ func need(t *testing.T, progs ...string) {
 	t.Helper()
 	for _, p := range progs {
 		if _, err := exec.LookPath(p); err != nil {
-			t.Skipf("%s is not installed (make test installs it): %v", p, err)
+			testkit.SkipEnv(t, "%s is not installed (make test installs it): %v", p, err)
 		}
 	}
 }

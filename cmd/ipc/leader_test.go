@@ -189,7 +189,7 @@ func TestWaitWakes(t *testing.T) {
 			md := exec.Command("maildrop", filter)
 			md.Stdin = strings.NewReader(scriptMail("md1", "bob", "wake up now"))
 			if out, err := md.CombinedOutput(); err != nil {
-				t.Skipf("maildrop cannot deliver here: %v %s", err, out)
+				testkit.SkipEnv(t, "maildrop cannot deliver here: %v %s", err, out)
 			}
 		}},
 	}
@@ -263,12 +263,12 @@ func TestWaitTimesOut(t *testing.T) {
 // exactly once and marked read.
 func TestWatchBurstLosesNothing(t *testing.T) {
 	if os.Geteuid() != 0 {
-		t.Skip("shrinking fs.inotify.max_queued_events needs root")
+		testkit.SkipEnv(t, "shrinking fs.inotify.max_queued_events needs root")
 	}
 	const sysctl = "/proc/sys/fs/inotify/max_queued_events"
 	orig, err := os.ReadFile(sysctl)
 	if err != nil {
-		t.Skipf("cannot read %s: %v", sysctl, err)
+		testkit.SkipEnv(t, "cannot read %s: %v", sysctl, err)
 	}
 	n := 20000
 	if testing.Short() {
@@ -285,7 +285,7 @@ func TestWatchBurstLosesNothing(t *testing.T) {
 
 	restore := func() { _ = os.WriteFile(sysctl, orig, 0o644) }
 	if err := os.WriteFile(sysctl, []byte("256\n"), 0o644); err != nil {
-		t.Skipf("cannot lower %s: %v", sysctl, err)
+		testkit.SkipEnv(t, "cannot lower %s: %v", sysctl, err)
 	}
 	t.Cleanup(restore)
 	p, out := w.startPiped(true, "--as", "bob", "watch", "--json")

@@ -26,6 +26,7 @@ import (
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/claude-ipc/ipc/internal/mcptest"
+	"github.com/claude-ipc/ipc/internal/testkit"
 	"github.com/claude-ipc/ipc/spool"
 )
 
@@ -498,7 +499,7 @@ func TestMCPConformanceSuite(t *testing.T) {
 		t.Skip("-short: the suite downloads Node and the conformance package")
 	}
 	if _, err := exec.LookPath("npx"); err != nil {
-		t.Skip("npx is not installed")
+		testkit.SkipEnv(t, "npx is not installed")
 	}
 	w := newWorld(t)
 	url, _ := w.mcpHTTP("--as", "alice")
@@ -514,7 +515,7 @@ func TestMCPConformanceSuite(t *testing.T) {
 			out, err := cmd.CombinedOutput()
 			s := string(out)
 			if !strings.Contains(s, "Test Results:") {
-				t.Skipf("the conformance suite did not run (no network for npx?): %v\n%s", err, s)
+				testkit.SkipEnv(t, "the conformance suite did not run (no network for npx?): %v\n%s", err, s)
 			}
 			if err != nil || !regexp.MustCompile(`Passed: (\d+)/(\d+), 0 failed`).MatchString(s) {
 				t.Errorf("scenario %s failed: %v\n%s", scenario, err, s)

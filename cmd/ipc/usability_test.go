@@ -333,7 +333,7 @@ func openPTY(t *testing.T) (master, slave *os.File) {
 	t.Helper()
 	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
 	if err != nil {
-		t.Skipf("no pseudo-terminal: %v", err)
+		testkit.SkipEnv(t, "no pseudo-terminal: %v", err)
 	}
 	rc, err := m.SyscallConn() // not Fd(): that would make reads block past Close
 	if err != nil {
@@ -347,12 +347,12 @@ func openPTY(t *testing.T) (master, slave *os.File) {
 		}
 	}); cerr != nil || err != nil {
 		m.Close()
-		t.Skipf("set up pseudo-terminal: %v %v", cerr, err)
+		testkit.SkipEnv(t, "set up pseudo-terminal: %v %v", cerr, err)
 	}
 	s, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|syscall.O_NOCTTY, 0)
 	if err != nil {
 		m.Close()
-		t.Skipf("open pseudo-terminal: %v", err)
+		testkit.SkipEnv(t, "open pseudo-terminal: %v", err)
 	}
 	return m, s
 }

@@ -1,13 +1,19 @@
 // Package testkit holds helpers that the tests of several packages share:
 // a buffer that goroutines and processes may write while a test reads it,
-// and a poll for conditions that another goroutine or process brings
-// about.
+// a poll for conditions that another goroutine or process brings about,
+// and SkipEnv, the one way a test gives up for want of something in its
+// environment (root, a tool, a network, a pseudo-terminal).
+//
+// With IPC_TEST_STRICT=1 (set by .ci/run) SkipEnv fails the test instead
+// of skipping it, so a run that was meant to exercise everything cannot
+// pass by quietly testing less.
 //
 // It is for tests only; nothing in the ipc command uses it.
 package testkit
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"sync"
 	"testing"
@@ -68,4 +74,27 @@ func WriteSynced(path string, data []byte) error {
 		return err
 	}
 	return f.Close()
+}
+
+// StrictEnv is the environment variable that turns SkipEnv into a failure.
+const StrictEnv = "IPC_TEST_STRICT"
+
+// Strict reports whether IPC_TEST_STRICT=1: every environment skip fails.
+func Strict() bool { return os.Getenv(StrictEnv) == "1" }
+
+// SkipEnv gives up on t because its environment lacks something the test
+// needs; the reason says what and how to get it. It skips the test, or,
+// with IPC_TEST_STRICT=1, fails it (t.Fatal). It does not return.
+//
+// Use it for every skip that a better-equipped machine would not take;
+// use t.Skip only for skips that are a choice (-short, a fuzz input out
+// of range).
+func SkipEnv(t testing.TB, format string, args ...any) {
+	t.Helper()
+	reason := fmt.Sprintf(format, args...)
+	if Strict() {
+		t.Fatalf("%s=1, so this skip is a failure: %s", StrictEnv, reason)
+		return
+	}
+	t.Skip("SKIP (environment): " + reason)
 }

@@ -34,11 +34,13 @@ func TestBufferConcurrentWrites(t *testing.T) {
 // recorder is a testing.TB that records a Fatalf instead of stopping.
 type recorder struct {
 	testing.TB
-	failed string
+	failed  string
+	skipped string
 }
 
 func (r *recorder) Helper()                      {}
 func (r *recorder) Fatalf(f string, args ...any) { r.failed = fmt.Sprintf(f, args...) }
+func (r *recorder) Skip(args ...any)             { r.skipped = fmt.Sprint(args...) }
 
 func TestEventually(t *testing.T) {
 	tests := []struct {
@@ -78,5 +80,35 @@ func TestWriteSynced(t *testing.T) {
 	}
 	if err := WriteSynced(path, []byte("other")); err == nil {
 		t.Error("WriteSynced replaced a file that existed")
+	}
+}
+
+func TestSkipEnv(t *testing.T) {
+	tests := []struct {
+		strict  string
+		failed  bool
+		skipped bool
+	}{
+		{"", false, true},
+		{"0", false, true},
+		{"1", true, false},
+	}
+	for _, tt := range tests {
+		t.Run("IPC_TEST_STRICT="+tt.strict, func(t *testing.T) {
+			t.Setenv(StrictEnv, tt.strict)
+			r := &recorder{TB: t}
+			SkipEnv(r, "needs %s", "root")
+			if got := r.failed != ""; got != tt.failed {
+				t.Errorf("failed=%v (%q), want %v", got, r.failed, tt.failed)
+			}
+			if got := r.skipped != ""; got != tt.skipped {
+				t.Errorf("skipped=%v (%q), want %v", got, r.skipped, tt.skipped)
+			}
+			for _, msg := range []string{r.failed, r.skipped} {
+				if msg != "" && !strings.Contains(msg, "needs root") {
+					t.Errorf("message %q does not give the reason", msg)
+				}
+			}
+		})
 	}
 }
