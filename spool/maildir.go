@@ -263,3 +263,13 @@ func (mb *Mailbox) Unread() (int, error) {
 	es, err := mb.entries("new")
 	return len(es), err
 }
+
+// NewDir returns the mailbox's new/ folder, where unread mail arrives.
+func (mb *Mailbox) NewDir() string { return filepath.Join(mb.Dir, "new") }
+
+// EnsureMailbox returns the mailbox of name, creating it (without claiming
+// the name) if it does not exist yet.
+func (s *Spool) EnsureMailbox(name string) (*Mailbox, error) {
+	mb, _, err := s.ensureMailbox(name)
+	return mb, err
+}

@@ -14,19 +14,12 @@ import (
 	"sort"
 	"strings"
 	"syscall"
-	"time"
-
-	"golang.org/x/sys/unix"
 )
 
-// The leader's work: routing outbox/ drop-ins, moving mail along forwards,
-// expiring mail nobody came for and cleaning tmp/. Every step is idempotent
-// and safe to cut short at any instant: a message is always in at least one
+// Routing of outbox/ drop-ins, one of the leader's jobs (the others:
+// forwards.go's moves, expire.go, clean.go). Every step is idempotent and
+// safe to cut short at any instant: a message is always in at least one
 // place, and a retry never delivers one twice.
-
-// tmpMaxAge is how long a file may sit in a tmp/ before it is taken for the
-// leftover of a crashed writer and removed, as Maildir readers do.
-const tmpMaxAge = 36 * time.Hour
 
 // Routed says what RouteOutbox did with one file of outbox/new/.
 type Routed struct {
@@ -39,19 +32,6 @@ type Routed struct {
 
 // OutboxDir returns outbox/new/, the drop box the leader routes.
 func (s *Spool) OutboxDir() string { return s.path(dirOutbox, "new") }
-
-// ForwardsDir returns forwards/, where renamed names point to their new ones.
-func (s *Spool) ForwardsDir() string { return s.path(dirForwards) }
-
-// NewDir returns the mailbox's new/ folder, where unread mail arrives.
-func (mb *Mailbox) NewDir() string { return filepath.Join(mb.Dir, "new") }
-
-// EnsureMailbox returns the mailbox of name, creating it (without claiming
-// the name) if it does not exist yet.
-func (s *Spool) EnsureMailbox(name string) (*Mailbox, error) {
-	mb, _, err := s.ensureMailbox(name)
-	return mb, err
-}
 
 // Outbox returns the names of the files waiting in outbox/new/, in name
 // order (for Maildir names, the order they were written).
@@ -198,22 +178,6 @@ func (s *Spool) readDropIn(path string) (d dropIn, why string, err error) {
 		return d, "", fmt.Errorf("fsync: %w", err)
 	}
 	return d, "", nil
-}
-
-// openForWriting reports whether some process has f's file open for
-// writing: a script writing a drop-in in place (a read lease is refused
-// then). Where leases are not supported it answers false and the settle
-// rules alone decide.
-func openForWriting(f *os.File) bool {
-	fd := f.Fd()
-	_, err := unix.FcntlInt(fd, unix.F_SETLEASE, unix.F_RDLCK)
-	if errors.Is(err, syscall.EAGAIN) {
-		return true
-	}
-	if err == nil {
-		_, _ = unix.FcntlInt(fd, unix.F_SETLEASE, unix.F_UNLCK)
-	}
-	return false
 }
 
 // parseDropIn reads the recipients and the message of a drop-in; why says
@@ -403,200 +367,4 @@ func (mb *Mailbox) hasKey(key string) (bool, error) {
 			return false, fmt.Errorf("look for %s in %s: %w", key, mb.Name, err)
 		}
 	}
-}
-
-// ApplyForwards moves mail that landed in a renamed name's new/ into the
-// new name's, following chains, and removes forwards whose time is up
-// (moving first what was delivered while they were live). It returns how
-// many messages it moved.
-func (s *Spool) ApplyForwards() (moved int, err error) {
-	fws, err := s.Forwards()
-	if err != nil {
-		return 0, err
-	}
-	now := s.clock()
-	var errs []error
-	for _, f := range fws {
-		live := now.Before(f.Until)
-		var before time.Time // only mail delivered before this moves; zero: all
-		dst := s.Resolve(f.From)
-		if !live {
-			before, dst = f.Until, s.Resolve(f.To)
-		}
-		n, err := s.drainForward(f.From, dst, before)
-		moved += n
-		if err == nil && !live {
-			err = s.RemoveForward(f.From)
-		}
-		if err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return moved, errors.Join(errs...)
-}
-
-// drainForward renames every message in from's new/ into to's new/,
-// keeping its name; with before set, only those delivered earlier.
-func (s *Spool) drainForward(from, to string, before time.Time) (int, error) {
-	if from == to {
-		return 0, nil
-	}
-	src, err := s.Mailbox(from)
-	if err != nil {
-		return 0, err
-	}
-	ents, err := src.entries("new")
-	if err != nil || len(ents) == 0 {
-		return 0, err
-	}
-	dst, _, err := s.ensureMailbox(to)
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, e := range ents {
-		path := filepath.Join(src.NewDir(), e.name)
-		if !before.IsZero() && !s.deliveredAt(path, e.key()).Before(before) {
-			continue
-		}
-		_, err := s.moveUnique(path, dst.NewDir(), e.key(), e.info())
-		if errors.Is(err, fs.ErrNotExist) && fileExists(dst.NewDir()) {
-			continue // read or moved meanwhile
-		}
-		if err != nil {
-			return n, fmt.Errorf("forward %s to %s: %w", from, to, err)
-		}
-		n++
-	}
-	if n > 0 {
-		if err := s.fs.SyncDir(dst.NewDir()); err != nil {
-			return n, fmt.Errorf("forward %s to %s: fsync new/: %w", from, to, err)
-		}
-	}
-	return n, nil
-}
-
-// deliveredAt returns when the file at path arrived: the time in its
-// Maildir name when that is plausible, else its modification time.
-func (s *Spool) deliveredAt(path, key string) time.Time {
-	if t, ok := timeFromKey(key); ok && t.Unix() > 1e9 && t.Before(s.clock().Add(24*time.Hour)) {
-		return t
-	}
-	fi, err := os.Lstat(path)
-	if err != nil {
-		return s.clock()
-	}
-	return fi.ModTime()
-}
-
-// arrivedAt is deliveredAt made safe for expiry: no earlier than the file's
-// inode change time, which the rename or link into new/ set. A name's time
-// and an mtime say when a message was written, which may be long before a
-// script moved it in; expiring it at once would be wrong.
-func (s *Spool) arrivedAt(path, key string) time.Time {
-	t := s.deliveredAt(path, key)
-	var st syscall.Stat_t
-	if syscall.Lstat(path, &st) == nil {
-		if ct := time.Unix(st.Ctim.Unix()); ct.After(t) {
-			return ct
-		}
-	}
-	return t
-}
-
-// ExpireOrphans quarantines unread mail that has waited longer than
-// Config.OrphanAfter for a name that has never been registered. It returns
-// how many messages it moved.
-func (s *Spool) ExpireOrphans() (int, error) {
-	if s.Config.OrphanAfter <= 0 {
-		return 0, nil
-	}
-	names, err := s.Names()
-	if err != nil {
-		return 0, err
-	}
-	cutoff := s.clock().Add(-s.Config.OrphanAfter)
-	n := 0
-	var errs []error
-	for _, name := range names {
-		mb, _ := s.Mailbox(name)
-		if mb.Registered() {
-			continue
-		}
-		ents, err := mb.entries("new")
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		for _, e := range ents {
-			path := filepath.Join(mb.NewDir(), e.name)
-			at := s.arrivedAt(path, e.key())
-			if !at.Before(cutoff) {
-				continue
-			}
-			why := fmt.Sprintf("expired: %s never registered within %s of delivery (delivered %s)",
-				name, s.Config.OrphanAfter, at.UTC().Format(time.RFC3339))
-			switch err := s.Quarantine(path, why); {
-			case err == nil:
-				n++
-			case !errors.Is(err, fs.ErrNotExist):
-				errs = append(errs, err)
-			}
-		}
-	}
-	return n, errors.Join(errs...)
-}
-
-// CleanTmp removes files older than 36 hours from every tmp/ (each
-// mailbox's and the outbox's): writers that died before delivering left
-// them, and nothing was ever delivered from them. It also forgets hook
-// announcement marks older than a week. It returns how many files it
-// removed.
-func (s *Spool) CleanTmp() (int, error) {
-	names, err := s.Names()
-	if err != nil {
-		return 0, err
-	}
-	now := s.clock()
-	tmpCutoff := now.Add(-tmpMaxAge)
-	dirs := map[string]time.Time{
-		s.path(dirOutbox, "tmp"): tmpCutoff,
-		s.path(dirState, "hook"): now.Add(-announceMaxAge),
-	}
-	for _, n := range names {
-		dirs[s.path(dirMail, n, "tmp")] = tmpCutoff
-	}
-	removed := 0
-	var errs []error
-	for dir, cutoff := range dirs {
-		n, err := s.removeOlder(dir, cutoff)
-		removed += n
-		if err != nil {
-			errs = append(errs, fmt.Errorf("clean %s: %w", dir, err))
-		}
-	}
-	return removed, errors.Join(errs...)
-}
-
-// removeOlder removes the files in dir last modified before cutoff.
-func (s *Spool) removeOlder(dir string, cutoff time.Time) (int, error) {
-	ents, err := os.ReadDir(dir)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return 0, err
-	}
-	removed := 0
-	var errs []error
-	for _, e := range ents {
-		fi, err := e.Info()
-		if err != nil || fi.IsDir() || !fi.ModTime().Before(cutoff) {
-			continue
-		}
-		switch err := s.fs.Remove(filepath.Join(dir, e.Name())); {
-		case err == nil:
-			removed++
-		case !errors.Is(err, fs.ErrNotExist):
-			errs = append(errs, err)
-		}
-	}
-	return removed, errors.Join(errs...)
 }
