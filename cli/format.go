@@ -159,6 +159,8 @@ func printReceipt(w io.Writer, verb string, rc spool.Receipt) {
 			fmt.Fprintf(w, "forwarded from %s to %s (not yet registered; id %s)\n", d.To, d.Mailbox, rc.ID)
 		case d.Forwarded:
 			fmt.Fprintf(w, "forwarded from %s to %s (id %s)\n", d.To, d.Mailbox, rc.ID)
+		case d.Remote:
+			fmt.Fprintf(w, "queued for %s (the bridge carries it to that host; id %s)\n", remoteTo(d.To), rc.ID)
 		case d.Queued:
 			fmt.Fprintf(w, "queued for %s (not yet registered; id %s)\n", d.To, rc.ID)
 		default:
@@ -174,8 +176,12 @@ func printReceipt(w io.Writer, verb string, rc spool.Receipt) {
 // queued for 1 not yet registered (id 3f2a…)", and where a large body was
 // saved.
 func printBroadcast(w io.Writer, rc spool.Receipt) {
-	sent, queued := 0, 0
+	sent, queued, remote := 0, 0, false
 	for _, d := range rc.Delivered {
+		if d.Remote {
+			remote = true
+			continue
+		}
 		if d.Queued {
 			queued++
 		} else {
@@ -188,6 +194,9 @@ func printBroadcast(w io.Writer, rc spool.Receipt) {
 	}
 	if queued > 0 {
 		parts = append(parts, fmt.Sprintf("queued for %d not yet registered", queued))
+	}
+	if remote {
+		parts = append(parts, "queued for every other host")
 	}
 	fmt.Fprintf(w, "%s (id %s)\n", strings.Join(parts, ", "), rc.ID)
 	if rc.LargeFile != "" {
@@ -209,4 +218,12 @@ func plural(n int, word string) string {
 		return fmt.Sprintf("1 %s", word)
 	}
 	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// remoteTo names a remote recipient; "*" is every other host.
+func remoteTo(to string) string {
+	if to == spool.EnvelopeAllHosts {
+		return "every other host"
+	}
+	return to
 }

@@ -101,7 +101,7 @@ func recipients(list string) ([]string, error) {
 	seen := map[string]bool{}
 	for _, n := range strings.Split(list, ",") {
 		n = strings.TrimSpace(n)
-		if err := spool.ValidName(n); err != nil {
+		if err := spool.ValidAddress(n); err != nil {
 			return nil, usageErr(fmt.Errorf("recipient: %w", err))
 		}
 		if !seen[n] {

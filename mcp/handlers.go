@@ -62,6 +62,17 @@ func (a *args) name(name string) string {
 	return s
 }
 
+// address returns required argument name, an agent name or NAME@HOST.
+func (a *args) address(name string) string {
+	s := a.str(name, true)
+	if a.err == nil {
+		if err := spool.ValidAddress(s); err != nil {
+			a.err = fmt.Errorf("argument %s: %w", name, err)
+		}
+	}
+	return s
+}
+
 // data returns the optional data argument as JSON; nil when absent or empty.
 func (a *args) data() json.RawMessage {
 	v, ok := a.m["data"]
@@ -172,7 +183,7 @@ func (s *Server) toolRegister(_ context.Context, req mcpgo.CallToolRequest) (*mc
 
 func (s *Server) toolSend(_ context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
 	a := argsOf(req)
-	from, to, content, data := a.str("from_id", true), a.name("to_id"), a.str("content", true), a.data()
+	from, to, content, data := a.str("from_id", true), a.address("to_id"), a.str("content", true), a.data()
 	if a.err != nil {
 		return failed(a.err)
 	}

@@ -88,6 +88,8 @@ func receiptText(rc spool.Receipt) string {
 			lines = append(lines, fmt.Sprintf("forwarded from %s to %s, queued (not yet registered)", d.To, d.Mailbox))
 		case d.Forwarded:
 			lines = append(lines, fmt.Sprintf("forwarded from %s to %s", d.To, d.Mailbox))
+		case d.Remote:
+			lines = append(lines, fmt.Sprintf("queued for %s (the bridge carries it to that host)", remoteTo(d.To)))
 		case d.Queued:
 			lines = append(lines, fmt.Sprintf("queued for %s (not yet registered)", d.To))
 		default:
@@ -151,4 +153,12 @@ func firstLine(s string, n int) string {
 		line = string(r[:n-1]) + "…"
 	}
 	return line
+}
+
+// remoteTo names a remote recipient; "*" is every other host.
+func remoteTo(to string) string {
+	if to == spool.EnvelopeAllHosts {
+		return "every other host"
+	}
+	return to
 }

@@ -37,6 +37,7 @@ type Message struct {
 	LargeFile  string          `json:"large_file,omitempty"`  // where the full text of a large message is
 	LargeSize  int64           `json:"large_size,omitempty"`  // its size in bytes
 	Signature  string          `json:"-"`                     // HMAC-SHA256, hex, when a secret is set
+	FromHost   string          `json:"from_host,omitempty"`   // the host part of the From address
 
 	// Set when read from a mailbox.
 	Path  string `json:"path,omitempty"`
@@ -65,7 +66,12 @@ const (
 // Format writes m as an RFC 5322 message with addresses NAME@host.
 func (m *Message) Format(host string) []byte {
 	var b bytes.Buffer
-	addr := func(n string) string { return n + "@" + host }
+	addr := func(n string) string {
+		if strings.Contains(n, "@") { // NAME@HOST on another host
+			return n
+		}
+		return n + "@" + host
+	}
 	header(&b, "Date", m.Date.Format(time.RFC1123Z))
 	from := unknownSender
 	if m.From != "" {
@@ -262,6 +268,9 @@ func (m *Message) readHeader(h mail.Header) {
 	}
 	if a, err := mail.ParseAddress(h.Get("From")); err == nil {
 		m.From = localPart(a.Address)
+		if _, host, ok := strings.Cut(a.Address, "@"); ok {
+			m.FromHost = host
+		}
 		if m.From == unknownSender {
 			m.From = ""
 		}
@@ -348,9 +357,15 @@ func decodePart(h textproto.MIMEHeader, r io.Reader, depth int) (string, error) 
 }
 
 // sign computes m's HMAC-SHA256 over the fields a forger would change.
+// Recipients count by name alone: NAME@HOST as sent is NAME where it is
+// read, and the signature must verify on both hosts.
 func (m *Message) sign(secret string) string {
 	mac := hmac.New(sha256.New, []byte(secret))
-	fmt.Fprintf(mac, "%s\n%s\n%d\n%s\n%s\n%s\n%s\n%s\n%s\n%d\n", m.From, strings.Join(m.To, ","), m.Date.Unix(),
+	to := make([]string, len(m.To))
+	for i, n := range m.To {
+		to[i] = localPart(n)
+	}
+	fmt.Fprintf(mac, "%s\n%s\n%d\n%s\n%s\n%s\n%s\n%s\n%s\n%d\n", m.From, strings.Join(to, ","), m.Date.Unix(),
 		m.ID, m.Subject, m.Data, m.InReplyTo, strings.Join(m.References, " "), m.LargeFile, m.LargeSize)
 	io.WriteString(mac, strings.TrimRight(m.Body, "\n"))
 	return hex.EncodeToString(mac.Sum(nil))

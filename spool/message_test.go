@@ -45,6 +45,10 @@ func TestFormatParseRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			out.Path = ""
+			if out.FromHost != "host.example" {
+				t.Errorf("FromHost %q, want host.example", out.FromHost)
+			}
+			out.FromHost = ""
 			if !equalMessages(&in, out) {
 				t.Errorf("round trip:\n in  %+v\n out %+v\nraw:\n%s", in, *out, raw)
 			}

@@ -25,6 +25,7 @@ type Delivered struct {
 	Mailbox   string `json:"mailbox"`             // the mailbox that received it
 	Forwarded bool   `json:"forwarded,omitempty"` // To has been renamed to Mailbox
 	Queued    bool   `json:"queued,omitempty"`    // Mailbox has never been registered: kept for it
+	Remote    bool   `json:"remote,omitempty"`    // To is NAME@HOST on another host: queued in remote/ for the bridge
 	Path      string `json:"path"`
 }
 
@@ -89,8 +90,10 @@ func (s *Spool) compose(d Draft) (*Message, error) {
 	if len(d.To) == 0 {
 		return nil, fmt.Errorf("%w: no recipient given", ErrBadName)
 	}
-	for _, to := range d.To {
-		if err := ValidName(to); err != nil {
+	to := make([]string, len(d.To))
+	for i, addr := range d.To {
+		var err error
+		if to[i], _, err = s.localAddress(addr); err != nil {
 			return nil, fmt.Errorf("recipient: %w", err)
 		}
 	}
@@ -103,7 +106,7 @@ func (s *Spool) compose(d Draft) (*Message, error) {
 			return nil, fmt.Errorf("data must be a JSON object: %w", err)
 		}
 	}
-	m := &Message{ID: newID(), From: d.From, To: d.To, Date: s.clock(), Body: d.Body, Data: compactJSON(d.Data)}
+	m := &Message{ID: newID(), From: d.From, To: to, Date: s.clock(), Body: d.Body, Data: compactJSON(d.Data)}
 	m.Subject = shorten(strings.TrimSpace(d.Subject), 200)
 	if m.Subject == "" {
 		m.Subject = Subject(d.Body)
@@ -135,24 +138,44 @@ func compactJSON(raw json.RawMessage) json.RawMessage {
 // post writes m to each recipient, following forwards, after moving a large
 // body to large/.
 func (s *Spool) post(m *Message) (Receipt, error) {
+	rc, data, err := s.prepare(m)
+	if err != nil {
+		return rc, err
+	}
+	return s.deliverAll(m, rc, data)
+}
+
+// prepare moves a large body to large/, signs m and formats it.
+func (s *Spool) prepare(m *Message) (Receipt, []byte, error) {
 	rc := Receipt{ID: m.ID}
 	if len(m.Body) > s.Config.LargeThreshold && s.Config.LargeThreshold > 0 {
 		if err := s.storeLarge(m); err != nil {
-			return rc, err
+			return rc, nil, err
 		}
 		rc.LargeFile = m.LargeFile
 	}
 	if s.Config.Secret != "" {
 		m.Signature = m.sign(s.Config.Secret)
 	}
-	data := m.Format(s.host)
+	return rc, m.Format(s.host), nil
+}
+
+// deliverAll writes data (m formatted) to each of m's recipients: a
+// mailbox here, following forwards, or the remote queue for NAME@HOST.
+func (s *Spool) deliverAll(m *Message, rc Receipt, data []byte) (Receipt, error) {
 	errs := map[string]error{}
 	got := map[string]bool{} // mailboxes served: "old,new" after a rename is one copy
 	for _, to := range m.To {
 		if got[s.Resolve(to)] {
 			continue
 		}
-		dl, err := s.deliverTo(to, m.ID, data)
+		var dl Delivered
+		var err error
+		if strings.Contains(to, "@") {
+			dl, err = s.queueRemote(to, m.ID, data)
+		} else {
+			dl, err = s.deliverTo(to, m.ID, data)
+		}
 		if err != nil && dl.Path == "" {
 			errs[to] = err
 			continue
@@ -242,10 +265,47 @@ func (s *Spool) Broadcast(from, body string, data json.RawMessage) (Receipt, err
 			to = append(to, n)
 		}
 	}
-	if len(to) == 0 {
+	remote := len(s.Fleet().Hosts) > 0
+	if len(to) == 0 && !remote {
 		return Receipt{}, fmt.Errorf("%w: nobody to broadcast to yet (no other mailbox exists)", ErrNotFound)
 	}
-	return s.Send(Draft{From: from, To: to, Body: body, Data: data})
+	if !remote {
+		return s.Send(Draft{From: from, To: to, Body: body, Data: data})
+	}
+	return s.broadcastRemote(Draft{From: from, To: to, Body: body, Data: data})
+}
+
+// broadcastRemote sends d to its local recipients, if any, and queues one
+// more copy for every other host.
+func (s *Spool) broadcastRemote(d Draft) (Receipt, error) {
+	local := d.To
+	d.To = []string{"all"} // compose needs a recipient; the copy names none
+	m, err := s.compose(d)
+	if err != nil {
+		return Receipt{}, err
+	}
+	m.To = local
+	if err := s.takeRate(d.From); err != nil {
+		return Receipt{}, err
+	}
+	rc, data, err := s.prepare(m)
+	if err != nil {
+		return rc, err
+	}
+	if len(local) > 0 {
+		if rc, err = s.deliverAll(m, rc, data); err != nil {
+			return rc, err
+		}
+	}
+	dl, err := s.queueRemote(EnvelopeAllHosts, m.ID, data)
+	if err != nil && dl.Path == "" {
+		return rc, fmt.Errorf("broadcast to other hosts: %w", err)
+	}
+	if err != nil {
+		rc.Warnings = append(rc.Warnings, err.Error())
+	}
+	rc.Delivered = append(rc.Delivered, dl)
+	return rc, nil
 }
 
 // Reply answers the message with the given id in from's mailbox, keeping
@@ -262,7 +322,7 @@ func (s *Spool) Reply(from, id, body string, data json.RawMessage) (Receipt, err
 	if orig.From == "" {
 		return Receipt{}, fmt.Errorf("message %s has no known sender to reply to", id)
 	}
-	rc, err := s.Send(Draft{From: from, To: []string{orig.From}, Body: body, Data: data, ReplyTo: orig})
+	rc, err := s.Send(Draft{From: from, To: []string{s.replyAddress(orig)}, Body: body, Data: data, ReplyTo: orig})
 	if err == nil {
 		_ = mb.SetFlag(orig, FlagReplied) // the reply is sent; the flag is a courtesy
 	}

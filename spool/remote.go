@@ -1,0 +1,194 @@
+package spool
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Mail for other hosts. An address NAME@HOST whose HOST is not this one is
+// remote: Send does not deliver it into a mailbox but queues one copy per
+// remote recipient in the Maildir remote/ (tmp → fsync → new/ → fsync, as
+// any delivery), with an X-IPC-Envelope-To header naming the recipient
+// prepended. A bridge drains remote/new/ and removes a file only once the
+// other side holds the message; the spool itself never sends anything over
+// a network. A broadcast queues one copy addressed to EnvelopeAllHosts when
+// the fleet (remote/fleet.json, written by the bridge) knows other hosts.
+
+// EnvelopeHeader names the header prepended to a queued remote copy: the
+// one address this copy is for.
+const EnvelopeHeader = "X-IPC-Envelope-To"
+
+// EnvelopeAllHosts is the envelope address of a broadcast to every other host.
+const EnvelopeAllHosts = "*"
+
+const dirRemote = "remote"
+
+var hostRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9_-]{0,62})$`)
+
+// ValidHost reports whether host may be used as a host in an address: 1 to
+// 63 letters, digits, '-' or '_', starting with a letter or digit (no dots:
+// a host is one token of a NATS subject).
+func ValidHost(host string) error {
+	if !hostRE.MatchString(host) {
+		return fmt.Errorf("%w: host %q: use 1 to 63 letters, digits, '-' or '_'", ErrBadName, host)
+	}
+	return nil
+}
+
+// SplitAddress splits NAME or NAME@HOST into its parts, checking both.
+func SplitAddress(addr string) (name, host string, err error) {
+	name, host, remote := strings.Cut(addr, "@")
+	if err := ValidName(name); err != nil {
+		return "", "", err
+	}
+	if remote {
+		if err := ValidHost(host); err != nil {
+			return "", "", err
+		}
+	}
+	return name, host, nil
+}
+
+// ValidAddress reports whether addr is a name or NAME@HOST.
+func ValidAddress(addr string) error {
+	_, _, err := SplitAddress(addr)
+	return err
+}
+
+// RemoteDir returns the Maildir of mail queued for other hosts.
+func (s *Spool) RemoteDir() string { return s.path(dirRemote) }
+
+// localAddress returns addr as the local name it means — NAME@HOST for
+// this host is NAME; a plain name that has no mailbox here but that the
+// fleet knows on exactly one other host becomes NAME@THATHOST — and
+// whether it is remote.
+func (s *Spool) localAddress(addr string) (string, bool, error) {
+	name, host, err := SplitAddress(addr)
+	if err != nil {
+		return "", false, err
+	}
+	if host != "" {
+		if strings.EqualFold(host, s.host) {
+			return name, false, nil
+		}
+		return name + "@" + host, true, nil
+	}
+	if mb, err := s.Mailbox(s.Resolve(name)); err == nil && !mb.Exists() {
+		if hosts := s.Fleet().HostsOf(name); len(hosts) == 1 {
+			return name + "@" + hosts[0], true, nil
+		}
+	}
+	return name, false, nil
+}
+
+// queueRemote queues data for the remote address to in remote/.
+func (s *Spool) queueRemote(to, id string, data []byte) (Delivered, error) {
+	dl := Delivered{To: to, Mailbox: to, Remote: true}
+	if err := s.ensureRemote(); err != nil {
+		return dl, err
+	}
+	env := append([]byte(EnvelopeHeader+": "+to+"\n"), data...)
+	var err error
+	dl.Path, err = s.deliverBytes(s.RemoteDir(), id, env)
+	return dl, err
+}
+
+// ensureRemote creates remote/{tmp,new} durably.
+func (s *Spool) ensureRemote() error {
+	for _, d := range []string{s.RemoteDir(), filepath.Join(s.RemoteDir(), "tmp"), filepath.Join(s.RemoteDir(), "new")} {
+		if err := s.mkdir(d); err != nil {
+			return fmt.Errorf("queue for another host: %w", err)
+		}
+	}
+	return nil
+}
+
+// RemoteQueued returns how many messages wait in remote/new/ for a bridge
+// to carry them.
+func (s *Spool) RemoteQueued() (int, error) {
+	ents, err := os.ReadDir(filepath.Join(s.RemoteDir(), "new"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("spool: count remote queue: %w", err)
+	}
+	n := 0
+	for _, e := range ents {
+		if e.Type().IsRegular() && !strings.HasPrefix(e.Name(), ".") {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// Fleet is what a bridge last learned of other hosts: each host's names.
+type Fleet struct {
+	Updated time.Time            `json:"updated"`
+	Hosts   map[string]FleetHost `json:"hosts"`
+}
+
+// FleetHost is one other host as the fleet knows it.
+type FleetHost struct {
+	Names map[string]FleetName `json:"names"`
+}
+
+// FleetName is one name on another host.
+type FleetName struct {
+	Online    bool      `json:"online"`
+	LastSeen  time.Time `json:"last_seen,omitzero"`
+	ForwardTo string    `json:"forward_to,omitempty"`
+}
+
+// HostsOf returns the other hosts on which name exists, sorted.
+func (f Fleet) HostsOf(name string) []string {
+	var out []string
+	for h, fh := range f.Hosts {
+		if _, ok := fh.Names[name]; ok {
+			out = append(out, h)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (s *Spool) fleetPath() string { return filepath.Join(s.RemoteDir(), "fleet.json") }
+
+// Fleet returns the fleet recorded by the bridge; empty when there is none.
+func (s *Spool) Fleet() Fleet {
+	var f Fleet
+	b, err := readNoFollow(s.fleetPath())
+	if err != nil || json.Unmarshal(b, &f) != nil {
+		return Fleet{}
+	}
+	return f
+}
+
+// WriteFleet records f atomically for Send, Broadcast and List to read.
+func (s *Spool) WriteFleet(f Fleet) error {
+	if err := s.ensureRemote(); err != nil {
+		return err
+	}
+	b, err := json.Marshal(f)
+	if err != nil {
+		return fmt.Errorf("spool: write fleet: %w", err)
+	}
+	return s.writeFileAtomic(s.fleetPath(), append(b, '\n'), 0o600)
+}
+
+// replyAddress returns the address a reply to m goes to: its sender, with
+// the sender's host when that is not this one.
+func (s *Spool) replyAddress(m *Message) string {
+	if m.FromHost == "" || strings.EqualFold(m.FromHost, s.host) || ValidHost(m.FromHost) != nil {
+		return m.From
+	}
+	return m.From + "@" + m.FromHost
+}
