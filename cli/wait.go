@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/claude-ipc/ipc/follow"
 	"github.com/claude-ipc/ipc/spool"
 	"github.com/claude-ipc/ipc/watcher"
 )
@@ -87,13 +88,13 @@ func runWait(ctx context.Context, a *App, timeout time.Duration, peek bool) erro
 	if err != nil {
 		return err
 	}
-	// Watch first, then look: mail landing in between is seen by one or
+	// Follow first, then look: mail landing in between is seen by one or
 	// the other.
-	w, err := watcher.New(ctx, wo, mb.NewDir())
+	fd, stop, err := a.follow(ctx, mb.Name, wo)
 	if err != nil {
 		return fmt.Errorf("wait: %w", err)
 	}
-	defer w.Close()
+	defer stop()
 	for {
 		msgs := a.readMail(mb, peek)
 		if len(msgs) > 0 {
@@ -102,14 +103,14 @@ func runWait(ctx context.Context, a *App, timeout time.Duration, peek bool) erro
 		select {
 		case <-ctx.Done():
 			return a.waitEnded(ctx, timeout)
-		case _, ok := <-w.Events():
+		case ev, ok := <-fd.Events():
 			if !ok {
 				if ctx.Err() != nil {
 					return a.waitEnded(ctx, timeout)
 				}
-				return fmt.Errorf("wait: the watcher stopped")
+				return fmt.Errorf("wait: the follower stopped")
 			}
-			drain(w)
+			a.drain(fd, ev)
 		}
 	}
 }
@@ -159,12 +160,36 @@ func (a *App) awaitMailbox(ctx context.Context, name string, wo watcher.Options)
 	return sp.Mailbox(name)
 }
 
-// drain takes every event already waiting: one look at the mailbox serves
-// them all.
-func drain(w *watcher.Watcher) {
+// follow starts the process's Follower on the spool of mb and opens a
+// Feed following name; stop closes both.
+func (a *App) follow(ctx context.Context, name string, wo watcher.Options) (*follow.Feed, func(), error) {
+	sp, err := a.Spool()
+	if err != nil {
+		return nil, nil, err
+	}
+	f, err := follow.New(ctx, sp, follow.Options{Watcher: wo})
+	if err != nil {
+		return nil, nil, err
+	}
+	fd, err := f.Follow(name)
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return fd, func() { f.Close() }, nil
+}
+
+// drain takes ev and every event already waiting behind it: one look at
+// the mailbox serves them all. A file the follower could not read as mail
+// (quarantined) is warned about, as Check warns.
+func (a *App) drain(fd *follow.Feed, ev follow.Event) {
 	for {
+		if ev.Err != nil {
+			a.warn(ev.Err)
+		}
+		var ok bool
 		select {
-		case _, ok := <-w.Events():
+		case ev, ok = <-fd.Events():
 			if !ok {
 				return
 			}

@@ -13,7 +13,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/claude-ipc/ipc/spool"
-	"github.com/claude-ipc/ipc/watcher"
 )
 
 func init() { register(newWatchCmd) }
@@ -72,11 +71,11 @@ func runWatch(ctx context.Context, a *App, peek bool) error {
 	}
 	stopLeader := a.background(ctx, sp, wo)
 	defer stopLeader()
-	w, err := watcher.New(ctx, wo, mb.NewDir())
+	fd, stopFollow, err := a.follow(ctx, name, wo)
 	if err != nil {
 		return fmt.Errorf("watch: %w", err)
 	}
-	defer w.Close()
+	defer stopFollow()
 	fmt.Fprintf(a.Err, "ipc: watching mail for %s (Ctrl-C to stop)\n", name)
 	f := &follower{a: a, mb: mb, peek: peek, shown: map[string]bool{}}
 	for {
@@ -86,11 +85,11 @@ func runWatch(ctx context.Context, a *App, peek bool) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case _, ok := <-w.Events():
+		case ev, ok := <-fd.Events():
 			if !ok {
 				return nil // stopped with ctx
 			}
-			drain(w)
+			a.drain(fd, ev)
 		}
 	}
 }

@@ -75,3 +75,16 @@ func (e *TakenError) Error() string {
 }
 
 func (e *TakenError) Unwrap() error { return ErrNameTaken }
+
+// QuarantineError reports a file that could not be read as mail and was
+// moved to quarantine/ (a symlink, a FIFO, another user's file, a forged
+// signature, an unparsable message). Readers report it and go on: the
+// other messages are still good.
+type QuarantineError struct {
+	Path string // where the file was found
+	Why  string // why it is not mail
+}
+
+func (e *QuarantineError) Error() string {
+	return fmt.Sprintf("%s: quarantined: %s", e.Path, e.Why)
+}

@@ -133,7 +133,7 @@ func (mb *Mailbox) read(e entry) (*Message, error) {
 		if qerr := mb.sp.Quarantine(path, why); qerr != nil {
 			return nil, qerr
 		}
-		return nil, fmt.Errorf("%s: quarantined: %s", path, why)
+		return nil, &QuarantineError{Path: path, Why: why}
 	}
 	m.Path, m.Flags = path, e.flags()
 	return m, nil

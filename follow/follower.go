@@ -1,0 +1,386 @@
+package follow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/claude-ipc/ipc/spool"
+	"github.com/claude-ipc/ipc/watcher"
+)
+
+// ErrClosed is returned by Follow and Watch once the Feed or its Follower
+// has been closed.
+var ErrClosed = errors.New("follow: closed")
+
+// Event reports one file that appeared: in a followed mailbox, a message
+// that became unread (Message, or Err when it is not mail); in a watched
+// directory, just the file.
+type Event struct {
+	Name    string         // the followed mailbox's name; "" for a watched directory
+	Dir     string         // the directory the file appeared in (filepath.Clean'd)
+	File    string         // the file's base name
+	Message *spool.Message // the message, read but not claimed; nil for a watched directory or with Err
+	Err     error          // why the file is not shown as mail (*spool.QuarantineError when it was moved aside)
+}
+
+// Options tune a Follower. The zero value is fine.
+type Options struct {
+	Watcher watcher.Options // how files are noticed (inotify or polling); its PollInterval also paces the look for missing mailboxes
+}
+
+// Follower is a process's one watcher over the mailboxes and directories
+// its Feeds follow. Its methods are safe for concurrent use.
+type Follower struct {
+	sp   *spool.Spool
+	w    *watcher.Watcher
+	log  *slog.Logger
+	poll time.Duration
+
+	mu      sync.Mutex
+	sources map[string]*source // by directory
+	feeds   map[*Feed]struct{}
+	closed  bool
+
+	cancel context.CancelFunc
+	done   chan struct{} // closed when the dispatch goroutine has returned
+}
+
+// source is one watched directory and the feeds that follow it.
+type source struct {
+	dir     string
+	mb      *spool.Mailbox // set while any feed follows it as a mailbox
+	refs    map[*Feed]*ref
+	missing bool // not there yet: looked for on every poll interval
+}
+
+// ref counts how often one feed follows a source, and how.
+type ref struct {
+	n    int
+	mail int // of n, how many as a mailbox
+}
+
+const defaultPoll = 250 * time.Millisecond
+
+// New starts a Follower over sp. It stops when ctx is done or Close is
+// called.
+func New(ctx context.Context, sp *spool.Spool, opts Options) (*Follower, error) {
+	w, err := watcher.New(ctx, opts.Watcher)
+	if err != nil {
+		return nil, fmt.Errorf("follow: %w", err)
+	}
+	f := &Follower{
+		sp:      sp,
+		w:       w,
+		log:     opts.Watcher.Logger,
+		poll:    opts.Watcher.PollInterval,
+		sources: map[string]*source{},
+		feeds:   map[*Feed]struct{}{},
+		done:    make(chan struct{}),
+	}
+	if f.log == nil {
+		f.log = slog.New(slog.DiscardHandler)
+	}
+	if f.poll <= 0 {
+		f.poll = defaultPoll
+	}
+	ctx, f.cancel = context.WithCancel(ctx)
+	go f.run(ctx)
+	return f, nil
+}
+
+// Open returns a new Feed that follows nothing yet.
+func (f *Follower) Open() *Feed {
+	fd := newFeed(f)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		fd.halt()
+		return fd
+	}
+	f.feeds[fd] = struct{}{}
+	return fd
+}
+
+// Follow opens a Feed following the mailbox name: Open, then Feed.Follow.
+func (f *Follower) Follow(name string) (*Feed, error) {
+	fd := f.Open()
+	if err := fd.Follow(name); err != nil {
+		fd.Close()
+		return nil, err
+	}
+	return fd, nil
+}
+
+// Rescan reports every file in every followed directory again, to every
+// Feed (after the caller lost track, say). It does not wait.
+func (f *Follower) Rescan() { f.w.Rescan() }
+
+// Polling reports whether the Follower polls instead of using inotify.
+func (f *Follower) Polling() bool { return f.w.Polling() }
+
+// Stats returns the counters of the Follower's watcher.
+func (f *Follower) Stats() watcher.Stats { return f.w.Stats() }
+
+// Close stops the Follower and closes every Feed. When it returns no
+// goroutine of the Follower or its Feeds remains. It may be called more
+// than once.
+func (f *Follower) Close() error {
+	f.cancel()
+	<-f.done
+	return f.w.Close()
+}
+
+// run dispatches the watcher's events until ctx is done, then closes
+// every feed.
+func (f *Follower) run(ctx context.Context) {
+	defer close(f.done)
+	defer f.shutdown()
+	tick := time.NewTicker(f.poll)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-f.w.Events():
+			if !ok {
+				return
+			}
+			f.dispatch(ev)
+		case <-tick.C:
+			f.lookForMissing()
+		}
+	}
+}
+
+// shutdown closes every feed; nothing can follow anything afterwards.
+func (f *Follower) shutdown() {
+	f.mu.Lock()
+	f.closed = true
+	feeds := f.feeds
+	f.feeds = map[*Feed]struct{}{}
+	f.sources = map[string]*source{}
+	f.mu.Unlock()
+	for fd := range feeds {
+		fd.halt()
+	}
+}
+
+// dispatch hands one watcher event to the feeds of its directory, reading
+// the message once for all of them.
+func (f *Follower) dispatch(wev watcher.Event) {
+	dir := filepath.Clean(wev.Dir)
+	f.mu.Lock()
+	src := f.sources[dir]
+	if src == nil {
+		f.mu.Unlock()
+		return // unfollowed meanwhile
+	}
+	mb := src.mb
+	var mail, plain []*Feed
+	for fd, r := range src.refs {
+		if r.mail > 0 {
+			mail = append(mail, fd)
+		}
+		if r.n > r.mail {
+			plain = append(plain, fd)
+		}
+	}
+	f.mu.Unlock()
+	for _, fd := range plain {
+		fd.push(Event{Dir: dir, File: wev.Name})
+	}
+	if len(mail) == 0 {
+		return
+	}
+	ev, ok := f.read(mb, dir, wev.Name)
+	if !ok {
+		return
+	}
+	for _, fd := range mail {
+		fd.push(ev)
+	}
+}
+
+// read reads file of mb's new/ as an Event; false when there is nothing
+// to report (read by someone else already).
+func (f *Follower) read(mb *spool.Mailbox, dir, file string) (Event, bool) {
+	ev := Event{Name: mb.Name, Dir: dir, File: file}
+	m, err := mb.ReadNew(file)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return ev, false
+	case err != nil:
+		ev.Err = err
+	default:
+		ev.Message = m
+	}
+	return ev, true
+}
+
+// lookForMissing watches the followed directories that have appeared
+// since they were last looked for; the watcher then reports their files.
+func (f *Follower) lookForMissing() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, src := range f.sources {
+		if !src.missing {
+			continue
+		}
+		if fi, err := os.Stat(src.dir); err == nil && fi.IsDir() {
+			if err := f.watchLocked(src); err != nil {
+				f.log.Warn("follow", "dir", src.dir, "err", err)
+			}
+		}
+	}
+}
+
+// watchLocked asks the watcher to watch src, which then reports the files
+// in it. A directory that does not exist yet is marked missing, not an
+// error. f.mu is held: the watcher never waits for its reader, so it
+// never waits for us.
+func (f *Follower) watchLocked(src *source) error {
+	switch err := f.w.Add(src.dir); {
+	case err == nil:
+		src.missing = false
+		return nil
+	case errors.Is(err, fs.ErrNotExist):
+		src.missing = true
+		return nil
+	case errors.Is(err, watcher.ErrClosed):
+		return ErrClosed
+	default:
+		return err
+	}
+}
+
+// add records that fd follows dir (as mb's mailbox when mb is not nil).
+// It returns whether fd must scan dir itself: the watcher reports the
+// files of a directory only when it starts watching it.
+func (f *Follower) add(fd *Feed, dir string, mb *spool.Mailbox) (scan bool, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed || fd.isClosed() {
+		return false, ErrClosed
+	}
+	src := f.sources[dir]
+	first := src == nil
+	if first {
+		src = &source{dir: dir, refs: map[*Feed]*ref{}}
+	}
+	r := src.refs[fd]
+	if r == nil {
+		r = &ref{}
+	}
+	if first {
+		if err := f.watchLocked(src); err != nil {
+			return false, fmt.Errorf("follow %s: %w", dir, err)
+		}
+		f.sources[dir] = src
+	}
+	src.refs[fd] = r
+	r.n++
+	if mb != nil {
+		r.mail++
+		src.mb = mb
+	}
+	return !first && !src.missing, nil
+}
+
+// remove undoes one add; the last feed to leave dir stops its watch.
+func (f *Follower) remove(fd *Feed, dir string, mail bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	src := f.sources[dir]
+	if src == nil || src.refs[fd] == nil {
+		return
+	}
+	r := src.refs[fd]
+	if mail && r.mail == 0 {
+		return
+	}
+	if r.n--; mail {
+		r.mail--
+	}
+	if r.n == 0 {
+		delete(src.refs, fd)
+	}
+	if !f.anyMailLocked(src) {
+		src.mb = nil
+	}
+	if len(src.refs) > 0 {
+		return
+	}
+	delete(f.sources, dir)
+	if err := f.w.Remove(dir); err != nil && !errors.Is(err, watcher.ErrNotWatched) && !errors.Is(err, watcher.ErrClosed) {
+		f.log.Warn("unfollow", "dir", dir, "err", err)
+	}
+}
+
+func (f *Follower) anyMailLocked(src *source) bool {
+	for _, r := range src.refs {
+		if r.mail > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// detach removes every reference fd holds.
+func (f *Follower) detach(fd *Feed) {
+	f.mu.Lock()
+	delete(f.feeds, fd)
+	var dirs []string
+	for dir, src := range f.sources {
+		if src.refs[fd] != nil {
+			dirs = append(dirs, dir)
+		}
+	}
+	f.mu.Unlock()
+	for _, dir := range dirs {
+		f.drop(fd, dir)
+	}
+}
+
+// drop removes fd from dir whatever its count.
+func (f *Follower) drop(fd *Feed, dir string) {
+	f.mu.Lock()
+	src := f.sources[dir]
+	if src != nil && src.refs[fd] != nil {
+		r := src.refs[fd]
+		r.n, r.mail = 1, 0
+	}
+	f.mu.Unlock()
+	f.remove(fd, dir, false)
+}
+
+// scan reports to fd alone the files already in dir, for a feed that
+// joins a directory the watcher was watching already.
+func (f *Follower) scan(fd *Feed, dir string, mb *spool.Mailbox) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			f.log.Warn("follow: scan", "dir", dir, "err", err)
+		}
+		return
+	}
+	for _, e := range ents {
+		name := e.Name()
+		if name[0] == '.' || e.IsDir() {
+			continue
+		}
+		if mb == nil {
+			fd.push(Event{Dir: dir, File: name})
+			continue
+		}
+		if ev, ok := f.read(mb, dir, name); ok {
+			fd.push(ev)
+		}
+	}
+}
