@@ -18,8 +18,10 @@ func newCheckCmd(a *App) *cobra.Command {
 		Use:   "check",
 		Short: "Print your unread messages and mark them read",
 		Long: `Check prints the unread messages in your mailbox, oldest first, and marks
-them read (each moves from new/ to cur/, so when two readers race every
-message goes to exactly one). An empty inbox says "No new messages" on
+them read. Unread means no S (seen) flag, in new/ or in cur/: mail a mail
+client has listed but nobody has read is still unread. Marking read moves
+the file to cur/ and adds S to its flags, so when two readers race every
+message goes to exactly one. An empty inbox says "No new messages" on
 stderr and exits 0.
 
 Each message is a block: its id (for 'ipc reply'), sender, age and subject,

@@ -61,8 +61,8 @@ on stdin and, when unread mail waits, prints what Claude Code expects:
                                   block, so the agent is never trapped.
 
 With no mail it prints nothing and exits 0. It never marks mail read and
-reads only the names in new/ and the headers of a few messages, so it
-costs a few milliseconds however much mail is stored.
+reads only the names in new/ and cur/ (unread is no S flag, in either)
+and the headers of a few messages.
 
 The name comes from --as or IPC_NAME, else from the process tree: the name
 held by an 'ipc mcp' (or 'ipc watch') started by the same Claude Code

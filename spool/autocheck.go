@@ -12,7 +12,6 @@ import (
 	"mime"
 	"net/mail"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -147,41 +146,42 @@ type Summary struct {
 	From    string    `json:"from"`
 	Subject string    `json:"subject"`
 	Arrived time.Time `json:"arrived"`
-	Name    string    `json:"-"` // file name in new/
+	Name    string    `json:"-"` // file name in new/ or cur/
 }
 
 // Glance is a cheap look at a mailbox's unread mail.
 type Glance struct {
-	Unread int       // messages in new/
+	Unread int       // unread messages (no S flag), in new/ or cur/
 	Since  int       // of those, how many arrived after the time given to Glance
 	Newest []Summary // the newest few, oldest first
 }
 
 // Glance counts the unread messages and reads the headers of the newest
 // max of them, for hooks that must answer in a few milliseconds however
-// much mail the mailbox holds: it lists new/ only (never cur/), takes
+// much mail the mailbox holds: it lists new/ and the unread files of cur/
+// (from the index of unseen mail, never by listing cur/), takes
 // arrival times from the Maildir names (a stat only for names in another
 // form) and reads no body — except, when a shared secret is set, the few
 // it shows, whose signatures it checks (forged ones are left out and not
 // counted). Nothing is claimed, moved or written.
 func (mb *Mailbox) Glance(max int, since time.Time) (Glance, error) {
-	names, err := readNames(mb.NewDir())
+	ents, err := mb.unreadEntries()
 	if err != nil {
 		return Glance{}, fmt.Errorf("glance at %s: %w", mb.Name, err)
 	}
 	type arrival struct {
-		name string
-		at   time.Time
+		e  entry
+		at time.Time
 	}
-	all := make([]arrival, len(names))
-	for i, n := range names {
-		all[i] = arrival{n, mb.sp.deliveredAt(filepath.Join(mb.NewDir(), n), entry{name: n}.key())}
+	all := make([]arrival, len(ents))
+	for i, e := range ents {
+		all[i] = arrival{e, mb.sp.deliveredAt(mb.path(e), e.key())}
 	}
 	sort.Slice(all, func(i, j int) bool {
 		if !all[i].at.Equal(all[j].at) {
 			return all[i].at.Before(all[j].at)
 		}
-		return all[i].name < all[j].name
+		return all[i].e.name < all[j].e.name
 	})
 	g := Glance{Unread: len(all)}
 	for _, a := range all {
@@ -190,7 +190,7 @@ func (mb *Mailbox) Glance(max int, since time.Time) (Glance, error) {
 		}
 	}
 	for i := len(all) - 1; i >= 0 && len(g.Newest) < max; i-- {
-		sum, ok := mb.summarize(all[i].name, all[i].at)
+		sum, ok := mb.summarize(all[i].e, all[i].at)
 		if !ok {
 			g.Unread--
 			if !since.IsZero() && all[i].at.After(since) {
@@ -206,15 +206,15 @@ func (mb *Mailbox) Glance(max int, since time.Time) (Glance, error) {
 	return g, nil
 }
 
-// summarize reads the headers of one file in new/. ok is false for a file
+// summarize reads the headers of one unread file. ok is false for a file
 // that is gone, not a regular file of ours, or fails its signature.
-func (mb *Mailbox) summarize(name string, at time.Time) (Summary, bool) {
-	key := entry{name: name}.key()
-	sum := Summary{ID: idFromKey(key), Arrived: at, Name: name}
+func (mb *Mailbox) summarize(e entry, at time.Time) (Summary, bool) {
+	key := e.key()
+	path := mb.path(e)
+	sum := Summary{ID: idFromKey(key), Arrived: at, Name: e.name}
 	if sum.ID == "" {
 		sum.ID = key
 	}
-	path := filepath.Join(mb.NewDir(), name)
 	f, err := openNoFollow(path)
 	if err != nil {
 		return sum, false

@@ -3,9 +3,12 @@
 //
 // Guarantees: a message reported delivered has been written to tmp/, fsynced,
 // renamed into new/ and the directory fsynced, so it survives a crash or a
-// power cut; no half-written file is ever visible in new/. A message is
-// claimed by renaming it from new/ to cur/, so when several readers race
-// each message goes to exactly one of them. Nothing accepted is ever dropped:
+// power cut; no half-written file is ever visible in new/. Unread means
+// Maildir's "no S flag", in new/ or in cur/ (mail clients move what they
+// list to cur/ without S; a person who clears S makes a message unread
+// again). A message is claimed by renaming its file to cur/ with S added to
+// its flags, so when several readers race each message goes to exactly one
+// of them. Nothing accepted is ever dropped:
 // what cannot be delivered is moved to quarantine/ with the reason beside it.
 //
 // Any number of processes may use one spool at once without a server; the

@@ -49,6 +49,15 @@ func (f Flags) With(flag rune) Flags {
 	return Flags(b)
 }
 
+// Without returns f with flag removed.
+func (f Flags) Without(flag rune) Flags {
+	return Flags(strings.ReplaceAll(string(f), string(flag), ""))
+}
+
+// Unread reports whether a message with these flags is unread: it has no
+// S (seen) flag. Where the file is (new/ or cur/) does not matter.
+func (f Flags) Unread() bool { return !f.Has(FlagSeen) }
+
 // Mailbox is the Maildir of one name: mail/NAME/{tmp,new,cur}.
 type Mailbox struct {
 	Name string
@@ -167,6 +176,9 @@ type entry struct {
 	name string // file name, with any ":2,FLAGS" suffix
 }
 
+// path returns the entry's path in mb.
+func (mb *Mailbox) path(e entry) string { return filepath.Join(mb.Dir, e.dir, e.name) }
+
 // key returns the unique part of an entry's name, without info.
 func (e entry) key() string {
 	if i := strings.Index(e.name, ":2,"); i >= 0 {
@@ -185,6 +197,14 @@ func (e entry) flags() Flags {
 	}
 	return ""
 }
+
+// unread reports whether the entry is unread mail: anything in new/, and
+// a file in cur/ without the S flag (mail clients move what they have
+// listed to cur/ without marking it seen).
+func (e entry) unread() bool { return e.dir == "new" || e.flags().Unread() }
+
+// flagInfo returns the info part of a file name in cur/ for flags: ":2,FLAGS".
+func flagInfo(f Flags) string { return ":2," + string(f) }
 
 // idFromKey returns the message id in one of our unique names ("R<id>."),
 // or "" for a name some other program chose.
@@ -258,18 +278,71 @@ func (mb *Mailbox) entries(sub string) ([]entry, error) {
 	return out, nil
 }
 
-// Unread returns how many messages wait in new/.
+// Unread returns how many unread messages the mailbox holds: those in
+// new/ and those in cur/ without the S flag.
 func (mb *Mailbox) Unread() (int, error) {
-	es, err := mb.entries("new")
+	es, err := mb.unreadEntries()
 	return len(es), err
 }
 
 // NewDir returns the mailbox's new/ folder, where unread mail arrives.
 func (mb *Mailbox) NewDir() string { return filepath.Join(mb.Dir, "new") }
 
+// CurDir returns the mailbox's cur/ directory, where read mail is kept and
+// where mail clients move what they have listed (still unread without the
+// S flag). A follower of unread mail watches it beside NewDir.
+func (mb *Mailbox) CurDir() string { return filepath.Join(mb.Dir, "cur") }
+
 // EnsureMailbox returns the mailbox of name, creating it (without claiming
 // the name) if it does not exist yet.
 func (s *Spool) EnsureMailbox(name string) (*Mailbox, error) {
 	mb, _, err := s.ensureMailbox(name)
 	return mb, err
+}
+
+// unreadEntries lists the unread files, new/ first then cur/. new/ is
+// listed first so that a file a mail client moves from new/ to cur/
+// meanwhile is seen at least once (twice is folded by key).
+func (mb *Mailbox) unreadEntries() ([]entry, error) {
+	fresh, err := mb.entries("new")
+	if err != nil {
+		return nil, err
+	}
+	listed, err := mb.unseenInCur()
+	if err != nil {
+		return nil, err
+	}
+	return foldKeys(fresh, listed), nil
+}
+
+// unseenInCur returns the files in cur/ without the S flag.
+func (mb *Mailbox) unseenInCur() ([]entry, error) {
+	ents, err := mb.entries("cur")
+	if err != nil {
+		return nil, err
+	}
+	out := ents[:0]
+	for _, e := range ents {
+		if e.unread() {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// foldKeys appends to a the entries of b whose key is not in a.
+func foldKeys(a, b []entry) []entry {
+	if len(b) == 0 {
+		return a
+	}
+	keys := make(map[string]bool, len(a))
+	for _, e := range a {
+		keys[e.key()] = true
+	}
+	for _, e := range b {
+		if !keys[e.key()] {
+			a = append(a, e)
+		}
+	}
+	return a
 }

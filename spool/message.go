@@ -42,6 +42,8 @@ type Message struct {
 	// Set when read from a mailbox.
 	Path  string `json:"path,omitempty"`
 	Flags Flags  `json:"flags,omitempty"`
+
+	claimedFrom string // the path Check claimed it from, for Unclaim
 }
 
 // Thread returns the id of the first message of m's thread.

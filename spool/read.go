@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -21,30 +22,37 @@ const maxMessage = 64 << 20
 // CheckOptions choose what Check returns.
 type CheckOptions struct {
 	Peek  bool // leave unread mail unread
-	All   bool // include mail already read (cur/)
+	All   bool // include mail already read (cur/ with the S flag)
 	Limit int  // at most this many unread messages, oldest first; 0: all
 }
 
-// Check returns the mailbox's unread messages, oldest first, and marks them
-// seen by moving them to cur/ — unless opts.Peek. When several readers
-// check at once each message goes to exactly one of them: the rename from
-// new/ decides. A file that is not a regular file of ours, or whose
-// signature does not verify, is quarantined and reported in the error
-// (the messages returned are still good).
+// Check returns the mailbox's unread messages (those without the S flag,
+// in new/ or in cur/), oldest first, and marks them seen — unless
+// opts.Peek. Marking a message seen moves it to cur/ and adds S to the
+// flags it has (":2," becomes ":2,S", ":2,F" becomes ":2,FS"). When
+// several readers check at once each message goes to exactly one of them:
+// the rename of its file decides. A file that is not a regular file of
+// ours, or whose signature does not verify, is quarantined and reported in
+// the error (the messages returned are still good).
+//
+// A reader that cannot give the messages to its user after all (its output
+// closed, its client went away) must hand them back with Unclaim.
 func (mb *Mailbox) Check(opts CheckOptions) ([]*Message, error) {
 	var bad []error
 	var out []*Message
 	if opts.All {
-		seen, err := mb.load("cur", &bad)
+		seen, err := mb.entries("cur")
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, seen...)
+		seen = slices.DeleteFunc(seen, entry.unread)
+		out = mb.load(seen, &bad)
 	}
-	unread, err := mb.load("new", &bad)
+	ents, err := mb.unreadEntries()
 	if err != nil {
 		return nil, err
 	}
+	unread := mb.load(ents, &bad)
 	if opts.Limit > 0 && len(unread) > opts.Limit {
 		unread = unread[:opts.Limit]
 	}
@@ -74,13 +82,9 @@ func (mb *Mailbox) Check(opts CheckOptions) ([]*Message, error) {
 	return out, errors.Join(bad...)
 }
 
-// load reads every message in sub, oldest first. Unsafe or forged files
+// load reads the messages in ents, oldest first. Unsafe or forged files
 // are quarantined and their errors appended to bad.
-func (mb *Mailbox) load(sub string, bad *[]error) ([]*Message, error) {
-	ents, err := mb.entries(sub)
-	if err != nil {
-		return nil, err
-	}
+func (mb *Mailbox) load(ents []entry, bad *[]error) []*Message {
 	out := make([]*Message, 0, len(ents))
 	for _, e := range ents {
 		m, err := mb.read(e)
@@ -93,7 +97,7 @@ func (mb *Mailbox) load(sub string, bad *[]error) ([]*Message, error) {
 		}
 	}
 	sortByDate(out)
-	return out, nil
+	return out
 }
 
 // syncDirs fsyncs cur/ then new/ after messages moved between them.
@@ -208,19 +212,28 @@ func unsafeFile(fi os.FileInfo) string {
 	return ""
 }
 
-// claim moves m from new/ to cur/ with the seen flag.
+// claim marks an unread m seen: it renames m's file to cur/KEY:2,FLAGS
+// with S added to the flags it had. Of several readers racing for one
+// message exactly one renames it; the others get an error matching
+// fs.ErrNotExist. m remembers where it was, for Unclaim.
 func (mb *Mailbox) claim(m *Message) error {
-	if filepath.Base(filepath.Dir(m.Path)) != "new" {
+	e := entryAt(m.Path)
+	if !e.unread() {
 		return nil
 	}
-	key := entry{name: filepath.Base(m.Path)}.key()
-	flags := m.Flags.With(FlagSeen)
-	dst, err := mb.sp.moveUnique(m.Path, filepath.Join(mb.Dir, "cur"), key, ":2,"+string(flags))
+	flags := e.flags().With(FlagSeen)
+	dst, err := mb.sp.moveUnique(m.Path, filepath.Join(mb.Dir, "cur"), e.key(), flagInfo(flags))
 	if err != nil {
 		return err
 	}
+	m.claimedFrom = m.Path
 	m.Path, m.Flags = dst, flags
 	return nil
+}
+
+// entryAt returns the entry of the file at path (in new/ or cur/).
+func entryAt(path string) entry {
+	return entry{dir: filepath.Base(filepath.Dir(path)), name: filepath.Base(path)}
 }
 
 // moveUnique renames src into dir as key+info without ever replacing a
@@ -241,14 +254,14 @@ func (s *Spool) moveUnique(src, dir, key, info string) (string, error) {
 // Maildir keeps flags). An unread message is left as it is.
 func (mb *Mailbox) SetFlag(m *Message, flag rune) error {
 	if filepath.Base(filepath.Dir(m.Path)) != "cur" {
-		return nil // unread: flagging would move it out of sight of check
+		return nil // in new/: Maildir keeps flags only in cur/
 	}
 	e := entry{name: filepath.Base(m.Path)}
 	flags := e.flags().With(flag)
 	if flags == e.flags() {
 		return nil
 	}
-	dst, err := mb.sp.moveUnique(m.Path, filepath.Join(mb.Dir, "cur"), e.key(), ":2,"+string(flags))
+	dst, err := mb.sp.moveUnique(m.Path, filepath.Join(mb.Dir, "cur"), e.key(), flagInfo(flags))
 	if err != nil {
 		return fmt.Errorf("flag %s: %w", m.ID, err)
 	}
@@ -304,27 +317,56 @@ func (mb *Mailbox) Find(id string) (*Message, error) {
 // not verify, is quarantined and reported as an error. A message read
 // meanwhile (moved to cur/) gives an error matching fs.ErrNotExist.
 func (mb *Mailbox) ReadNew(name string) (*Message, error) {
-	if name == "" || name == "." || name == ".." || strings.ContainsRune(name, '/') {
-		return nil, fmt.Errorf("%w: %q is not a file name in %s's new/", ErrNotFound, name, mb.Name)
-	}
-	return mb.read(entry{dir: "new", name: name})
+	return mb.ReadUnread(mb.NewDir(), name)
 }
 
-// Unclaim puts messages claimed by Check back in new/, unread, for a reader
-// that could not show them (its output closed): seen means shown.
+// ReadUnread reads the unread message whose file is dir/name, where dir is
+// the mailbox's NewDir or CurDir (as a watcher of both reports a file
+// appearing), without claiming it, with the checks Check makes. A file in
+// cur/ that has the S flag is not unread: like a file gone meanwhile it
+// gives an error matching fs.ErrNotExist, and so does a dir that is
+// neither.
+func (mb *Mailbox) ReadUnread(dir, name string) (*Message, error) {
+	if name == "" || name == "." || name == ".." || strings.ContainsRune(name, '/') || strings.HasPrefix(name, ".") {
+		return nil, fmt.Errorf("%w: %q is not a message file in %s's mailbox", ErrNotFound, name, mb.Name)
+	}
+	var e entry
+	switch filepath.Clean(dir) {
+	case mb.NewDir():
+		e = entry{dir: "new", name: name}
+	case mb.CurDir():
+		e = entry{dir: "cur", name: name}
+	default:
+		return nil, &fs.PathError{Op: "read unread", Path: filepath.Join(dir, name), Err: fs.ErrNotExist}
+	}
+	if !e.unread() {
+		return nil, &fs.PathError{Op: "read unread", Path: filepath.Join(dir, name), Err: fs.ErrNotExist}
+	}
+	return mb.read(e)
+}
+
+// Unclaim puts messages claimed by Check back as they were, unread, for a
+// reader that could not show them (its output closed): seen means shown.
+// A message taken from new/ goes back to new/; one taken from cur/ keeps
+// its place and loses the S flag. Messages Check did not claim are left
+// alone.
 func (mb *Mailbox) Unclaim(msgs []*Message) error {
 	var errs []error
 	for _, m := range msgs {
-		if filepath.Base(filepath.Dir(m.Path)) != "cur" {
+		if m.claimedFrom == "" || filepath.Base(filepath.Dir(m.Path)) != "cur" {
 			continue
 		}
-		e := entry{name: filepath.Base(m.Path)}
-		dst, err := mb.sp.moveUnique(m.Path, filepath.Join(mb.Dir, "new"), e.key(), "")
+		from := entryAt(m.claimedFrom)
+		dir, info := mb.NewDir(), ""
+		if from.dir == "cur" {
+			dir, info = mb.CurDir(), flagInfo(entryAt(m.Path).flags().Without(FlagSeen))
+		}
+		dst, err := mb.sp.moveUnique(m.Path, dir, from.key(), info)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("unclaim %s: %w", m.ID, err))
 			continue
 		}
-		m.Path, m.Flags = dst, ""
+		m.Path, m.Flags, m.claimedFrom = dst, entryAt(dst).flags(), ""
 	}
 	if err := mb.syncDirs(); err != nil {
 		errs = append(errs, err)
