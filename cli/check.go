@@ -64,6 +64,9 @@ func runCheck(a *App, o spool.CheckOptions) error {
 	case sp == nil:
 		a.noSpool("")
 	case !a.noteRenamed(sp, name) && !a.hasMailbox(sp, name):
+		if err := a.mailboxErr(sp, name); err != nil {
+			return err
+		}
 	default: // a renamed name's mailbox may still hold mail that came before
 		if msgs, err = a.checkMailbox(sp, name, o); err != nil {
 			return err
@@ -120,11 +123,30 @@ func (a *App) noteRenamed(sp *spool.Spool, name string) bool {
 // has none: most likely a typo.
 func (a *App) hasMailbox(sp *spool.Spool, name string) bool {
 	mb, err := sp.Mailbox(name)
-	if err == nil && mb.Exists() {
-		return true
+	if err != nil {
+		return false
 	}
-	fmt.Fprintf(a.Err, "ipc: no mailbox for %s (see 'ipc list')\n", name)
+	switch ok, err := mb.Stat(); {
+	case ok:
+		return true
+	case err == nil:
+		fmt.Fprintf(a.Err, "ipc: no mailbox for %s (see 'ipc list')\n", name)
+	}
 	return false
+}
+
+// mailboxErr is the error that kept hasMailbox from telling whether name
+// has a mailbox (permission denied, say): an error, never "no mail".
+func (a *App) mailboxErr(sp *spool.Spool, name string) error {
+	mb, err := sp.Mailbox(name)
+	if err != nil {
+		return err
+	}
+	_, err = mb.Stat()
+	if err != nil {
+		return fmt.Errorf("check %s: %w", name, err)
+	}
+	return nil
 }
 
 // warn prints each line of err as a warning on stderr.

@@ -306,20 +306,25 @@ func TestNotUTF8Refused(t *testing.T) {
 	for _, tt := range []struct {
 		stdin string
 		args  []string
+		want  string
 	}{
-		{bin, []string{"send", "bob", "-"}},
-		{"", []string{"send", "bob", "caf\xe9"}},
-		{"nul\x00inside", []string{"send", "bob", "-"}},
-		{bin, []string{"reply", "abcd", "-"}},
-		{bin, []string{"broadcast", "-"}},
-		{"", []string{"send", "bob", "--subject", "\xff", "hi"}},
+		{"\xff\xfe", []string{"send", "bob", "-"}, "not UTF-8 text (byte 0 is 0xff)"},
+		{"", []string{"send", "bob", "caf\xe9"}, "not UTF-8 text (byte 3 is 0xe9)"},
+		{"nul\x00inside", []string{"send", "bob", "-"}, "message holds a NUL byte at byte 3"},
+		{bin, []string{"reply", "abcd", "-"}, "NUL byte"},
+		{bin, []string{"broadcast", "-"}, "NUL byte"},
+		{"", []string{"send", "bob", "--subject", "\xff", "hi"}, "--subject is not UTF-8 text"},
+		{"", []string{"send", "bob", "--data", "{\"a\":\"\xff\"}", "hi"}, "--data is not UTF-8 text"},
 	} {
 		r := runIPC(t, env, tt.stdin, tt.args...)
-		if r.code != ExitUsage || !strings.Contains(r.err, "not UTF-8 text") {
-			t.Errorf("%q: exit %d, stderr %q", tt.args, r.code, r.err)
+		if r.code != ExitUsage || !strings.Contains(r.err, tt.want) {
+			t.Errorf("%q: exit %d, stderr %q, want %q", tt.args, r.code, r.err, tt.want)
+		}
+		if tt.want != "NUL byte" && strings.Contains(r.err, "NUL") != strings.Contains(tt.want, "NUL") {
+			t.Errorf("%q: stderr %q gives the wrong reason", tt.args, r.err)
 		}
 	}
-	if r := runIPC(t, env, bin, "send", "bob", "-"); r.err != "ipc: message is not UTF-8 text; to send a binary file, share its path\n" {
+	if r := runIPC(t, env, "\xff", "send", "bob", "-"); r.err != "ipc: message is not UTF-8 text (byte 0 is 0xff); to send a binary file, share its path\n" {
 		t.Errorf("stderr %q", r.err)
 	}
 	if _, err := os.Stat(home); err == nil {
@@ -373,6 +378,38 @@ func TestReadersCreateNoSpool(t *testing.T) {
 	}
 	if _, err := os.Stat(home); err != nil {
 		t.Errorf("send did not create the spool: %v", err)
+	}
+}
+
+// TestDataCarriedByteForByte checks that --data reaches the reader as it
+// was typed (no float64 rounding, no key sorting) and that a refusal says
+// its real reason.
+func TestDataCarriedByteForByte(t *testing.T) {
+	env := map[string]string{"IPC_HOME": t.TempDir() + "/s"}
+	const data = `{"order_id":9007199254740993,"b":1,"a":2}`
+	if r := runIPC(t, env, "", "--as", "alice", "send", "bob", "--data", data, "order"); r.code != 0 {
+		t.Fatalf("send: %+v", r)
+	}
+	r := runIPC(t, env, "", "--as", "bob", "--json", "check")
+	var msgs []struct {
+		Data json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal([]byte(r.out), &msgs); err != nil || len(msgs) != 1 {
+		t.Fatalf("check --json: %v %+v", err, r)
+	}
+	var got bytes.Buffer // --json indents; the numbers and the order are the sender's
+	if err := json.Compact(&got, msgs[0].Data); err != nil || got.String() != data {
+		t.Errorf("--data %s arrived as %s", data, msgs[0].Data)
+	}
+	for _, c := range []struct{ data, want string }{
+		{`{"e":1e400}`, "number 1e400 is out of the range"},
+		{`[1]`, "must be a JSON object"},
+		{`{"a":`, "not valid JSON"},
+	} {
+		r := runIPC(t, env, "", "--as", "alice", "send", "bob", "--data", c.data, "x")
+		if r.code != ExitUsage || !strings.Contains(r.err, c.want) {
+			t.Errorf("--data %s: exit %d, stderr %q, want %q", c.data, r.code, r.err, c.want)
+		}
 	}
 }
 

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -50,10 +49,6 @@ func argsRule(min, max int, few, many string) cobra.PositionalArgs {
 	}
 }
 
-// errNotText refuses a message that is not text: mail carries UTF-8 text,
-// and a binary file travels as its path.
-var errNotText = errors.New("message is not UTF-8 text; to send a binary file, share its path")
-
 // messageText returns the message given as arguments (joined by spaces),
 // or read from stdin when the only argument is "-". Text that is not
 // UTF-8, or holds NUL bytes, is refused (exit 2).
@@ -69,27 +64,22 @@ func messageText(a *App, args []string) (string, error) {
 		}
 		text = string(b)
 	}
-	if !share.IsText([]byte(text)) {
-		return "", usageErr(errNotText)
+	if err := share.TextProblem([]byte(text)); err != nil {
+		return "", usageErr(fmt.Errorf("message %w; to send a binary file, share its path", err))
 	}
 	return text, nil
 }
 
-// parseData checks --data: empty, or a JSON object.
+// parseData checks --data: empty, or one JSON object, kept byte for byte.
 func parseData(s string) (json.RawMessage, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, nil
 	}
-	if !utf8.ValidString(s) {
-		return nil, usageErr(errors.New("--data is not UTF-8 text"))
+	if err := share.TextProblem([]byte(s)); err != nil {
+		return nil, usageErr(fmt.Errorf("--data %w", err))
 	}
-	var obj map[string]any
-	dec := json.NewDecoder(strings.NewReader(s))
-	if err := dec.Decode(&obj); err != nil || obj == nil {
-		return nil, usageErr(fmt.Errorf(`--data must be a JSON object, like '{"key":"value"}'`))
-	}
-	if dec.More() {
-		return nil, usageErr(errors.New("--data must be one JSON object, with nothing after it"))
+	if err := spool.CheckData([]byte(s)); err != nil {
+		return nil, usageErr(fmt.Errorf("--data: %w", err))
 	}
 	return json.RawMessage(s), nil
 }

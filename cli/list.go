@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -28,7 +29,10 @@ A name is online while a long-running process (ipc watch, ipc mcp) holds
 it; "never registered" names have mail waiting for them but no owner yet.
 
 --json prints an array of objects with the fields name, online, pid,
-unread, last_seen, registered and forward ({"to", "until"}).`,
+unread, last_seen, registered, forward ({"to", "until"}) and error (why
+a mailbox could not be looked at). A mailbox that cannot be read, such as
+one whose permissions shut you out, is listed as unreadable and ipc list
+exits with the error: it is never shown as empty or never registered.`,
 		Example: `  ipc list
   ipc list --json | jq -r '.[] | select(.online) | .name'`,
 		Args: noArgs,
@@ -44,16 +48,17 @@ func runList(a *App) error {
 		return err
 	}
 	var infos []spool.NameInfo
+	var listErr error // mailboxes that could not be looked at: listed, then the error
 	if sp == nil {
 		a.noSpool("")
-	} else if infos, err = sp.List(); err != nil {
-		return err
+	} else if infos, listErr = sp.List(); listErr != nil && infos == nil {
+		return listErr
 	}
 	if a.JSON {
 		if infos == nil {
 			infos = []spool.NameInfo{}
 		}
-		return a.printJSON(infos)
+		return errors.Join(a.printJSON(infos), listErr)
 	}
 	if len(infos) == 0 {
 		if sp != nil {
@@ -61,7 +66,7 @@ func runList(a *App) error {
 		}
 		return nil
 	}
-	return printNameTable(a.Out, infos, sp.Now())
+	return errors.Join(printNameTable(a.Out, infos, sp.Now()), listErr)
 }
 
 // printNameTable writes the aligned table of ipc list.
@@ -72,6 +77,8 @@ func printNameTable(w io.Writer, infos []spool.NameInfo, now time.Time) error {
 	for _, n := range infos {
 		status := "offline"
 		switch {
+		case n.Error != "":
+			status = "unreadable (see below)"
 		case n.Online:
 			status = fmt.Sprintf("online pid %d", n.PID)
 		case !n.Registered:

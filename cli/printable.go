@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"strings"
 	"unicode/utf8"
 )
@@ -11,7 +12,10 @@ import (
 // newlines stay; other C0 control characters and DEL are shown in caret
 // notation (ESC as ^[, BEL as ^G, DEL as ^?), C1 control characters as
 // cat -v shows them (U+009B as M-^[), and bytes that are not UTF-8 as
-// U+FFFD. A CR just before a newline (a CRLF line end) is dropped.
+// U+FFFD. The invisible controls of bidirectional text (U+202E and its
+// kin), which reorder what the terminal shows so a reader sees another
+// text than was sent, are written as <U+202E>. A CR just before a newline
+// (a CRLF line end) is dropped.
 func printable(s string) string {
 	if isPrintable(s) {
 		return s
@@ -34,6 +38,8 @@ func printable(s string) string {
 		case r >= 0x80 && r <= 0x9f:
 			b.WriteString("M-^")
 			b.WriteByte(byte(r-0x80) + '@')
+		case isBidi(r):
+			fmt.Fprintf(&b, "<U+%04X>", r)
 		default:
 			b.WriteString(s[i : i+n])
 		}
@@ -54,10 +60,18 @@ func isPrintable(s string) bool {
 			continue
 		}
 		r, n := utf8.DecodeRuneInString(s[i:])
-		if (r == utf8.RuneError && n == 1) || r <= 0x9f {
+		if (r == utf8.RuneError && n == 1) || r <= 0x9f || isBidi(r) {
 			return false
 		}
 		i += n
 	}
 	return true
+}
+
+// isBidi reports whether r is a bidirectional formatting character: the
+// embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) and
+// the marks (U+200E, U+200F, U+061C).
+func isBidi(r rune) bool {
+	return (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) ||
+		r == 0x200e || r == 0x200f || r == 0x061c
 }

@@ -26,6 +26,9 @@ func TestPrintable(t *testing.T) {
 		{"osc \u009d0;title\u009c", "osc M-^]0;titleM-^\\"},
 		{"raw byte \x9b31m", "raw byte \ufffd31m"},
 		{"cut \xe2\x82", "cut \ufffd\ufffd"},
+		{"invoice_\u202egpj.exe", "invoice_<U+202E>gpj.exe"},
+		{"\u2066iso\u2069 \u200fmark\u061c", "<U+2066>iso<U+2069> <U+200F>mark<U+061C>"},
+		{"zero\u200bwidth stays", "zero\u200bwidth stays"},
 	}
 	for _, tt := range tests {
 		if got := printable(tt.in); got != tt.want {
@@ -40,7 +43,7 @@ func TestPrintable(t *testing.T) {
 // hasControl reports a byte or character a terminal would act on.
 func hasControl(s string) bool {
 	for _, r := range s {
-		if (r < 0x20 && r != '\t' && r != '\n') || (r >= 0x7f && r <= 0x9f) {
+		if (r < 0x20 && r != '\t' && r != '\n') || (r >= 0x7f && r <= 0x9f) || isBidi(r) {
 			return true
 		}
 	}
@@ -51,7 +54,7 @@ func hasControl(s string) bool {
 // terminal as a control sequence, with colour on or off.
 func TestPrintMessagesEscapes(t *testing.T) {
 	now := time.Now()
-	evil := "\x1b]0;pwned\a\x1b[2J\r\u009b31m\x7f\xff"
+	evil := "\x1b]0;pwned\a\x1b[2J\r\u009b31m\x7f\xff\u202e"
 	m := &spool.Message{ID: "key\x1b[1m", From: "mal\x1b[8mlory", Date: now, Subject: "subj" + evil,
 		Body: "body " + evil + "\nline two\n", InReplyTo: "x\x1b[0m", Data: json.RawMessage(`{"k":"v\u001b[31m` + "\u009b" + `"}`),
 		LargeFile: "/s/large/\x1b[5mf.md", LargeSize: 1}

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"io"
 	"syscall"
-	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
+	"github.com/claude-ipc/ipc/share"
 	"github.com/claude-ipc/ipc/spool"
 )
 
@@ -64,8 +64,8 @@ func runSend(a *App, o sendOptions, to string, text []string) error {
 	if err != nil {
 		return err
 	}
-	if !utf8.ValidString(o.subject) {
-		return usageErr(errors.New("--subject is not UTF-8 text"))
+	if err := share.TextProblem([]byte(o.subject)); err != nil {
+		return usageErr(fmt.Errorf("--subject %w", err))
 	}
 	send := func(sp *spool.Spool, from, body string, data json.RawMessage) (spool.Receipt, error) {
 		return sp.Send(spool.Draft{From: from, To: names, Subject: o.subject, Body: body, Data: data})

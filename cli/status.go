@@ -59,9 +59,9 @@ func runStatus(a *App) error {
 		}
 		return nil
 	}
-	infos, err := sp.List()
-	if err != nil {
-		return err
+	infos, listErr := sp.List() // reported after the status, which it makes incomplete
+	if listErr != nil && infos == nil {
+		return listErr
 	}
 	p := palette{on: a.color()}
 	st := statusResult{Spool: sp.Root, Mailboxes: len(infos), Online: []string{}, Leader: leaderOf(sp)}
@@ -77,7 +77,7 @@ func runStatus(a *App) error {
 		return err
 	}
 	if a.JSON {
-		return a.printJSON(st)
+		return errors.Join(a.printJSON(st), listErr)
 	}
 	leader := "none (run 'ipc daemon')"
 	if st.Leader != nil {
@@ -100,7 +100,7 @@ func runStatus(a *App) error {
 	} {
 		fmt.Fprintf(a.Out, "%-12s %s\n", kv[0]+":", kv[1])
 	}
-	return nil
+	return listErr
 }
 
 // leaderOf returns the live leader of the spool, or nil.

@@ -27,10 +27,15 @@ func failed(err error) (*mcpgo.CallToolResult, error) { return fail(err), nil }
 // kept in err, a sentence that names the argument.
 type args struct {
 	m   map[string]any
+	raw map[string]json.RawMessage // the arguments as sent, for data kept byte for byte
 	err error
 }
 
-func argsOf(req mcpgo.CallToolRequest) *args { return &args{m: req.GetArguments()} }
+func argsOf(req mcpgo.CallToolRequest) *args {
+	a := &args{m: req.GetArguments()}
+	_ = json.Unmarshal(req.Params.RawArguments, &a.raw) // nil when absent: data() then encodes m
+	return a
+}
 
 // str returns string argument name; "" if absent and not required.
 func (a *args) str(name string, required bool) string {
@@ -73,7 +78,9 @@ func (a *args) address(name string) string {
 	return s
 }
 
-// data returns the optional data argument as JSON; nil when absent or empty.
+// data returns the optional data argument as the client sent it, byte
+// for byte (numbers are not rounded through float64, keys keep their
+// order); nil when absent or an empty object.
 func (a *args) data() json.RawMessage {
 	v, ok := a.m["data"]
 	if a.err != nil || !ok || v == nil {
@@ -87,9 +94,17 @@ func (a *args) data() json.RawMessage {
 	if len(obj) == 0 {
 		return nil
 	}
-	b, err := json.Marshal(obj)
-	if err != nil {
+	b := []byte(a.raw["data"])
+	if len(b) == 0 { // arguments given in process, not decoded from JSON
+		var err error
+		if b, err = json.Marshal(obj); err != nil {
+			a.err = fmt.Errorf("argument data: %w", err)
+			return nil
+		}
+	}
+	if err := spool.CheckData(b); err != nil {
 		a.err = fmt.Errorf("argument data: %w", err)
+		return nil
 	}
 	return b
 }
@@ -337,8 +352,11 @@ type listed struct {
 
 func (s *Server) toolList(context.Context, mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
 	names, err := s.sp.List()
-	if err != nil {
+	if err != nil && names == nil {
 		return failed(err)
+	}
+	if err != nil { // some mailboxes could not be looked at: an error, with what could be listed
+		return fail(fmt.Errorf("%w\n%s", err, namesText(names, "", s.sp.Now()))), nil
 	}
 	l := listed{Names: names}
 	if l.Names == nil {

@@ -88,8 +88,8 @@ func (s *Server) readStatus(context.Context, mcpgo.ReadResourceRequest) ([]mcpgo
 	if w := s.watcher(); w != nil {
 		st.Polling = w.Polling()
 	}
-	names, err := s.sp.List()
-	if err != nil {
+	names, err := s.sp.List() // a mailbox that could not be read is listed with its error
+	if err != nil && names == nil {
 		return nil, fmt.Errorf("read %s: %w", statusURI, err)
 	}
 	st.Names = names

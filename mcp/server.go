@@ -10,7 +10,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -310,7 +312,9 @@ func pollable(out io.Writer) (*os.File, bool) {
 // (401 otherwise, every request refused when there is none). Sessions are
 // stateful (Mcp-Session-Id), so pushes reach the session that
 // initialized. Requests whose Host is not local are refused (DNS
-// rebinding protection).
+// rebinding protection), and so, with 403, is every request whose Origin
+// header names anything but this machine (a web page the user visits
+// cannot talk to the server, as the MCP transport rules require).
 func (s *Server) HTTPHandler() http.Handler {
 	h, _ := s.httpHandler()
 	return h
@@ -324,7 +328,37 @@ func (s *Server) httpHandler() (http.Handler, *server.StreamableHTTPServer) {
 		server.WithSessionIdleTTL(time.Hour),
 		server.WithStreamableHTTPLogger(s.log),
 	)
-	return requireToken(s.opts.HTTPToken, s.trackRequests(st)), st
+	return checkOrigin(requireToken(s.opts.HTTPToken, s.trackRequests(st))), st
+}
+
+// checkOrigin refuses with 403 Forbidden a request whose Origin header is
+// present but not a loopback origin (http or https on localhost,
+// 127.0.0.0/8 or [::1], any port). Requests without Origin come from
+// programs, not browsers, and pass.
+func checkOrigin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if o, sent := r.Header["Origin"]; sent && (len(o) != 1 || !localOrigin(o[0])) {
+			http.Error(w, "Forbidden: the Origin "+strconv.Quote(strings.Join(o, ", "))+" is not this machine", http.StatusForbidden)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// localOrigin reports whether origin is scheme://host[:port] with an http
+// scheme and a loopback host.
+func localOrigin(origin string) bool {
+	u, err := url.Parse(origin)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.User != nil ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return false
+	}
+	host := u.Hostname()
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // trackRequests follows each session's GET streams and POSTs while they

@@ -256,7 +256,7 @@ func TestCheckMarksReadAndSendsReceipts(t *testing.T) {
 	if res.IsError || i < 0 || j < 0 || i > j {
 		t.Fatalf("check did not list both, oldest first: %q", got)
 	}
-	for _, want := range []string{"2 new messages for alice", "From: bob\nTime: ", "Content: first\nsecond line", "From: carol", `Data: {"k":"v","receipt":true}`, "Read receipt sent to carol for " + second.ID} {
+	for _, want := range []string{"2 new messages for alice", "From: bob\nTime: ", "Content: first\nsecond line", "From: carol", `Data: {"receipt":true,"k":"v"}`, "Read receipt sent to carol for " + second.ID} {
 		if !strings.Contains(got, want) {
 			t.Errorf("check output lacks %q:\n%s", want, got)
 		}

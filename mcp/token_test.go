@@ -98,7 +98,36 @@ func TestHTTPNeedsBearerToken(t *testing.T) {
 	}
 }
 
-func postInitialize(t *testing.T, url, auth string) int {
+// TestHTTPChecksOrigin sends initialize with the right token from web
+// origins: only this machine's are answered, others get 403 (the MCP
+// transport's rule against DNS rebinding and cross-site requests).
+func TestHTTPChecksOrigin(t *testing.T) {
+	sp := openSpool(t, testConfig())
+	srv := startServer(t, sp, Options{Name: "alice", HTTPToken: testToken})
+	hs := httptest.NewServer(srv.HTTPHandler())
+	t.Cleanup(hs.Close)
+	for _, tt := range []struct {
+		origin string
+		want   int
+	}{
+		{"", http.StatusOK},
+		{"http://localhost:3000", http.StatusOK},
+		{"http://127.0.0.1", http.StatusOK},
+		{"https://[::1]:8443", http.StatusOK},
+		{"https://evil.example", http.StatusForbidden},
+		{"http://localhost.evil.example", http.StatusForbidden},
+		{"http://127.0.0.1.nip.io", http.StatusForbidden},
+		{"null", http.StatusForbidden},
+		{"file://", http.StatusForbidden},
+		{"http://user@localhost", http.StatusForbidden},
+	} {
+		if got := postInitialize(t, hs.URL+"/mcp", "Bearer "+testToken, tt.origin); got != tt.want {
+			t.Errorf("Origin %q: status %d, want %d", tt.origin, got, tt.want)
+		}
+	}
+}
+
+func postInitialize(t *testing.T, url, auth string, origin ...string) int {
 	t.Helper()
 	body := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"c","version":"1"}}}`
 	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
@@ -109,6 +138,11 @@ func postInitialize(t *testing.T, url, auth string) int {
 	req.Header.Set("Accept", "application/json, text/event-stream")
 	if auth != "" {
 		req.Header.Set("Authorization", auth)
+	}
+	for _, o := range origin {
+		if o != "" {
+			req.Header.Set("Origin", o)
+		}
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

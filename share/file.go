@@ -104,8 +104,29 @@ func fileKind(m os.FileMode) string {
 }
 
 // IsText reports whether b is UTF-8 text without NUL bytes.
-func IsText(b []byte) bool {
-	return bytes.IndexByte(b, 0) < 0 && utf8.Valid(b)
+func IsText(b []byte) bool { return TextProblem(b) == nil }
+
+// Why text is refused. A NUL byte is valid UTF-8, so it has its own reason.
+var (
+	ErrNUL     = errors.New("holds a NUL byte")
+	ErrNotUTF8 = errors.New("is not UTF-8 text")
+)
+
+// TextProblem says what keeps b from being mail text: nil, or ErrNUL or
+// ErrNotUTF8 wrapped with the offset of the first bad byte, so callers can
+// write "message holds a NUL byte at byte 12".
+func TextProblem(b []byte) error {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		return fmt.Errorf("%w at byte %d", ErrNUL, i)
+	}
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n == 1 {
+			return fmt.Errorf("%w (byte %d is 0x%02x)", ErrNotUTF8, i, b[i])
+		}
+		i += n
+	}
+	return nil
 }
 
 // FileData is the data attached to a shared file's message.

@@ -141,10 +141,28 @@ func (s *Spool) createMailbox(mb *Mailbox) (bool, error) {
 	return true, nil
 }
 
-// Exists reports whether the mailbox has been created.
+// Exists reports whether the mailbox has been created. A mailbox that
+// cannot be looked at counts as absent here; callers that must tell the
+// two apart use Stat.
 func (mb *Mailbox) Exists() bool {
+	ok, err := mb.Stat()
+	return ok && err == nil
+}
+
+// Stat reports whether the mailbox has been created: false and nil when it
+// does not exist, and an error (EACCES, a file where the directory should
+// be) when it cannot be told, which is never the same as absent.
+func (mb *Mailbox) Stat() (bool, error) {
 	fi, err := os.Stat(filepath.Join(mb.Dir, "new"))
-	return err == nil && fi.IsDir()
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("mailbox %s: %w", mb.Name, err)
+	case !fi.IsDir():
+		return false, fmt.Errorf("%w: mailbox %s: new/ is not a directory", ErrUnavailable, mb.Name)
+	}
+	return true, nil
 }
 
 // Names returns every mailbox name in the spool, sorted.

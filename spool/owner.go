@@ -3,6 +3,7 @@ package spool
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -66,8 +67,20 @@ func (o *Owner) Release() error {
 
 // Registered reports whether the name has ever been claimed.
 func (mb *Mailbox) Registered() bool {
+	ok, _ := mb.registered()
+	return ok
+}
+
+// registered is Registered with the error that kept it from being told.
+func (mb *Mailbox) registered() (bool, error) {
 	_, err := os.Lstat(filepath.Join(mb.Dir, ownerFile))
-	return err == nil
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return false, nil
+	}
+	return false, fmt.Errorf("mailbox %s: %w", mb.Name, err)
 }
 
 // Presence is what is known of a name's owner.

@@ -1,6 +1,7 @@
 package spool
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -101,12 +102,11 @@ func (s *Spool) compose(d Draft) (*Message, error) {
 		return nil, fmt.Errorf("%w: give some text (or data)", ErrEmpty)
 	}
 	if len(d.Data) > 0 {
-		var obj map[string]any
-		if err := json.Unmarshal(d.Data, &obj); err != nil {
-			return nil, fmt.Errorf("data must be a JSON object: %w", err)
+		if err := CheckData(d.Data); err != nil {
+			return nil, fmt.Errorf("data: %w", err)
 		}
 	}
-	m := &Message{ID: newID(), From: d.From, To: to, Date: s.clock(), Body: d.Body, Data: compactJSON(d.Data)}
+	m := &Message{ID: newID(), From: d.From, To: to, Date: s.clock(), Body: d.Body, Data: bytes.TrimSpace(d.Data)}
 	m.Subject = shorten(strings.TrimSpace(d.Subject), 200)
 	if m.Subject == "" {
 		m.Subject = Subject(d.Body)
@@ -119,20 +119,6 @@ func (s *Spool) compose(d Draft) (*Message, error) {
 		}
 	}
 	return m, nil
-}
-
-func compactJSON(raw json.RawMessage) json.RawMessage {
-	if len(raw) == 0 {
-		return nil
-	}
-	var b strings.Builder
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	var v any
-	if json.Unmarshal(raw, &v) != nil || enc.Encode(v) != nil {
-		return raw
-	}
-	return json.RawMessage(strings.TrimSpace(b.String()))
 }
 
 // post writes m to each recipient, following forwards, after moving a large

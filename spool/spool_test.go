@@ -152,7 +152,7 @@ func TestSendThenCheck(t *testing.T) {
 		t.Fatalf("check returned %d messages, want 1", len(msgs))
 	}
 	m := msgs[0]
-	if m.From != "alice" || m.Body != "hi bob\nsecond line\n" || m.Subject != "hi bob" || string(m.Data) != `{"k":1}` || m.ID != rc.ID {
+	if m.From != "alice" || m.Body != "hi bob\nsecond line\n" || m.Subject != "hi bob" || string(m.Data) != `{"k": 1}` || m.ID != rc.ID {
 		t.Errorf("message %+v", m)
 	}
 	if !m.Flags.Has(FlagSeen) || !strings.HasSuffix(m.Path, ":2,S") {
@@ -219,7 +219,7 @@ func TestSendRefusesBadInputBeforeDisk(t *testing.T) {
 		})
 	}
 	s := openTest(t)
-	if _, err := s.Send(Draft{From: "a", To: []string{"b"}, Body: "x", Data: json.RawMessage(`[1]`)}); err == nil || !strings.Contains(err.Error(), "JSON object") {
+	if _, err := s.Send(Draft{From: "a", To: []string{"b"}, Body: "x", Data: json.RawMessage(`[1]`)}); err == nil || !errors.Is(err, ErrBadData) {
 		t.Errorf("data not an object: %v", err)
 	}
 }
