@@ -7,8 +7,10 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
+	"github.com/claude-ipc/ipc/search"
 	"github.com/claude-ipc/ipc/spool"
 	"github.com/claude-ipc/ipc/watcher"
 )
@@ -23,7 +25,15 @@ type Options struct {
 
 	// OnLead, if set, is called once this process has become the leader.
 	OnLead func(spool.Holder)
+
+	// NoSearchIndex stops the leader from keeping notmuch's search index
+	// of the spool up to date (it does when notmuch is installed).
+	NoSearchIndex bool
 }
+
+// indexEvery is how often the leader looks whether the search index is
+// behind the spool: a stat of each mailbox's new/ and cur/.
+const indexEvery = time.Second
 
 const (
 	defaultRetry        = 150 * time.Millisecond
@@ -57,6 +67,17 @@ func Run(ctx context.Context, sp *spool.Spool, opts Options) error {
 	opts.Logger.Info("leading", "pid", l.Info.PID, "spool", sp.Root)
 	if opts.OnLead != nil {
 		opts.OnLead(l.Info)
+	}
+	if !opts.NoSearchIndex {
+		ctx, stop := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		defer wg.Wait()
+		defer stop()
+		wg.Go(func() {
+			search.NewIndex(sp).KeepFresh(ctx, indexEvery, func(err error) {
+				opts.Logger.Warn("search index", "err", err)
+			})
+		})
 	}
 	return lead(ctx, sp, opts)
 }

@@ -44,6 +44,9 @@ func TestBadArgumentsSaySoPlainly(t *testing.T) {
 		{"reply", map[string]any{"message_id": "abcdef123456"}, "content"},
 		{"wait", map[string]any{"timeout_seconds": "soon"}, "timeout_seconds"},
 		{"wait", map[string]any{"timeout_seconds": -1}, "timeout_seconds"},
+		{"search", map[string]any{}, "query"},
+		{"search", map[string]any{"query": "x", "limit": 0}, "limit"},
+		{"search", map[string]any{"query": "x", "limit": "ten"}, "limit"},
 	}
 	for _, tt := range tests {
 		got := mustFail(t, c, tt.tool, tt.args, tt.param)

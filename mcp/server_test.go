@@ -53,8 +53,9 @@ func TestInitializeAdvertisesChannelAndTools(t *testing.T) {
 		"auto_process":   {"instance_id"},
 		"reply":          {"message_id", "content"},
 		"wait":           {"timeout_seconds"},
+		"search":         {"query", "limit"},
 	}
-	readOnly := map[string]bool{"list_instances": true} // check and wait mark mail read
+	readOnly := map[string]bool{"list_instances": true, "search": true} // check and wait mark mail read
 	var names []string
 	for _, tl := range tools.Tools {
 		names = append(names, tl.Name)

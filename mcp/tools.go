@@ -97,4 +97,5 @@ func (s *Server) addTools() {
 			hints{title: "Wait for mail"},
 			mcpgo.WithNumber("timeout_seconds", mcpgo.Description("How long to wait, in seconds."), mcpgo.Min(0))), Handler: s.toolWait},
 	)
+	s.addSearchTool()
 }
