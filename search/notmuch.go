@@ -302,7 +302,7 @@ func (ix *Index) search(ctx context.Context, sp *spool.Spool, q Query, opts Opti
 		return c.add(h)
 	}
 	batch := 2*(opts.Offset+opts.Limit) + 16
-	for offset := 0; !c.full(); offset += batch {
+	for offset := 0; !c.full(); {
 		out, err := ix.run(ctx, "search", "--output=files", "--sort=newest-first",
 			"--offset="+strconv.Itoa(offset), "--limit="+strconv.Itoa(batch), "--", nq)
 		if err != nil {
@@ -324,6 +324,7 @@ func (ix *Index) search(ctx context.Context, sp *spool.Spool, q Query, opts Opti
 		if n < batch {
 			break
 		}
+		offset += batch
 		batch *= 2
 	}
 	for _, h := range plain {
