@@ -226,7 +226,7 @@ func (mb *Mailbox) summarize(e entry, at time.Time) (Summary, bool) {
 	}
 	if secret := mb.sp.Config.Secret; secret != "" {
 		m, err := ParseMessage(io.LimitReader(f, maxMessage), key, fi.ModTime())
-		if err != nil || !m.Verify(secret) {
+		if err != nil || mb.distrust(m, e) != "" {
 			return sum, false
 		}
 		sum.ID, sum.From, sum.Subject = m.ID, m.From, m.Subject

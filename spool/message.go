@@ -36,6 +36,9 @@ type Message struct {
 	References []string        `json:"references,omitempty"`  // ids of the thread, oldest first
 	LargeFile  string          `json:"large_file,omitempty"`  // where the full text of a large message is
 	LargeSize  int64           `json:"large_size,omitempty"`  // its size in bytes
+	// LargeSHA256 is the hex SHA-256 of the large/ file, signed with the
+	// rest so an edit of the full text is caught.
+	LargeSHA256 string `json:"large_sha256,omitempty"`
 	Signature  string          `json:"-"`                     // HMAC-SHA256, hex, when a secret is set
 	FromHost   string          `json:"from_host,omitempty"`   // the host part of the From address
 
@@ -62,6 +65,7 @@ const (
 	hdrData      = "X-IPC-Data"
 	hdrLarge     = "X-IPC-Large-File"
 	hdrLargeSize = "X-IPC-Large-Size"
+	hdrLargeHash = "X-IPC-Large-SHA256"
 	hdrSignature = "X-IPC-Signature"
 )
 
@@ -103,6 +107,9 @@ func (m *Message) Format(host string) []byte {
 	if m.LargeFile != "" {
 		header(&b, hdrLarge, encodeWord(m.LargeFile))
 		header(&b, hdrLargeSize, strconv.FormatInt(m.LargeSize, 10))
+		if m.LargeSHA256 != "" {
+			header(&b, hdrLargeHash, m.LargeSHA256)
+		}
 	}
 	if m.Signature != "" {
 		header(&b, hdrSignature, m.Signature)
@@ -298,6 +305,7 @@ func (m *Message) readHeader(h mail.Header) {
 	}
 	m.LargeFile = dec(hdrLarge)
 	m.LargeSize, _ = strconv.ParseInt(h.Get(hdrLargeSize), 10, 64)
+	m.LargeSHA256 = strings.TrimSpace(h.Get(hdrLargeHash))
 	m.Signature = h.Get(hdrSignature)
 }
 
@@ -358,10 +366,17 @@ func decodePart(h textproto.MIMEHeader, r io.Reader, depth int) (string, error) 
 	return string(b), err
 }
 
-// sign computes m's HMAC-SHA256 over the fields a forger would change.
-// Recipients count by name alone: NAME@HOST as sent is NAME where it is
-// read, and the signature must verify on both hosts.
+// sign computes m's HMAC-SHA256 over the fields a forger would change,
+// the hash of its large/ file among them, as "v2 HEX". Recipients count by
+// name alone: NAME@HOST as sent is NAME where it is read, and the
+// signature must verify on both hosts.
 func (m *Message) sign(secret string) string {
+	return "v2 " + m.mac(secret, true)
+}
+
+// mac is the HMAC of m; v2 adds the large body's hash to what the first
+// signatures covered.
+func (m *Message) mac(secret string, v2 bool) string {
 	mac := hmac.New(sha256.New, []byte(secret))
 	to := make([]string, len(m.To))
 	for i, n := range m.To {
@@ -369,14 +384,21 @@ func (m *Message) sign(secret string) string {
 	}
 	fmt.Fprintf(mac, "%s\n%s\n%d\n%s\n%s\n%s\n%s\n%s\n%s\n%d\n", m.From, strings.Join(to, ","), m.Date.Unix(),
 		m.ID, m.Subject, m.Data, m.InReplyTo, strings.Join(m.References, " "), m.LargeFile, m.LargeSize)
+	if v2 {
+		fmt.Fprintf(mac, "%s\n", m.LargeSHA256)
+	}
 	io.WriteString(mac, strings.TrimRight(m.Body, "\n"))
 	return hex.EncodeToString(mac.Sum(nil))
 }
 
-// Verify reports whether m carries a valid signature for secret.
+// Verify reports, in constant time, whether m carries a valid signature
+// for secret. Signatures made before large bodies were hashed ("HEX"
+// without "v2 ") still verify when the message has no large/ file.
 func (m *Message) Verify(secret string) bool {
-	want := m.sign(secret)
-	return hmac.Equal([]byte(want), []byte(m.Signature))
+	if sig, ok := strings.CutPrefix(m.Signature, "v2 "); ok {
+		return hmac.Equal([]byte(m.mac(secret, true)), []byte(sig))
+	}
+	return m.LargeFile == "" && hmac.Equal([]byte(m.mac(secret, false)), []byte(m.Signature))
 }
 
 // firstLines returns the whole lines of s that fit in maxBytes (a

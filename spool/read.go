@@ -130,8 +130,8 @@ func (mb *Mailbox) read(e entry) (*Message, error) {
 	if err != nil { // unreadable: move it aside rather than fail every check
 		why = err.Error()
 	}
-	if why == "" && mb.sp.Config.Secret != "" && !m.Verify(mb.sp.Config.Secret) {
-		why = "signature does not verify with IPC_SHARED_SECRET (forged, or sent without the secret)"
+	if why == "" && mb.sp.Config.Secret != "" {
+		why = mb.distrust(m, e)
 	}
 	if why != "" {
 		if qerr := mb.sp.Quarantine(path, why); qerr != nil {

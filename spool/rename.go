@@ -137,7 +137,8 @@ func (s *Spool) lastRename(name string) (time.Time, string) {
 		return time.Time{}, ""
 	}
 	what, _ := readNoFollow(p)
-	return fi.ModTime(), strings.TrimSpace(string(what))
+	first, _, _ := strings.Cut(string(what), "\n") // a signature may follow
+	return fi.ModTime(), strings.TrimSpace(first)
 }
 
 // recordRename notes the rename under both names: neither may take part in
@@ -146,7 +147,7 @@ func (s *Spool) recordRename(old, newName string) error {
 	if err := s.mkdir(s.path(dirState, "renamed")); err != nil {
 		return err
 	}
-	what := []byte(fmt.Sprintf("%s was renamed to %s\n", old, newName))
+	what := s.renameRecord(old, newName)
 	now := s.clock()
 	for _, n := range []string{old, newName} {
 		p := s.renamePath(n)

@@ -2,6 +2,8 @@ package spool
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -229,9 +231,12 @@ func (s *Spool) storeLarge(m *Message) error {
 	path := s.path(dirLarge, name)
 	head := fmt.Sprintf("From: %s\nTo: %s\nTime: %s\nSize: %d bytes\n\n", from, strings.Join(m.To, ", "),
 		m.Date.Format(time.RFC3339), len(m.Body))
-	if err := s.writeFileAtomic(path, []byte(head+m.Body), 0o600); err != nil {
+	full := []byte(head + m.Body)
+	if err := s.writeFileAtomic(path, full, 0o600); err != nil {
 		return fmt.Errorf("store large message: %w", err)
 	}
+	sum := sha256.Sum256(full)
+	m.LargeSHA256 = hex.EncodeToString(sum[:])
 	m.LargeFile, m.LargeSize = path, int64(len(m.Body))
 	m.Body = fmt.Sprintf("%s\n[Large message: %d bytes. Full text: %s]\n",
 		strings.TrimRight(firstLines(m.Body, 800), "\n"), m.LargeSize, path)

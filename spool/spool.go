@@ -57,6 +57,7 @@ type Spool struct {
 	pid       int
 	seq       atomic.Uint64
 	synced    sync.Map // the mailboxes this process has fsynced (see ensureMailbox)
+	ids       idIndex  // which files hold which signed ids, for replays (see distrust)
 }
 
 // Option changes how Open sets up a Spool; tests use them to inject time,
