@@ -39,8 +39,8 @@ type Message struct {
 	// LargeSHA256 is the hex SHA-256 of the large/ file, signed with the
 	// rest so an edit of the full text is caught.
 	LargeSHA256 string `json:"large_sha256,omitempty"`
-	Signature  string          `json:"-"`                     // HMAC-SHA256, hex, when a secret is set
-	FromHost   string          `json:"from_host,omitempty"`   // the host part of the From address
+	Signature   string `json:"-"`                   // HMAC-SHA256, hex, when a secret is set
+	FromHost    string `json:"from_host,omitempty"` // the host part of the From address
 
 	// Set when read from a mailbox.
 	Path  string `json:"path,omitempty"`
