@@ -3,7 +3,7 @@ package cli
 import (
 	"github.com/spf13/cobra"
 
-	"github.com/claude-ipc/ipc/spool"
+	"github.com/claude-ipc/ipc/rules"
 )
 
 func init() { register(newBroadcastCmd) }
@@ -31,5 +31,5 @@ refused (exit 3).`,
 }
 
 func runBroadcast(a *App, text []string, rawData string) error {
-	return runComposed(a, text, rawData, (*spool.Spool).Broadcast, printBroadcast)
+	return runComposed(a, text, rawData, (*rules.Rules).Broadcast, printBroadcast)
 }

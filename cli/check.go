@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/claude-ipc/ipc/rules"
 	"github.com/claude-ipc/ipc/spool"
 )
 
@@ -59,7 +60,7 @@ func runCheck(a *App, o spool.CheckOptions) error {
 	if err != nil {
 		return err
 	}
-	var msgs []*spool.Message
+	var msgs, claimed []*spool.Message
 	switch {
 	case sp == nil:
 		a.noSpool("")
@@ -68,15 +69,24 @@ func runCheck(a *App, o spool.CheckOptions) error {
 			return err
 		}
 	default: // a renamed name's mailbox may still hold mail that came before
+		var unread map[string]bool
+		if o.All && !o.Peek {
+			unread = a.unreadIDs(sp, name)
+		}
 		if msgs, err = a.checkMailbox(sp, name, o); err != nil {
 			return err
 		}
+		claimed = claimedNow(msgs, unread, o)
 	}
 	if a.JSON {
 		if msgs == nil {
 			msgs = []*spool.Message{}
 		}
-		return a.printJSON(msgs)
+		if err := a.printJSON(msgs); err != nil {
+			return err
+		}
+		a.sendReceipts(sp, name, claimed)
+		return nil
 	}
 	if len(msgs) == 0 {
 		// Status, not data: stdout stays empty for scripts.
@@ -88,7 +98,42 @@ func runCheck(a *App, o spool.CheckOptions) error {
 		return nil
 	}
 	printMessages(a.Out, msgs, a.color())
+	a.sendReceipts(sp, name, claimed)
 	return nil
+}
+
+// sendReceipts sends the read receipts asked for by the senders of msgs,
+// which name has just been shown (rules.Read), and says so on stderr.
+func (a *App) sendReceipts(sp *spool.Spool, name string, msgs []*spool.Message) {
+	if len(msgs) == 0 {
+		return
+	}
+	for _, rc := range rules.New(sp).Read(name, msgs) {
+		if rc.Err != nil {
+			a.warn(errors.New(rc.String()))
+			continue
+		}
+		fmt.Fprintln(a.Err, "ipc: "+rc.String())
+	}
+}
+
+// claimedNow returns the messages of msgs that the check moved from new/
+// (none for a peek): with --all, mail read before is shown again but was
+// not read now. unread holds the ids that were unread before the check.
+func claimedNow(msgs []*spool.Message, unread map[string]bool, o spool.CheckOptions) []*spool.Message {
+	if o.Peek {
+		return nil
+	}
+	if !o.All {
+		return msgs
+	}
+	var out []*spool.Message
+	for _, m := range msgs {
+		if unread[m.ID] {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // checkMailbox reads name's mail. Problems with single files (moved aside
@@ -106,6 +151,21 @@ func (a *App) checkMailbox(sp *spool.Spool, name string, o spool.CheckOptions) (
 		a.warn(err)
 	}
 	return msgs, nil
+}
+
+// unreadIDs returns the ids of name's unread messages, without reading
+// them.
+func (a *App) unreadIDs(sp *spool.Spool, name string) map[string]bool {
+	mb, err := sp.Mailbox(name)
+	if err != nil {
+		return nil
+	}
+	msgs, _ := mb.Check(spool.CheckOptions{Peek: true})
+	ids := make(map[string]bool, len(msgs))
+	for _, m := range msgs {
+		ids[m.ID] = true
+	}
+	return ids
 }
 
 // noteRenamed says on stderr, and reports, that name has been renamed

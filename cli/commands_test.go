@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -493,5 +494,41 @@ func TestCompleteReplyIDs(t *testing.T) {
 		if got := lines[len(lines)-1]; got != tt.dir {
 			t.Errorf("%v: directive %s, want %s", tt.args, got, tt.dir)
 		}
+	}
+}
+
+// TestReadersSendReceipts checks that check, wait and watch --peek keep
+// the rule the MCP server keeps: a message whose data asks for a read
+// receipt gets one when it is read, not when it is peeked at.
+func TestReadersSendReceipts(t *testing.T) {
+	tests := []struct {
+		args []string
+		sent bool
+	}{
+		{[]string{"check"}, true},
+		{[]string{"check", "--json"}, true},
+		{[]string{"check", "--all"}, true},
+		{[]string{"check", "--peek"}, false},
+		{[]string{"wait", "--timeout", "5s"}, true},
+		{[]string{"wait", "--peek", "--timeout", "5s"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			env := map[string]string{"IPC_HOME": filepath.Join(t.TempDir(), "spool")}
+			if r := runIPC(t, env, "", "--as", "alice", "send", "--data", `{"receipt":true}`, "bob", "please confirm"); r.code != 0 {
+				t.Fatalf("send: %s", r.err)
+			}
+			r := runIPC(t, env, "", append([]string{"--as", "bob"}, tt.args...)...)
+			if r.code != 0 || !strings.Contains(r.out, "please confirm") {
+				t.Fatalf("%v: code %d out %q err %q", tt.args, r.code, r.out, r.err)
+			}
+			if said := strings.Contains(r.err, "Read receipt sent to alice"); said != tt.sent {
+				t.Errorf("stderr %q: receipt reported %v, want %v", r.err, said, tt.sent)
+			}
+			back := runIPC(t, env, "", "--as", "alice", "check", "--json")
+			if got := regexp.MustCompile(`"type":\s*"receipt"`).MatchString(back.out); got != tt.sent {
+				t.Errorf("alice's mailbox %s: receipt there %v, want %v", back.out, got, tt.sent)
+			}
+		})
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/claude-ipc/ipc/rules"
 	"github.com/claude-ipc/ipc/share"
 	"github.com/claude-ipc/ipc/spool"
 )
@@ -122,10 +123,7 @@ func printMessagesAt(w io.Writer, msgs []*spool.Message, color bool, now time.Ti
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
-		from := printable(m.From)
-		if from == "" {
-			from = "unknown sender"
-		}
+		from := rules.Sender(printable(m.From))
 		head := []string{p.yellow(printable(m.ID)), "from " + p.bold(from), p.dim(relTime(now, m.Date))}
 		body := strings.TrimRight(m.Body, "\n")
 		if m.Subject != "" && m.Subject != strings.TrimSpace(body) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/claude-ipc/ipc/rules"
 	"github.com/claude-ipc/ipc/spool"
 )
 
@@ -198,10 +199,7 @@ func hookStop(a *App, sp *spool.Spool, mb *spool.Mailbox, in hookInput) error {
 func mailNotice(name string, g spool.Glance) string {
 	items := make([]string, 0, len(g.Newest))
 	for _, s := range g.Newest {
-		from := s.From
-		if from == "" {
-			from = "unknown sender"
-		}
+		from := rules.Sender(s.From)
 		items = append(items, fmt.Sprintf("from %s %q (id %s)", from, s.Subject, s.ID))
 	}
 	list := strings.Join(items, "; ")

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/claude-ipc/ipc/rules"
 	"github.com/claude-ipc/ipc/spool"
 )
 
@@ -38,8 +39,8 @@ one is '-'.`,
 }
 
 func runReply(a *App, id string, text []string, rawData string) error {
-	reply := func(sp *spool.Spool, from, body string, data json.RawMessage) (spool.Receipt, error) {
-		return sp.Reply(from, id, body, data)
+	reply := func(r *rules.Rules, from, body string, data json.RawMessage) (spool.Receipt, error) {
+		return r.Reply(from, id, body, data)
 	}
 	return runComposed(a, text, rawData, reply, receiptPrinter("replied to"))
 }
@@ -60,10 +61,7 @@ func completeIDs(a *App) cobra.CompletionFunc {
 			if !strings.HasPrefix(m.ID, toComplete) || strings.ContainsAny(m.ID, " \t\n") {
 				continue
 			}
-			from := m.From
-			if from == "" {
-				from = "unknown sender"
-			}
+			from := rules.Sender(m.From)
 			out = append(out, cobra.CompletionWithDesc(m.ID, oneLine(from+": "+m.Subject)))
 		}
 		return out, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveKeepOrder

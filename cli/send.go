@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/claude-ipc/ipc/rules"
 	"github.com/claude-ipc/ipc/share"
 	"github.com/claude-ipc/ipc/spool"
 )
@@ -67,8 +68,8 @@ func runSend(a *App, o sendOptions, to string, text []string) error {
 	if err := share.TextProblem([]byte(o.subject)); err != nil {
 		return usageErr(fmt.Errorf("--subject %w", err))
 	}
-	send := func(sp *spool.Spool, from, body string, data json.RawMessage) (spool.Receipt, error) {
-		return sp.Send(spool.Draft{From: from, To: names, Subject: o.subject, Body: body, Data: data})
+	send := func(r *rules.Rules, from, body string, data json.RawMessage) (spool.Receipt, error) {
+		return r.Send(spool.Draft{From: from, To: names, Subject: o.subject, Body: body, Data: data})
 	}
 	return sendText(a, from, text, data, send, receiptPrinter("sent to"))
 }
@@ -85,9 +86,10 @@ func (a *App) fromTo(to string) (from string, names []string, err error) {
 	return from, names, nil
 }
 
-// deliverFunc puts a checked message from from into the spool: a send, a
-// reply or a broadcast.
-type deliverFunc func(sp *spool.Spool, from, body string, data json.RawMessage) (spool.Receipt, error)
+// deliverFunc puts a checked message from from into the spool by the
+// rules (which record the sender's activity): a send, a reply or a
+// broadcast.
+type deliverFunc func(r *rules.Rules, from, body string, data json.RawMessage) (spool.Receipt, error)
 
 // runComposed is the whole of reply and broadcast: the caller's name,
 // --data checked, then sendText.
@@ -119,8 +121,8 @@ func sendText(a *App, from string, text []string, data json.RawMessage, deliver 
 	if err != nil {
 		return err
 	}
-	rc, err := deliver(sp, from, body, data)
-	return reportSent(a, sp, from, rc, err, human)
+	rc, err := deliver(rules.New(sp), from, body, data)
+	return reportSent(a, rc, err, human)
 }
 
 // receiptPrinter prints a receipt line by line with printReceipt.
@@ -130,17 +132,16 @@ func receiptPrinter(verb string) func(io.Writer, spool.Receipt) {
 
 // reportSent prints what a send, reply or broadcast did (also the part of
 // a multi-recipient send that succeeded before an error), for people with
-// human or as JSON, and records the sender's activity.
-func reportSent(a *App, sp *spool.Spool, from string, rc spool.Receipt, err error, human func(io.Writer, spool.Receipt)) error {
-	return reportSentAs(a, sp, from, rc, err, rc, human)
+// human or as JSON.
+func reportSent(a *App, rc spool.Receipt, err error, human func(io.Writer, spool.Receipt)) error {
+	return reportSentAs(a, rc, err, rc, human)
 }
 
 // reportSentAs is reportSent printing asJSON in place of the receipt
 // for --json.
-func reportSentAs(a *App, sp *spool.Spool, from string, rc spool.Receipt, err error, asJSON any, human func(io.Writer, spool.Receipt)) error {
+func reportSentAs(a *App, rc spool.Receipt, err error, asJSON any, human func(io.Writer, spool.Receipt)) error {
 	err = explainDisk(err)
 	if len(rc.Delivered) > 0 {
-		sp.Touch(from)
 		if a.JSON {
 			if jerr := a.printJSON(asJSON); jerr != nil {
 				return errors.Join(err, jerr)

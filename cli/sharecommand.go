@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/claude-ipc/ipc/rules"
 	"github.com/claude-ipc/ipc/share"
 	"github.com/claude-ipc/ipc/spool"
 )
@@ -87,10 +88,10 @@ func runShareCommand(ctx context.Context, a *App, o shareCommandOptions, to stri
 		return usageErr(fmt.Errorf("run %s: %w; nothing was sent", argv[0], err))
 	}
 	subject, body, data := res.Message(o.description)
-	rc, err := sp.Send(spool.Draft{From: from, To: names, Subject: subject, Body: body, Data: data})
+	rc, err := rules.New(sp).Send(spool.Draft{From: from, To: names, Subject: subject, Body: body, Data: data})
 	if !a.JSON {
 		fmt.Fprintf(a.Out, "ran %s: %s\n", line, res.Outcome())
 	}
 	result := shareCommandResult{Receipt: rc, ExitCode: res.ExitCode, TimedOut: res.TimedOut}
-	return reportSentAs(a, sp, from, rc, err, result, receiptPrinter("sent to"))
+	return reportSentAs(a, rc, err, result, receiptPrinter("sent to"))
 }

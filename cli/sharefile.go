@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/claude-ipc/ipc/rules"
 	"github.com/claude-ipc/ipc/share"
 	"github.com/claude-ipc/ipc/spool"
 )
@@ -62,6 +63,6 @@ func runShareFile(a *App, to, path, description string) error {
 	if err != nil {
 		return err
 	}
-	rc, err := sp.Send(spool.Draft{From: from, To: names, Subject: subject, Body: body, Data: data})
-	return reportSent(a, sp, from, rc, err, receiptPrinter("sent "+filepath.Base(abs)+" to"))
+	rc, err := rules.New(sp).Send(spool.Draft{From: from, To: names, Subject: subject, Body: body, Data: data})
+	return reportSent(a, rc, err, receiptPrinter("sent "+filepath.Base(abs)+" to"))
 }

@@ -98,7 +98,7 @@ func runWait(ctx context.Context, a *App, timeout time.Duration, peek bool) erro
 	for {
 		msgs := a.readMail(mb, peek)
 		if len(msgs) > 0 {
-			return a.showClaimed(mb, msgs, a.printMail)
+			return a.showClaimed(mb, msgs, peek, a.printMail)
 		}
 		select {
 		case <-ctx.Done():
@@ -223,8 +223,9 @@ func (a *App) printMail(msgs []*spool.Message) error {
 
 // showClaimed shows messages that reading claimed; if they cannot be shown
 // (stdout closed: 'ipc watch | head -1') they go back to new/, unread, so
-// nothing is marked seen that nobody saw.
-func (a *App) showClaimed(mb *spool.Mailbox, msgs []*spool.Message, show func([]*spool.Message) error) error {
+// nothing is marked seen that nobody saw. Once shown, the read receipts
+// their senders asked for go out (not for a peek).
+func (a *App) showClaimed(mb *spool.Mailbox, msgs []*spool.Message, peek bool, show func([]*spool.Message) error) error {
 	err := show(msgs)
 	if err != nil {
 		if uerr := mb.Unclaim(msgs); uerr != nil {
@@ -237,6 +238,11 @@ func (a *App) showClaimed(mb *spool.Mailbox, msgs []*spool.Message, show func([]
 			return &exitError{code: 128 + int(syscall.SIGPIPE), err: err}
 		}
 		return err
+	}
+	if !peek {
+		if sp, err := a.Spool(); err == nil {
+			a.sendReceipts(sp, mb.Name, msgs)
+		}
 	}
 	return nil
 }

@@ -119,7 +119,7 @@ func (f *follower) show() error {
 	if len(fresh) == 0 {
 		return nil
 	}
-	return f.a.showClaimed(f.mb, fresh, f.print)
+	return f.a.showClaimed(f.mb, fresh, f.peek, f.print)
 }
 
 // print writes messages in one Write: NDJSON with --json, else blocks

@@ -154,7 +154,7 @@ func (s *Server) register(name string) (registered, error) {
 	}
 	a.owner = o
 	r.Waiting = s.become(mb)
-	s.sp.Touch(name)
+	s.rules.Active(name)
 	return r, nil
 }
 

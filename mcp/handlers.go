@@ -10,6 +10,7 @@ import (
 
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/claude-ipc/ipc/rules"
 	"github.com/claude-ipc/ipc/share"
 	"github.com/claude-ipc/ipc/spool"
 )
@@ -206,11 +207,10 @@ func (s *Server) toolSend(_ context.Context, req mcpgo.CallToolRequest) (*mcpgo.
 	if err != nil {
 		return failed(err)
 	}
-	rc, err := s.sp.Send(spool.Draft{From: cur.name, To: []string{to}, Body: content, Data: data})
+	rc, err := s.rules.Send(spool.Draft{From: cur.name, To: []string{to}, Body: content, Data: data})
 	if err != nil {
 		return failed(err)
 	}
-	s.sp.Touch(cur.name)
 	return ok(rc, receiptText(rc))
 }
 
@@ -224,14 +224,13 @@ func (s *Server) toolBroadcast(_ context.Context, req mcpgo.CallToolRequest) (*m
 	if err != nil {
 		return failed(err)
 	}
-	rc, err := s.sp.Broadcast(cur.name, content, data)
+	rc, err := s.rules.Broadcast(cur.name, content, data)
 	if len(rc.Delivered) == 0 {
 		if errors.Is(err, spool.ErrNotFound) {
 			return failf("nobody to broadcast to yet: no other name has a mailbox"), nil
 		}
 		return failed(err)
 	}
-	s.sp.Touch(cur.name)
 	text := fmt.Sprintf("Broadcast to %s:\n%s", plural(len(rc.Delivered), "name"), receiptText(rc))
 	if err != nil {
 		res := mcpgo.NewToolResultStructured(rc, text+"\nNot delivered: "+sentence(err))
@@ -260,7 +259,8 @@ func (s *Server) checkMail(cur *identity) (checked, error) {
 		c.Messages = []*spool.Message{}
 	}
 	if err != nil {
-		if len(msgs) == 0 && !strings.Contains(err.Error(), "quarantined") {
+		var qe *spool.QuarantineError
+		if len(msgs) == 0 && !errors.As(err, &qe) {
 			return c, err
 		}
 		c.Problems = append(c.Problems, sentence(err))
@@ -314,34 +314,18 @@ func (s *Server) checkAs(req mcpgo.CallToolRequest) (*identity, checked, error) 
 	return cur, c, err
 }
 
-// receipts sends a read receipt for each message whose data asked for one
-// ({"receipt": true}). It returns what it did and the problems so far
-// plus its own.
+// receipts sends the read receipts asked for by the senders of msgs, which
+// me was given (rules.Read). It returns what it did and the problems so
+// far plus its own.
 func (s *Server) receipts(me string, msgs []*spool.Message, problems []string) (sent, _ []string) {
-	for _, m := range msgs {
-		if !wantsReceipt(m) || m.From == "" || m.From == me {
+	for _, rc := range s.rules.Read(me, msgs) {
+		if rc.Err != nil {
+			problems = append(problems, fmt.Sprintf("no read receipt sent to %s for %s: %s", rc.To, rc.MessageID, sentence(rc.Err)))
 			continue
 		}
-		data, _ := json.Marshal(map[string]string{"type": "receipt", "message_id": m.ID, "read_by": me})
-		body := fmt.Sprintf("Read receipt: %s has read your message %s (%q).", me, m.ID, m.Subject)
-		if _, err := s.sp.Send(spool.Draft{From: me, To: []string{m.From}, Body: body, Data: data, ReplyTo: m}); err != nil {
-			problems = append(problems, fmt.Sprintf("no read receipt sent to %s for %s: %s", m.From, m.ID, sentence(err)))
-			continue
-		}
-		sent = append(sent, fmt.Sprintf("Read receipt sent to %s for %s (they asked for one).", m.From, m.ID))
+		sent = append(sent, rc.String())
 	}
 	return sent, problems
-}
-
-// wantsReceipt reports whether m's data holds "receipt": true.
-func wantsReceipt(m *spool.Message) bool {
-	if len(m.Data) == 0 {
-		return false
-	}
-	var d struct {
-		Receipt bool `json:"receipt"`
-	}
-	return json.Unmarshal(m.Data, &d) == nil && d.Receipt
 }
 
 // listed is what list_instances returns.
@@ -407,11 +391,10 @@ func (s *Server) toolShareFile(_ context.Context, req mcpgo.CallToolRequest) (*m
 		return failed(err)
 	}
 	subject, body, data := share.FileMessage(abs, content, desc)
-	rc, err := s.sp.Send(spool.Draft{From: cur.name, To: []string{to}, Subject: subject, Body: body, Data: data})
+	rc, err := s.rules.Send(spool.Draft{From: cur.name, To: []string{to}, Subject: subject, Body: body, Data: data})
 	if err != nil {
 		return failed(err)
 	}
-	s.sp.Touch(cur.name)
 	return ok(rc, fmt.Sprintf("Shared %s (%s): %s", abs, plural(len(content), "byte"), receiptText(rc)))
 }
 
@@ -445,11 +428,10 @@ func (s *Server) toolShareCommand(ctx context.Context, req mcpgo.CallToolRequest
 		return failf("could not run %s: %v; nothing was sent", argv[0], err), nil
 	}
 	subject, body, data := res.Message(desc)
-	rc, err := s.sp.Send(spool.Draft{From: cur.name, To: []string{to}, Subject: subject, Body: body, Data: data})
+	rc, err := s.rules.Send(spool.Draft{From: cur.name, To: []string{to}, Subject: subject, Body: body, Data: data})
 	if err != nil {
 		return failed(fmt.Errorf("ran %s (%s) but the output was not sent: %w", line, res.Outcome(), err))
 	}
-	s.sp.Touch(cur.name)
 	out := commandShared{Receipt: rc, Command: line, ExitCode: res.ExitCode, TimedOut: res.TimedOut}
 	if res.TimedOut {
 		r := mcpgo.NewToolResultStructured(out, fmt.Sprintf("%s %s; its output so far was shared: %s", line, res.Outcome(), receiptText(rc)))
@@ -477,10 +459,7 @@ func (s *Server) toolAutoProcess(_ context.Context, req mcpgo.CallToolRequest) (
 	}
 	now := s.sp.Now()
 	for i, m := range c.Messages {
-		from := m.From
-		if from == "" {
-			from = "unknown sender"
-		}
+		from := rules.Sender(m.From)
 		p.Summary = append(p.Summary, fmt.Sprintf("%d. From %s (%s, id %s): %s", i+1, from, ago(now, m.Date), m.ID, firstLine(m.Body, 80)))
 	}
 	var b strings.Builder
@@ -509,14 +488,13 @@ func (s *Server) toolReply(_ context.Context, req mcpgo.CallToolRequest) (*mcpgo
 	if err != nil {
 		return failed(err)
 	}
-	rc, err := s.sp.Reply(cur.name, id, content, nil)
+	rc, err := s.rules.Reply(cur.name, id, content, nil)
 	switch {
 	case errors.Is(err, spool.ErrNotFound):
 		return failf("%s; message ids are in check's ID lines and in the message_id of pushed events", sentence(err)), nil
 	case err != nil:
 		return failed(err)
 	}
-	s.sp.Touch(cur.name)
 	return ok(rc, fmt.Sprintf("Replied to %s: %s", id, receiptText(rc)))
 }
 

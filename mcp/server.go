@@ -22,6 +22,7 @@ import (
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/claude-ipc/ipc/rules"
 	"github.com/claude-ipc/ipc/share"
 	"github.com/claude-ipc/ipc/spool"
 	"github.com/claude-ipc/ipc/watcher"
@@ -104,11 +105,12 @@ func (o Options) withDefaults() Options {
 // serve it (ServeStdio, ServeHTTP, or an in-process client on MCPServer),
 // and Close it.
 type Server struct {
-	sp   *spool.Spool
-	opts Options
-	log  *slog.Logger
-	mcp  *server.MCPServer
-	hub  *hub
+	sp    *spool.Spool
+	rules *rules.Rules // what reading and sending entail
+	opts  Options
+	log   *slog.Logger
+	mcp   *server.MCPServer
+	hub   *hub
 
 	agent agent // who this server is, and what it watches
 
@@ -132,6 +134,7 @@ func New(sp *spool.Spool, opts Options) (*Server, error) {
 	}
 	s := &Server{
 		sp:       sp,
+		rules:    rules.New(sp),
 		opts:     opts,
 		log:      opts.Logger,
 		hub:      newHub(),

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/claude-ipc/ipc/rules"
 	"github.com/claude-ipc/ipc/share"
 	"github.com/claude-ipc/ipc/spool"
 )
@@ -56,10 +57,7 @@ func messageBlocks(msgs []*spool.Message, now time.Time) string {
 		if i > 0 {
 			b.WriteString("\n")
 		}
-		from := m.From
-		if from == "" {
-			from = "unknown sender"
-		}
+		from := rules.Sender(m.From)
 		fmt.Fprintf(&b, "From: %s\n", from)
 		fmt.Fprintf(&b, "Time: %s (%s)\n", m.Date.Local().Format("2006-01-02 15:04:05 -0700"), ago(now, m.Date))
 		fmt.Fprintf(&b, "ID: %s\n", m.ID)
