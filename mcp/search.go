@@ -10,6 +10,7 @@ import (
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/claude-ipc/ipc/rules"
 	"github.com/claude-ipc/ipc/search"
 )
 
@@ -80,10 +81,7 @@ func foundText(f found, now time.Time) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s match, newest first:\n", plural(len(f.Hits), "message"))
 	for _, h := range f.Hits {
-		from := h.From
-		if from == "" {
-			from = "unknown sender"
-		}
+		from := rules.Sender(h.From)
 		state := ""
 		if h.Unread {
 			state = ", unread"
