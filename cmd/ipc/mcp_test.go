@@ -445,7 +445,7 @@ func TestMCPConformance(t *testing.T) {
 			} `json:"inputSchema"`
 		} `json:"tools"`
 	}
-	if tools.Error != nil || json.Unmarshal(tools.Result, &tl) != nil || len(tl.Tools) != 11 {
+	if tools.Error != nil || json.Unmarshal(tools.Result, &tl) != nil || len(tl.Tools) != 12 {
 		t.Fatalf("tools/list: %+v %s", tools.Error, tools.Result)
 	}
 	for _, tool := range tl.Tools {
