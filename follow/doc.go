@@ -19,8 +19,9 @@
 //     moved back to new/): consumers key on Message.ID. Mail read by someone
 //     else before the Follower got to it is not reported.
 //   - A mailbox that does not exist yet is followed all the same: it is
-//     looked for on every poll interval and after every event, and its
-//     mail is reported once it appears. No directory is created.
+//     looked for on every poll interval, and its mail is reported once it
+//     appears. No directory is created. FollowAll follows every mailbox,
+//     including those created later (found on the poll interval too).
 //   - A slow consumer never holds up the others or the watcher: each Feed
 //     queues what its reader has not taken yet, without limit and without
 //     dropping anything.
@@ -28,9 +29,11 @@
 //     and its goroutine gone; when Follower.Close returns every Feed is
 //     closed and no goroutine of the package remains.
 //
-// Unread today means a file in new/. When the spool treats mail in cur/
-// without the S flag as unread too, the Follower watches cur/ as well and
-// reports such mail the same way; consumers need no change.
+// Unread means a message without the S flag, in new/ or in cur/ (as
+// spool defines it): the Follower watches both directories of a followed
+// mailbox, so a message listed by a mail client or one a person marked
+// unread again is reported like an arrival. Mail moving from new/ to cur/
+// unseen is reported again; mail being read (S added) is not.
 //
 // follow stands on spool and watcher only. It must not import cli, mcp,
 // leader, cobra, mcp-go or fsnotify: front ends import it, never the

@@ -3,6 +3,8 @@ package follow
 import (
 	"path/filepath"
 	"sync"
+
+	"github.com/claude-ipc/ipc/spool"
 )
 
 // Feed is one consumer's stream of Events from the mailboxes and
@@ -38,20 +40,35 @@ func newFeed(f *Follower) *Feed {
 func (fd *Feed) Events() <-chan Event { return fd.out }
 
 // Follow adds the mailbox name: each message that becomes unread in it is
-// reported, starting with those unread now. A mailbox that does not exist
-// yet is reported from when it appears. Following a name twice needs two
-// Unfollows; each Follow reports the unread mail again.
+// reported, starting with those unread now. Unread means without the S
+// flag, in new/ (an arrival) or in cur/ (listed by a mail client, or a
+// person cleared S). A mailbox that does not exist yet is reported from
+// when it appears. Following a name twice needs two Unfollows; each
+// Follow reports the unread mail again.
 func (fd *Feed) Follow(name string) error {
 	mb, err := fd.f.sp.Mailbox(name)
 	if err != nil {
 		return err
 	}
-	dir := filepath.Clean(mb.NewDir())
-	scan, err := fd.f.add(fd, dir, mb)
-	if scan {
-		fd.f.scan(fd, dir, mb)
+	dirs := mailDirs(mb)
+	for i, dir := range dirs {
+		scan, err := fd.f.add(fd, dir, mb)
+		if err != nil {
+			for _, done := range dirs[:i] {
+				fd.f.remove(fd, done, true)
+			}
+			return err
+		}
+		if scan {
+			fd.f.scan(fd, dir, mb)
+		}
 	}
-	return err
+	return nil
+}
+
+// mailDirs are the directories of mb where unread mail lies.
+func mailDirs(mb *spool.Mailbox) []string {
+	return []string{filepath.Clean(mb.NewDir()), filepath.Clean(mb.CurDir())}
 }
 
 // Unfollow undoes one Follow of name. Events already queued may still
@@ -61,8 +78,15 @@ func (fd *Feed) Unfollow(name string) {
 	if err != nil {
 		return
 	}
-	fd.f.remove(fd, filepath.Clean(mb.NewDir()), true)
+	for _, dir := range mailDirs(mb) {
+		fd.f.remove(fd, dir, true)
+	}
 }
+
+// FollowAll follows every mailbox of the spool, those there now and each
+// one created later (looked for on every poll interval), as Follow does.
+// It is for front ends that show every mailbox (a web inbox, a bridge).
+func (fd *Feed) FollowAll() error { return fd.f.followAll(fd) }
 
 // Watch adds a plain directory (the leader's outbox/new/, forwards/):
 // every complete file that appears in it is reported by name, starting

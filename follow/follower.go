@@ -46,6 +46,7 @@ type Follower struct {
 	mu      sync.Mutex
 	sources map[string]*source // by directory
 	feeds   map[*Feed]struct{}
+	all     map[*Feed]map[string]bool // feeds that follow every mailbox → the names they follow so far
 	closed  bool
 
 	cancel context.CancelFunc
@@ -82,6 +83,7 @@ func New(ctx context.Context, sp *spool.Spool, opts Options) (*Follower, error) 
 		poll:    opts.Watcher.PollInterval,
 		sources: map[string]*source{},
 		feeds:   map[*Feed]struct{}{},
+		all:     map[*Feed]map[string]bool{},
 		done:    make(chan struct{}),
 	}
 	if f.log == nil {
@@ -155,6 +157,7 @@ func (f *Follower) run(ctx context.Context) {
 			f.dispatch(ev)
 		case <-tick.C:
 			f.lookForMissing()
+			f.followNewMailboxes()
 		}
 	}
 }
@@ -165,6 +168,7 @@ func (f *Follower) shutdown() {
 	f.closed = true
 	feeds := f.feeds
 	f.feeds = map[*Feed]struct{}{}
+	f.all = map[*Feed]map[string]bool{}
 	f.sources = map[string]*source{}
 	f.mu.Unlock()
 	for fd := range feeds {
@@ -208,11 +212,12 @@ func (f *Follower) dispatch(wev watcher.Event) {
 	}
 }
 
-// read reads file of mb's new/ as an Event; false when there is nothing
-// to report (read by someone else already).
+// read reads file of mb's new/ or cur/ as an Event; false when there is
+// nothing to report (read by someone else already, or a file in cur/ with
+// the S flag: read mail).
 func (f *Follower) read(mb *spool.Mailbox, dir, file string) (Event, bool) {
 	ev := Event{Name: mb.Name, Dir: dir, File: file}
-	m, err := mb.ReadNew(file)
+	m, err := mb.ReadUnread(dir, file)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return ev, false
@@ -336,6 +341,7 @@ func (f *Follower) anyMailLocked(src *source) bool {
 func (f *Follower) detach(fd *Feed) {
 	f.mu.Lock()
 	delete(f.feeds, fd)
+	delete(f.all, fd)
 	var dirs []string
 	for dir, src := range f.sources {
 		if src.refs[fd] != nil {
@@ -383,4 +389,64 @@ func (f *Follower) scan(fd *Feed, dir string, mb *spool.Mailbox) {
 			fd.push(ev)
 		}
 	}
+}
+
+// followAll makes fd follow every mailbox, now and as they appear.
+func (f *Follower) followAll(fd *Feed) error {
+	f.mu.Lock()
+	if f.closed || fd.isClosed() {
+		f.mu.Unlock()
+		return ErrClosed
+	}
+	if f.all[fd] == nil {
+		f.all[fd] = map[string]bool{}
+	}
+	f.mu.Unlock()
+	return f.followNew(fd)
+}
+
+// followNewMailboxes has every FollowAll feed follow the mailboxes that
+// appeared since it last looked.
+func (f *Follower) followNewMailboxes() {
+	f.mu.Lock()
+	feeds := make([]*Feed, 0, len(f.all))
+	for fd := range f.all {
+		feeds = append(feeds, fd)
+	}
+	f.mu.Unlock()
+	for _, fd := range feeds {
+		if err := f.followNew(fd); err != nil && !errors.Is(err, ErrClosed) {
+			f.log.Warn("follow all", "err", err)
+		}
+	}
+}
+
+// followNew has fd follow each mailbox it does not follow yet.
+func (f *Follower) followNew(fd *Feed) error {
+	names, err := f.sp.Names()
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // no mailbox yet
+		}
+		return err
+	}
+	for _, name := range names {
+		f.mu.Lock()
+		known, ok := f.all[fd]
+		already := ok && known[name]
+		if ok && !already {
+			known[name] = true
+		}
+		f.mu.Unlock()
+		if !ok {
+			return ErrClosed
+		}
+		if already {
+			continue
+		}
+		if err := fd.Follow(name); err != nil {
+			return err
+		}
+	}
+	return nil
 }

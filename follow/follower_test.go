@@ -389,3 +389,68 @@ func waitGoroutines(t *testing.T, before int) {
 	buf := make([]byte, 1<<16)
 	t.Fatalf("%d goroutines, %d before:\n%s", now, before, buf[:runtime.Stack(buf, true)])
 }
+
+// TestUnreadInCur checks that mail in cur/ without the S flag is unread:
+// a message a mail client listed (moved to cur/ unseen) and one a person
+// marked unread again are reported; one being read is not.
+func TestUnreadInCur(t *testing.T) {
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			sp := newSpool(t)
+			mb, err := sp.EnsureMailbox("bob")
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := newFollower(t, sp, m.poll)
+			fd, err := f.Follow("bob")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer fd.Close()
+			send(t, sp, "bob", "listed")
+			ev := next(t, fd)
+			// A mail client lists it: new/KEY → cur/KEY:2, (no S).
+			listed := filepath.Join(mb.CurDir(), ev.File+":2,")
+			if err := os.Rename(filepath.Join(mb.NewDir(), ev.File), listed); err != nil {
+				t.Fatal(err)
+			}
+			ev = next(t, fd)
+			if ev.Dir != mb.CurDir() || ev.Message == nil || body(ev.Message) != "listed" {
+				t.Fatalf("after listing: %+v, want the message unread in cur/", ev)
+			}
+			// The agent reads it (S added): nothing to report.
+			if _, err := mb.Check(spool.CheckOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			quiet(t, f, fd, sp)
+			// A person clears S: unread again.
+			seen, _ := filepath.Glob(filepath.Join(mb.CurDir(), "*:2,*S*"))
+			if len(seen) != 1 {
+				t.Fatalf("read files in cur/: %v", seen)
+			}
+			if err := os.Rename(seen[0], strings.TrimSuffix(seen[0], "S")); err != nil {
+				t.Fatal(err)
+			}
+			expectBodies(t, fd, "listed")
+		})
+	}
+}
+
+func TestFollowAll(t *testing.T) {
+	sp := newSpool(t)
+	send(t, sp, "early", "before")
+	f := newFollower(t, sp, false)
+	fd := f.Open()
+	defer fd.Close()
+	if err := fd.FollowAll(); err != nil {
+		t.Fatal(err)
+	}
+	expectBodies(t, fd, "before")
+	send(t, sp, "newcomer", "to a mailbox made after FollowAll") // found on the poll interval
+	ev := next(t, fd)
+	if ev.Name != "newcomer" || ev.Message == nil {
+		t.Fatalf("event %+v, want the newcomer's message", ev)
+	}
+	send(t, sp, "early", "after")
+	expectBodies(t, fd, "after")
+}
