@@ -125,6 +125,9 @@ func printMessagesAt(w io.Writer, msgs []*spool.Message, color bool, now time.Ti
 		}
 		from := rules.Sender(printable(m.From))
 		head := []string{p.yellow(printable(m.ID)), "from " + p.bold(from), p.dim(relTime(now, m.Date))}
+		if tag := provenanceTag(m); tag != "" {
+			head = append(head[:2], append([]string{p.yellow(tag)}, head[2:]...)...)
+		}
 		body := strings.TrimRight(m.Body, "\n")
 		if m.Subject != "" && m.Subject != strings.TrimSpace(body) {
 			head = append(head, p.cyan(printable(m.Subject)))
@@ -224,4 +227,16 @@ func remoteTo(to string) string {
 		return "every other host"
 	}
 	return to
+}
+
+// provenanceTag marks mail whose sender is not vouched for: "[cli,
+// unverified]", "[bridge from h2]"; "" for a session's mail.
+func provenanceTag(m *spool.Message) string {
+	switch {
+	case m.Provenance.Verified():
+		return ""
+	case m.Provenance == spool.ProvBridge:
+		return "[bridge from " + printable(m.ProvenanceHost) + "]"
+	}
+	return "[" + string(m.Provenance) + ", unverified]"
 }

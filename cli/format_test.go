@@ -64,24 +64,24 @@ func TestSpanAndUntil(t *testing.T) {
 func TestPrintMessages(t *testing.T) {
 	now := time.Date(2026, 3, 14, 15, 30, 0, 0, time.Local)
 	msgs := []*spool.Message{
-		{ID: "3f2a9c1b04de", From: "alice", Date: now.Add(-2 * time.Minute), Subject: "build is green", Body: "build is green\n"},
+		{ID: "3f2a9c1b04de", From: "alice", Date: now.Add(-2 * time.Minute), Subject: "build is green", Body: "build is green\n", Provenance: spool.ProvSession},
 		{ID: "0123456789ab", From: "bob", Date: now.Add(-3 * time.Hour), Subject: "Re: plan", Body: "step one\nstep two\n",
-			InReplyTo: "3f2a9c1b04de", Data: json.RawMessage(`{"ok":true}`)},
+			InReplyTo: "3f2a9c1b04de", Data: json.RawMessage(`{"ok":true}`), Provenance: spool.ProvCLI},
 		{ID: "1500000000.M1P2.host", Date: now.Add(-26 * time.Hour), Subject: "report", Body: "report\n[Large message]\n",
-			LargeFile: "/s/large/x.md", LargeSize: 20480},
+			LargeFile: "/s/large/x.md", LargeSize: 20480, Provenance: spool.ProvDropIn},
 	}
 	var b bytes.Buffer
 	printMessagesAt(&b, msgs, false, now)
 	want := `3f2a9c1b04de  from alice  2 min ago
     build is green
 
-0123456789ab  from bob  3 h ago  Re: plan
+0123456789ab  from bob  [cli, unverified]  3 h ago  Re: plan
     in reply to 3f2a9c1b04de
     step one
     step two
     data: {"ok":true}
 
-1500000000.M1P2.host  from unknown sender  yesterday  report
+1500000000.M1P2.host  from unknown sender  [drop-in, unverified]  yesterday  report
     report
     [Large message]
     full text: /s/large/x.md (20480 bytes)

@@ -125,6 +125,9 @@ func runHook(a *App, event string, in hookInput) error {
 	if !ok {
 		return nil // not an ipc session, or cannot tell which: say nothing
 	}
+	if _, err := sp.Vouch(who.Name); err != nil {
+		return nil // another session's name: not this session's mail to tell of
+	}
 	mb, err := sp.Mailbox(who.Name)
 	if err != nil {
 		return err

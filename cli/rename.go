@@ -42,6 +42,10 @@ from that session instead: this command refuses with exit 3.`,
 
 func runRename(a *App, newName string) error {
 	old, err := a.Name()
+	var held *spool.HeldError
+	if errors.As(err, &held) {
+		return heldForRename(held.Name, held.Holder.PID)
+	}
 	if err != nil {
 		return err
 	}
@@ -58,13 +62,7 @@ func runRename(a *App, newName string) error {
 	o, err := sp.Claim(old)
 	var taken *spool.TakenError
 	if errors.As(err, &taken) {
-		// The spool's own advice, to choose another name, does not fit here.
-		held := "another live process"
-		if taken.PID > 0 {
-			held = fmt.Sprintf("live process %d", taken.PID)
-		}
-		return fmt.Errorf("%w: %s is held by %s; rename from that session (its MCP rename tool), or stop that process first",
-			spool.ErrNameTaken, old, held)
+		return heldForRename(old, taken.PID)
 	}
 	if err != nil {
 		return err
@@ -89,4 +87,15 @@ func runRename(a *App, newName string) error {
 		fmt.Fprintf(a.Out, "Your shell has IPC_NAME=%s: export IPC_NAME=%s\n", old, newName)
 	}
 	return nil
+}
+
+// heldForRename refuses renaming a name another live process holds. The
+// spool's own advice, to choose another name, does not fit here.
+func heldForRename(name string, pid int) error {
+	held := "another live process"
+	if pid > 0 {
+		held = fmt.Sprintf("live process %d", pid)
+	}
+	return fmt.Errorf("%w: %s is held by %s; rename from that session (its MCP rename tool), or stop that process first",
+		spool.ErrNameTaken, name, held)
 }

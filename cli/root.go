@@ -65,7 +65,9 @@ seen by watchers within milliseconds. No server needs to run.
 
 Your name comes from --as NAME, else $IPC_NAME, else from the name held by
 the 'ipc mcp' of the same Claude Code session (see 'ipc whoami'); the spool
-from --home DIR or $IPC_HOME.`,
+from --home DIR or $IPC_HOME. A name a live process holds is refused (exit 3)
+to every process but that one, its children and its Claude Code session; a
+name nobody holds works with --as, and its mail is marked "cli".`,
 		Example: `  ipc --as alice register alice
   ipc --as alice send bob "build is green"
   ipc --as bob check
@@ -126,7 +128,9 @@ func (a *App) Spool() (*spool.Spool, error) {
 	if err != nil {
 		return nil, err
 	}
-	sp, err := spool.Open(root)
+	// The spool sees process ancestry so that the rest of an agent session
+	// may act as the name its MCP server holds (spool.Vouch).
+	sp, err := spool.Open(root, spool.WithProcs(readProc, a.agentSet()))
 	if err != nil {
 		return nil, err
 	}
@@ -180,8 +184,10 @@ func (a *App) root() (string, error) {
 
 // Name returns the caller's agent name: --as, else $IPC_NAME, else the
 // name whose live owner descends from the same process as the caller (the
-// 'ipc mcp' of the same Claude Code session; see whoami). Looking it up
-// never creates the spool.
+// 'ipc mcp' of the same Claude Code session; see whoami). A name another
+// live process holds is refused (exit 3) unless the caller belongs to
+// that process or its agent session: a held name is its holder's alone.
+// Looking it up never creates the spool.
 func (a *App) Name() (string, error) {
 	var sp *spool.Spool
 	if a.As == "" && a.Getenv("IPC_NAME") == "" {
@@ -196,7 +202,25 @@ func (a *App) Name() (string, error) {
 	case !ok:
 		return "", usageErr(spool.ValidName(r.Name))
 	}
+	if err := a.vouch(r.Name); err != nil {
+		return "", err
+	}
 	return r.Name, nil
+}
+
+// vouch refuses name when another live process holds it (a
+// *spool.HeldError). With no spool, or one that cannot be opened, nobody
+// holds anything; the command itself reports a spool's problems.
+func (a *App) vouch(name string) error {
+	sp, err := a.existingSpool()
+	if err != nil || sp == nil {
+		return nil
+	}
+	var held *spool.HeldError
+	if _, err := sp.Vouch(name); errors.As(err, &held) {
+		return err
+	}
+	return nil
 }
 
 // flagError makes cobra's complaint about a flag a usage error (exit 2).

@@ -569,7 +569,11 @@ func messageItem(to string, m *spool.Message) *pushItem {
 	if from == "" {
 		from = "unknown"
 	}
-	meta := map[string]string{"from": from, "to": to, "message_id": m.ID, "thread": m.Thread()}
+	meta := map[string]string{"from": from, "to": to, "message_id": m.ID, "thread": m.Thread(),
+		"provenance": string(m.Provenance)}
+	if m.ProvenanceHost != "" {
+		meta["provenance_host"] = m.ProvenanceHost
+	}
 	if m.Subject != "" {
 		meta["subject"] = m.Subject
 	}
@@ -588,6 +592,9 @@ func channelContent(m *spool.Message) string {
 	}
 	if body == "" {
 		body = "(empty message)"
+	}
+	if c := m.Caution(); c != "" {
+		body = fmt.Sprintf("[%s: %s]\n%s", strings.ToUpper(string(m.Provenance)), c, body)
 	}
 	return body
 }

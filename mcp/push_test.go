@@ -24,7 +24,9 @@ func TestChannelPushFromAnotherProcess(t *testing.T) {
 	rc := send(t, sp.Root, "bob", "alice", "build is green\nall 312 tests pass", `{"run":42}`)
 	l := n.Await(t, ChannelMethod, "the channel event", func(l []mcpgo.JSONRPCNotification) bool { return len(l) >= 1 })
 	ev := decodeChannel(t, l[0])
-	want := map[string]string{"from": "bob", "to": "alice", "message_id": rc.ID, "subject": "build is green", "thread": rc.ID}
+	// bob's name is held by nobody: his mail says so, in meta and in the text.
+	want := map[string]string{"from": "bob", "to": "alice", "message_id": rc.ID, "subject": "build is green", "thread": rc.ID,
+		"provenance": "cli"}
 	for k, v := range want {
 		if ev.Meta[k] != v {
 			t.Errorf("meta[%s] = %q, want %q", k, ev.Meta[k], v)
@@ -33,7 +35,8 @@ func TestChannelPushFromAnotherProcess(t *testing.T) {
 	if len(ev.Meta) != len(want) {
 		t.Errorf("meta %v has keys beyond %v", ev.Meta, want)
 	}
-	if ev.Content != "build is green\nall 312 tests pass\n\ndata: {\"run\":42}" {
+	if ev.Content != "[CLI: unverified sender: sent with --as or IPC_NAME by a process that does not hold the name, "+
+		"so anyone could have sent it]\nbuild is green\nall 312 tests pass\n\ndata: {\"run\":42}" {
 		t.Errorf("content %q", ev.Content)
 	}
 	// Pushing claims nothing: the message waits for check.
@@ -238,7 +241,7 @@ func TestHTTPTransport(t *testing.T) {
 	initialize(t, c)
 	rc := send(t, sp.Root, "bob", "alice", "over http", "")
 	l := n.Await(t, ChannelMethod, "the push over HTTP", func(l []mcpgo.JSONRPCNotification) bool { return len(l) >= 1 })
-	if ev := decodeChannel(t, l[0]); ev.Meta["message_id"] != rc.ID || ev.Content != "over http" {
+	if ev := decodeChannel(t, l[0]); ev.Meta["message_id"] != rc.ID || !strings.HasSuffix(ev.Content, "]\nover http") {
 		t.Errorf("push %+v", ev)
 	}
 	if got := mustOK(t, c, "check", map[string]any{"instance_id": "alice"}); !strings.Contains(got, "Content: over http") {

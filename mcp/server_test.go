@@ -257,7 +257,7 @@ func TestCheckMarksReadAndSendsReceipts(t *testing.T) {
 	if res.IsError || i < 0 || j < 0 || i > j {
 		t.Fatalf("check did not list both, oldest first: %q", got)
 	}
-	for _, want := range []string{"2 new messages for alice", "From: bob\nTime: ", "Content: first\nsecond line", "From: carol", `Data: {"receipt":true,"k":"v"}`, "Read receipt sent to carol for " + second.ID} {
+	for _, want := range []string{"2 new messages for alice", "From: bob (CLI: unverified sender: ", "Content: first\nsecond line", "From: carol", `Data: {"receipt":true,"k":"v"}`, "Read receipt sent to carol for " + second.ID} {
 		if !strings.Contains(got, want) {
 			t.Errorf("check output lacks %q:\n%s", want, got)
 		}
@@ -379,7 +379,7 @@ func TestRenameForwardsAndFollows(t *testing.T) {
 		t.Fatalf("%d pushes, want 2 (the moved message pushed again?)", len(l))
 	}
 	ev := decodeChannel(t, l[1])
-	if ev.Content != "after" || ev.Meta["to"] != "carol" {
+	if !strings.HasSuffix(ev.Content, "]\nafter") || ev.Meta["to"] != "carol" {
 		t.Errorf("push after rename %+v", ev)
 	}
 	if got := mustOK(t, c, "check", map[string]any{"instance_id": "carol"}); !strings.Contains(got, "2 new messages for carol") {

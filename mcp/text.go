@@ -58,6 +58,9 @@ func messageBlocks(msgs []*spool.Message, now time.Time) string {
 			b.WriteString("\n")
 		}
 		from := rules.Sender(m.From)
+		if c := m.Caution(); c != "" {
+			from += fmt.Sprintf(" (%s: %s)", strings.ToUpper(string(m.Provenance)), c)
+		}
 		fmt.Fprintf(&b, "From: %s\n", from)
 		fmt.Fprintf(&b, "Time: %s (%s)\n", m.Date.Local().Format("2006-01-02 15:04:05 -0700"), ago(now, m.Date))
 		fmt.Fprintf(&b, "ID: %s\n", m.ID)

@@ -73,6 +73,10 @@ type Holder struct {
 	PID   int       `json:"pid"`
 	Since time.Time `json:"since"`
 	Host  string    `json:"host,omitempty"`
+	// Session is the pid of the agent program (Claude Code) the holder
+	// ran under when it claimed the name; its other children may act as
+	// the name (see Spool.Vouch). 0 when none.
+	Session int `json:"session,omitempty"`
 }
 
 // tryHold takes the lock at path if it is free and records h (JSON) in it

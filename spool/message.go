@@ -42,6 +42,18 @@ type Message struct {
 	Signature   string `json:"-"`                   // HMAC-SHA256, hex, when a secret is set
 	FromHost    string `json:"from_host,omitempty"` // the host part of the From address
 
+	// Provenance says how the sender was established; ProvenanceHost names
+	// the host a bridged message came from. Read from a mailbox, they are
+	// what the header claims only when the spool's seal verifies, else
+	// ProvDropIn.
+	Provenance     Provenance `json:"provenance"`
+	ProvenanceHost string     `json:"provenance_host,omitempty"`
+
+	seal      string     // X-IPC-Seal: the spool's own MAC over the message and its provenance
+	claim     Provenance // what the X-IPC-Provenance header of a parsed message says
+	claimHost string
+	parsed    bool // read from a file: claim, not Provenance, is what was written
+
 	// Set when read from a mailbox.
 	Path  string `json:"path,omitempty"`
 	Flags Flags  `json:"flags,omitempty"`
@@ -110,6 +122,12 @@ func (m *Message) Format(host string) []byte {
 		if m.LargeSHA256 != "" {
 			header(&b, hdrLargeHash, m.LargeSHA256)
 		}
+	}
+	if m.Provenance != "" {
+		header(&b, hdrProvenance, provenanceHeader(m.Provenance, m.ProvenanceHost))
+	}
+	if m.seal != "" {
+		header(&b, hdrSeal, m.seal)
 	}
 	if m.Signature != "" {
 		header(&b, hdrSignature, m.Signature)
@@ -231,7 +249,7 @@ func ParseMessage(r io.Reader, key string, modTime time.Time) (*Message, error) 
 	if err != nil {
 		return nil, fmt.Errorf("read message %s: %w", key, err)
 	}
-	m := &Message{ID: idFromKey(key), Date: modTime}
+	m := &Message{ID: idFromKey(key), Date: modTime, Provenance: ProvDropIn, parsed: true}
 	if m.ID == "" {
 		m.ID = key
 	}
@@ -307,6 +325,11 @@ func (m *Message) readHeader(h mail.Header) {
 	m.LargeSize, _ = strconv.ParseInt(h.Get(hdrLargeSize), 10, 64)
 	m.LargeSHA256 = strings.TrimSpace(h.Get(hdrLargeHash))
 	m.Signature = h.Get(hdrSignature)
+	m.parsed, m.Provenance = true, ProvDropIn // until the spool's seal says otherwise
+	if v := h.Get(hdrProvenance); v != "" {
+		m.claim, m.claimHost = parseProvenance(v)
+	}
+	m.seal = strings.TrimSpace(h.Get(hdrSeal))
 }
 
 // localPart returns the part of an address before the '@'.
@@ -367,17 +390,19 @@ func decodePart(h textproto.MIMEHeader, r io.Reader, depth int) (string, error) 
 }
 
 // sign computes m's HMAC-SHA256 over the fields a forger would change,
-// the hash of its large/ file among them, as "v2 HEX". Recipients count by
-// name alone: NAME@HOST as sent is NAME where it is read, and the
-// signature must verify on both hosts.
+// the hash of its large/ file and its provenance among them, as "v2 HEX".
+// Recipients count by name alone: NAME@HOST as sent is NAME where it is
+// read, and the signature must verify on both hosts.
 func (m *Message) sign(secret string) string {
-	return "v2 " + m.mac(secret, true)
+	return "v2 " + m.mac([]byte(secret), true, m.Provenance, m.ProvenanceHost)
 }
 
-// mac is the HMAC of m; v2 adds the large body's hash to what the first
-// signatures covered.
-func (m *Message) mac(secret string, v2 bool) string {
-	mac := hmac.New(sha256.New, []byte(secret))
+// mac is the HMAC of m with key and the provenance given; v2 adds the
+// large body's hash to what the first signatures covered. A message
+// written without a provenance (before it existed) has no line for it, so
+// its old signature still verifies.
+func (m *Message) mac(key []byte, v2 bool, prov Provenance, host string) string {
+	mac := hmac.New(sha256.New, key)
 	to := make([]string, len(m.To))
 	for i, n := range m.To {
 		to[i] = localPart(n)
@@ -387,18 +412,32 @@ func (m *Message) mac(secret string, v2 bool) string {
 	if v2 {
 		fmt.Fprintf(mac, "%s\n", m.LargeSHA256)
 	}
+	if prov != "" {
+		fmt.Fprintf(mac, "provenance:%s\n", provenanceHeader(prov, host))
+	}
 	io.WriteString(mac, strings.TrimRight(m.Body, "\n"))
 	return hex.EncodeToString(mac.Sum(nil))
 }
 
-// Verify reports, in constant time, whether m carries a valid signature
-// for secret. Signatures made before large bodies were hashed ("HEX"
-// without "v2 ") still verify when the message has no large/ file.
-func (m *Message) Verify(secret string) bool {
-	if sig, ok := strings.CutPrefix(m.Signature, "v2 "); ok {
-		return hmac.Equal([]byte(m.mac(secret, true)), []byte(sig))
+// written returns the provenance m carries in its file: for a parsed
+// message the header's claim, for one being sent its own.
+func (m *Message) written() (Provenance, string) {
+	if m.parsed {
+		return m.claim, m.claimHost
 	}
-	return m.LargeFile == "" && hmac.Equal([]byte(m.mac(secret, false)), []byte(m.Signature))
+	return m.Provenance, m.ProvenanceHost
+}
+
+// Verify reports, in constant time, whether m carries a valid signature
+// for secret; the signature covers the provenance header as written, so an
+// edited header fails. Signatures made before large bodies were hashed
+// ("HEX" without "v2 ") still verify when the message has no large/ file.
+func (m *Message) Verify(secret string) bool {
+	p, h := m.written()
+	if sig, ok := strings.CutPrefix(m.Signature, "v2 "); ok {
+		return hmac.Equal([]byte(m.mac([]byte(secret), true, p, h)), []byte(sig))
+	}
+	return m.LargeFile == "" && hmac.Equal([]byte(m.mac([]byte(secret), false, p, h)), []byte(m.Signature))
 }
 
 // firstLines returns the whole lines of s that fit in maxBytes (a

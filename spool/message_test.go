@@ -49,6 +49,10 @@ func TestFormatParseRoundTrip(t *testing.T) {
 				t.Errorf("FromHost %q, want host.example", out.FromHost)
 			}
 			out.FromHost = ""
+			if out.Provenance != ProvDropIn { // ParseMessage alone believes no header
+				t.Errorf("provenance of a parsed message = %q, want %q", out.Provenance, ProvDropIn)
+			}
+			out.Provenance = ""
 			if !equalMessages(&in, out) {
 				t.Errorf("round trip:\n in  %+v\n out %+v\nraw:\n%s", in, *out, raw)
 			}

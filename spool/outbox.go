@@ -244,12 +244,20 @@ func dropInID(d dropIn, name string, m *Message) string {
 // renamed over the original. A crash leaves the original or the rewrite.
 func (s *Spool) rewriteLarge(d dropIn, m *Message, to []string) error {
 	signed := s.Config.Secret != "" && m.Verify(s.Config.Secret)
+	s.settleProvenance(m) // a drop-in stays one; a sealed message keeps its word
+	sealed := m.Provenance != ProvDropIn
 	m.To = to
 	if len(m.ID) != 12 || !isHex(m.ID) {
 		m.ID = dropInID(d, filepath.Base(d.path), m)
 	}
 	if err := s.storeLarge(m); err != nil {
 		return err
+	}
+	m.seal, m.parsed = "", false
+	if sealed {
+		if err := s.seal(m); err != nil {
+			return err
+		}
 	}
 	if signed { // re-sign only what was genuine before
 		m.Signature = m.sign(s.Config.Secret)

@@ -32,7 +32,7 @@ func (s *Spool) Claim(name string) (*Owner, error) {
 	}
 	// Someone checking presence holds the lock for a few microseconds;
 	// try a few times before calling the name taken.
-	info := Holder{PID: s.pid, Since: s.clock().UTC(), Host: s.host}
+	info := Holder{PID: s.pid, Since: s.clock().UTC(), Host: s.host, Session: s.session(s.pid)}
 	var lk *lockFile
 	var ok bool
 	for i := 0; i < 5 && !ok; i++ {

@@ -139,6 +139,7 @@ func (mb *Mailbox) read(e entry) (*Message, error) {
 		}
 		return nil, &QuarantineError{Path: path, Why: why}
 	}
+	mb.sp.settleProvenance(m)
 	m.Path, m.Flags = path, e.flags()
 	return m, nil
 }

@@ -122,6 +122,7 @@ func (s *Spool) announceRename(old, newName string) {
 	m, err := s.compose(Draft{From: newName, To: to, Body: fmt.Sprintf("📝 %s renamed to %s", old, newName),
 		Data: []byte(fmt.Sprintf(`{"type":"rename","old":%q,"new":%q}`, old, newName))})
 	if err == nil {
+		m.Provenance = ProvSession // from the process that now holds newName
 		_, _ = s.post(m)
 	}
 }

@@ -20,6 +20,12 @@ type Draft struct {
 	Body    string          // the text
 	Data    json.RawMessage // optional JSON object
 	ReplyTo *Message        // the message answered, for threads
+
+	// Via is empty for every sender but two: 'ipc sendmail' gives
+	// ProvSendmail and a bridge ProvBridge with ViaHost naming the host the
+	// mail came from. The spool decides the rest itself (see Vouch).
+	Via     Provenance
+	ViaHost string
 }
 
 // Delivered says what became of a message for one recipient.
@@ -75,6 +81,9 @@ func (e *DeliveryError) Unwrap() []error {
 func (s *Spool) Send(d Draft) (Receipt, error) {
 	m, err := s.compose(d)
 	if err != nil {
+		return Receipt{}, err
+	}
+	if m.Provenance, m.ProvenanceHost, err = s.establish(d); err != nil {
 		return Receipt{}, err
 	}
 	if err := s.takeRate(d.From); err != nil {
@@ -141,6 +150,9 @@ func (s *Spool) prepare(m *Message) (Receipt, []byte, error) {
 			return rc, nil, err
 		}
 		rc.LargeFile = m.LargeFile
+	}
+	if err := s.seal(m); err != nil {
+		return rc, nil, err
 	}
 	if s.Config.Secret != "" {
 		m.Signature = m.sign(s.Config.Secret)

@@ -58,6 +58,11 @@ type Spool struct {
 	seq       atomic.Uint64
 	synced    sync.Map // the mailboxes this process has fsynced (see ensureMailbox)
 	ids       idIndex  // which files hold which signed ids, for replays (see distrust)
+
+	procs  ProcReader      // process ancestry, for Vouch; nil: only the holder itself
+	agents map[string]bool // programs whose children form one agent session
+	keyMu  sync.Mutex
+	key    []byte // the seal key, once read
 }
 
 // Option changes how Open sets up a Spool; tests use them to inject time,
