@@ -7,9 +7,11 @@
 
 GO        ?= go
 BIN       := bin/ipc
-# The Debian packages the tests read and deliver mail with.
-TEST_DEBS := mblaze notmuch safecat maildrop
-TEST_CMDS := mlist notmuch safecat maildrop
+# The Debian packages the tests read and deliver mail with, and tmux and
+# npm for the tests that drive Claude Code and Gemini CLI (which they
+# install from npm, pinned, into the user's cache directory).
+TEST_DEBS := mblaze notmuch safecat maildrop tmux npm
+TEST_CMDS := mlist notmuch safecat maildrop tmux npm
 
 .PHONY: run build test test-deps bench lint install clean
 

@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -42,17 +44,19 @@ type hookBlock struct {
 const hookShown = 5
 
 func newHookCmd(a *App) *cobra.Command {
+	var wake bool
+	var wakeFor time.Duration
 	cmd := &cobra.Command{
 		Use:   "hook EVENT",
 		Short: "Tell Claude Code about waiting mail, from its hooks",
 		Long: `Hook is meant to be run by Claude Code's hooks. It reads the hook's JSON
 on stdin and, when unread mail waits, prints what Claude Code expects:
 
-  UserPromptSubmit, SessionStart  context for the model: "📬 N new messages
+  SessionStart                    context for the model: "📬 N new messages
                                   for NAME: …" with sender, subject and id
                                   of the newest
-  PostToolUse                     the same, but only for mail that arrived
-                                  since the session was last told
+  UserPromptSubmit, PostToolUse   the same, but only for mail the session
+                                  has not been told of yet
   Stop                            {"decision":"block"} with that list as the
                                   reason, so the agent reads its mail before
                                   stopping — only while auto-check is on for
@@ -60,6 +64,18 @@ on stdin and, when unread mail waits, prints what Claude Code expects:
                                   Code says stop_hook_active, it blocks again
                                   only for mail that arrived after the last
                                   block, so the agent is never trapped.
+  Stop --wake                     for a hook with "asyncRewake": true: runs
+                                  in the background, waits (no polling)
+                                  until mail arrives that the session has
+                                  not been told of, and exits 2 with a
+                                  summary on stderr, which wakes the idle
+                                  model. It exits 0 when Claude Code ends,
+                                  when a newer --wake waiter of the same
+                                  session replaces it, or after --for.
+
+A session is told of each message once, whichever hook (or the MCP
+server's push) told it; the session is Claude Code's
+CLAUDE_CODE_SESSION_ID, else the session_id of the hook's input.
 
 With no mail it prints nothing and exits 0. It never marks mail read and
 reads only the names in new/ and cur/ (unread is no S flag, in either)
@@ -69,7 +85,8 @@ The name comes from --as or IPC_NAME, else from the process tree: the name
 held by an 'ipc mcp' (or 'ipc watch') started by the same Claude Code
 session (see 'ipc whoami'). When it cannot tell, it prints nothing.`,
 		Example: `  echo '{"session_id":"s1"}' | ipc --as bob hook UserPromptSubmit
-  echo '{"stop_hook_active":false}' | IPC_HOOK_STOP=1 ipc --as bob hook Stop`,
+  echo '{"stop_hook_active":false}' | IPC_HOOK_STOP=1 ipc --as bob hook Stop
+  echo '{"session_id":"s1"}' | ipc --as bob hook Stop --wake --for 1m; echo "exit $?"`,
 		ValidArgsFunction: func(_ *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
 			if len(args) > 0 {
 				return nil, cobra.ShellCompDirectiveNoFileComp
@@ -81,7 +98,22 @@ session (see 'ipc whoami'). When it cannot tell, it prints nothing.`,
 				fmt.Fprintln(a.Err, "ipc hook: give the event: UserPromptSubmit, PostToolUse, SessionStart or Stop")
 				return silentExit(ExitRefused) // never 2: Claude Code takes exit 2 as "block"
 			}
-			err := runHook(a, args[0], readHookInput(a.In))
+			if wake && args[0] != "Stop" {
+				fmt.Fprintln(a.Err, "ipc hook: --wake is for the Stop event only")
+				return silentExit(ExitRefused)
+			}
+			in := readHookInput(a.In)
+			var err error
+			if wake {
+				ctx, stop := signalContext(cmd.Context())
+				defer stop()
+				err = runHookWake(ctx, a, in, wakeFor)
+			} else {
+				err = runHook(a, args[0], in)
+			}
+			if errors.Is(err, errWake) {
+				return silentExit(hookExitWake)
+			}
 			if ExitCode(err) == ExitUsage {
 				fmt.Fprintln(a.Err, "ipc hook:", err)
 				return silentExit(ExitRefused)
@@ -89,6 +121,8 @@ session (see 'ipc whoami'). When it cannot tell, it prints nothing.`,
 			return err
 		},
 	}
+	cmd.Flags().BoolVar(&wake, "wake", false, "Stop only: wait in the background and exit 2 when mail arrives (asyncRewake)")
+	cmd.Flags().DurationVar(&wakeFor, "for", defaultWakeFor, "with --wake: give up (exit 0) after this long")
 	// A mistyped flag must not exit 2 either.
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		fmt.Fprintln(a.Err, "ipc hook:", err)
@@ -108,6 +142,28 @@ func readHookInput(r io.Reader) hookInput {
 	b, _ := io.ReadAll(io.LimitReader(r, 1<<20))
 	_ = json.Unmarshal(b, &in)
 	return in
+}
+
+// runHookWake finds the session's name, as every hook does, and waits to
+// wake it.
+func runHookWake(ctx context.Context, a *App, in hookInput, wakeFor time.Duration) error {
+	if wakeFor <= 0 {
+		fmt.Fprintln(a.Err, "ipc hook: --for must be more than 0")
+		return silentExit(ExitRefused)
+	}
+	sp, err := a.existingSpool()
+	if err != nil || sp == nil {
+		return err
+	}
+	who, ok := a.whoami(sp)
+	if !ok {
+		return nil
+	}
+	mb, err := sp.Mailbox(who.Name)
+	if err != nil || !mb.Exists() {
+		return err
+	}
+	return hookWake(ctx, a, sp, mb, in, wakeFor)
 }
 
 func runHook(a *App, event string, in hookInput) error {
@@ -135,36 +191,36 @@ func runHook(a *App, event string, in hookInput) error {
 	if event == "Stop" {
 		return hookStop(a, sp, mb, in)
 	}
+	if event == "UserPromptSubmit" {
+		retireWaker(a, sp, mb.Name, in)
+	}
 	return hookNotice(a, sp, mb, event, in)
 }
 
-// hookNotice adds a notice of waiting mail to the model's context. For
-// PostToolUse, which fires after every tool call, only mail the session has
-// not been told about counts.
+// hookNotice adds a notice of waiting mail to the model's context: at
+// SessionStart of all unread mail, else only of mail the session has not
+// been told of (by a hook, a wake or the MCP server).
 func hookNotice(a *App, sp *spool.Spool, mb *spool.Mailbox, event string, in hookInput) error {
-	var since time.Time
-	if event == "PostToolUse" {
-		since = sp.Announced(mb.Name, in.SessionID)
-	}
-	g, err := mb.Glance(hookShown, since)
-	if err != nil {
-		return err
-	}
-	if g.Unread == 0 || (event == "PostToolUse" && !since.IsZero() && g.Since == 0) {
-		return nil
-	}
-	var out hookContext
-	out.HookSpecificOutput.HookEventName = event
-	out.HookSpecificOutput.AdditionalContext = mailNotice(mb.Name, g) +
-		" Use the check tool (or `ipc check`) to read " + them(g.Unread) + "."
-	if err := writeHookJSON(a.Out, out); err != nil {
-		return err
-	}
-	if len(g.Newest) > 0 {
-		// What was said is said; a failure to note it only means saying it again.
-		_ = sp.RecordAnnounced(mb.Name, in.SessionID, g.Newest[len(g.Newest)-1].Arrived)
-	}
-	return nil
+	return sp.Surface(mb.Name, a.sessionKey(in), func(mark time.Time) (time.Time, error) {
+		if event == "SessionStart" {
+			mark = time.Time{}
+		}
+		g, err := mb.Glance(hookShown, mark)
+		if err != nil {
+			return time.Time{}, err
+		}
+		fresh := freshOf(g, mark)
+		if len(fresh) == 0 {
+			return time.Time{}, nil
+		}
+		var out hookContext
+		out.HookSpecificOutput.HookEventName = event
+		out.HookSpecificOutput.AdditionalContext = wakeSummary(mb.Name, g, mark, fresh)
+		if err := writeHookJSON(a.Out, out); err != nil {
+			return time.Time{}, err
+		}
+		return fresh[len(fresh)-1].Arrived, nil
+	})
 }
 
 // hookStop blocks the agent from stopping while mail waits and auto-check
@@ -192,10 +248,14 @@ func hookStop(a *App, sp *spool.Spool, mb *spool.Mailbox, in hookInput) error {
 	out := hookBlock{Decision: "block", Reason: mailNotice(mb.Name, g) + " Read " + them(g.Unread) +
 		" with the check tool (or `ipc check`) and deal with " + them(g.Unread) + " before you stop."}
 	// Record first: if that fails, blocking could loop, so let the agent stop.
-	if err := sp.RecordBlock(mb.Name, g.Newest[len(g.Newest)-1].Arrived); err != nil {
+	newest := g.Newest[len(g.Newest)-1].Arrived
+	if err := sp.RecordBlock(mb.Name, newest); err != nil {
 		return err
 	}
-	return writeHookJSON(a.Out, out)
+	// The reason tells the session of all of it: no wake, no notice again.
+	return sp.Surface(mb.Name, a.sessionKey(in), func(time.Time) (time.Time, error) {
+		return newest, writeHookJSON(a.Out, out)
+	})
 }
 
 // mailNotice says "📬 N new messages for NAME: from X "subject" (id I); …".

@@ -19,8 +19,8 @@ const tmpMaxAge = 36 * time.Hour
 // CleanTmp removes files older than 36 hours from every tmp/ (each
 // mailbox's and the outbox's): writers that died before delivering left
 // them, and nothing was ever delivered from them. It also forgets hook
-// announcement marks older than a week. It returns how many files it
-// removed.
+// announcement marks and waker records older than a week. It returns how
+// many files it removed.
 func (s *Spool) CleanTmp() (int, error) {
 	names, err := s.Names()
 	if err != nil {
@@ -31,6 +31,7 @@ func (s *Spool) CleanTmp() (int, error) {
 	dirs := map[string]time.Time{
 		s.path(dirOutbox, "tmp"): tmpCutoff,
 		s.path(dirState, "hook"): now.Add(-announceMaxAge),
+		s.path(dirState, "wake"): now.Add(-announceMaxAge),
 	}
 	for _, n := range names {
 		dirs[s.path(dirMail, n, "tmp")] = tmpCutoff

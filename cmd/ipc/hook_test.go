@@ -117,8 +117,7 @@ func TestHookNotice(t *testing.T) {
 		t.Fatalf("the hook claimed mail: %d left unread", len(n))
 	}
 
-	// PostToolUse runs after every tool call: it speaks only of mail the
-	// session has not heard of. UserPromptSubmit always reminds.
+	// A session is told of each message once, whichever hook told it.
 	if out := w.hook("PostToolUse", hookInput("PostToolUse", "s-UserPromptSubmit", false)); out != "" {
 		t.Errorf("PostToolUse repeated what the session was told: %q", out)
 	}
@@ -127,11 +126,16 @@ func TestHookNotice(t *testing.T) {
 	}
 	more := w.sendIDs("deploy done")
 	got := contextOf(t, "PostToolUse", w.hook("PostToolUse", hookInput("PostToolUse", "s-PostToolUse", false)))
-	if !strings.HasPrefix(got, "📬 3 new messages for bob: ") || !strings.Contains(got, `"deploy done" (id `+more[0]+")") {
-		t.Errorf("PostToolUse after new mail: %q", got)
+	want = fmt.Sprintf("📬 1 new message for bob: from alice \"deploy done\" (id %s). 2 more, told of before, also unread."+
+		" Use the check tool (or `ipc check`) to read them.", more[0])
+	if got != want {
+		t.Errorf("PostToolUse after new mail:\n got %q\nwant %q", got, want)
 	}
-	if got := contextOf(t, "UserPromptSubmit", w.hook("UserPromptSubmit", hookInput("UserPromptSubmit", "s-UserPromptSubmit", false))); !strings.HasPrefix(got, "📬 3 new messages") {
-		t.Errorf("UserPromptSubmit reminder: %q", got)
+	if got := contextOf(t, "UserPromptSubmit", w.hook("UserPromptSubmit", hookInput("UserPromptSubmit", "s-UserPromptSubmit", false))); got != want {
+		t.Errorf("UserPromptSubmit after new mail:\n got %q\nwant %q", got, want)
+	}
+	if out := w.hook("UserPromptSubmit", hookInput("UserPromptSubmit", "s-UserPromptSubmit", false)); out != "" {
+		t.Errorf("UserPromptSubmit repeated itself: %q", out)
 	}
 
 	// Many messages: the newest five are listed, the rest counted.
@@ -373,17 +377,17 @@ func TestHookFindsItsSession(t *testing.T) {
 		t.Errorf("whoami in xena's session: %s", out)
 	}
 	// Through two wrapper shells the session is still found.
-	if out := sh.run(in, 2, "hook", "UserPromptSubmit"); !strings.Contains(out, "for xena") {
+	if out := sh.run(hookInput("UserPromptSubmit", "s2", false), 2, "hook", "UserPromptSubmit"); !strings.Contains(out, "for xena") {
 		t.Errorf("hook through two shells: %q", out)
 	}
 
 	sh.background("--as", "zoe", "watch", "--peek")
 	eventually(t, "zoe online", func() bool { return w.onlineNames()["zoe"] > 0 })
-	if out := sh.run(in, 0, "hook", "UserPromptSubmit"); out != "" {
+	if out := sh.run(hookInput("UserPromptSubmit", "s4", false), 0, "hook", "UserPromptSubmit"); out != "" {
 		t.Errorf("two names in one session: the hook should not guess, printed %q", out)
 	}
 	// IPC_NAME settles it.
-	if out := sh.run(in, 0, "--as", "zoe", "hook", "UserPromptSubmit"); !strings.Contains(out, "for zoe") {
+	if out := sh.run(hookInput("UserPromptSubmit", "s3", false), 0, "--as", "zoe", "hook", "UserPromptSubmit"); !strings.Contains(out, "for zoe") {
 		t.Errorf("hook --as zoe: %q", out)
 	}
 	if names := slices.Sorted(maps.Keys(w.onlineNames())); strings.Join(names, ",") != "xena,yuri,zoe" {
@@ -399,7 +403,7 @@ func TestHookFindsItsSession(t *testing.T) {
 		}
 	}
 	eventually(t, "xena and zoe offline", func() bool { return len(w.onlineNames()) == 1 })
-	if out := sh.run(in, 2, "hook", "UserPromptSubmit"); out != "" {
+	if out := sh.run(hookInput("UserPromptSubmit", "s5", false), 2, "hook", "UserPromptSubmit"); out != "" {
 		t.Errorf("hook took an unrelated holder's name: %q", out)
 	}
 }

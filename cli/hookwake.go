@@ -1,0 +1,186 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/claude-ipc/ipc/spool"
+	"github.com/claude-ipc/ipc/watcher"
+)
+
+// hookExitWake is the exit code that makes Claude Code wake the model of
+// an asyncRewake hook, its stderr the model's next input.
+const hookExitWake = 2
+
+// errWake ends 'ipc hook Stop --wake' with hookExitWake.
+var errWake = errors.New("wake the session: mail arrived")
+
+// defaultWakeFor is how long a waking hook waits for mail before it gives
+// up and exits 0; the README's hook timeout is set just above it.
+const defaultWakeFor = 24 * time.Hour
+
+// wakeCheckEvery is how often a waiting hook checks that Claude Code still
+// runs and that no newer waiter has replaced it. Mail itself is never
+// polled for: the watcher reports it.
+const wakeCheckEvery = time.Second
+
+// sessionKey names the agent session a hook runs for: Claude Code's
+// session id from the environment, which Claude Code gives its hooks and
+// its MCP servers alike, else the one in the hook's input.
+func (a *App) sessionKey(in hookInput) string {
+	if id := a.Getenv("CLAUDE_CODE_SESSION_ID"); id != "" {
+		return id
+	}
+	return in.SessionID
+}
+
+// hookWake waits until mail arrives that the session has not been told
+// of, then writes a summary of it to stderr and returns errWake, which
+// wakes the model. It returns nil (exit 0) when Claude Code is gone, when
+// a newer waiter for the same session replaced it, or after limit.
+func hookWake(ctx context.Context, a *App, sp *spool.Spool, mb *spool.Mailbox, in hookInput, limit time.Duration) error {
+	session := a.sessionKey(in)
+	if session == "" {
+		return nil // no session to wake, nor to keep to one waiter
+	}
+	self, parent := os.Getpid(), os.Getppid()
+	if err := sp.SetWaker(mb.Name, session, self); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	arrivals, err := a.mailArrivals(ctx, mb)
+	if err != nil {
+		return err
+	}
+	tick := time.NewTicker(wakeCheckEvery)
+	defer tick.Stop()
+	for {
+		woke, err := tryWake(a.Err, sp, mb, session, self)
+		if err != nil || woke {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case _, ok := <-arrivals:
+			if !ok {
+				return nil
+			}
+		case <-tick.C:
+			if os.Getppid() != parent || sp.Waker(mb.Name, session) != self {
+				return nil // Claude Code ended, or a newer waiter took over
+			}
+		}
+	}
+}
+
+// retireWaker ends the session's waiting hook, if any, when a prompt
+// starts a turn: the agent is busy now, and its hooks tell it of mail; the
+// next Stop starts a new waiter. The waiter sees the record change and
+// exits 0 without waking.
+func retireWaker(a *App, sp *spool.Spool, name string, in hookInput) {
+	session := a.sessionKey(in)
+	if session != "" && sp.Waker(name, session) != 0 {
+		_ = sp.SetWaker(name, session, 0) // at worst the old waiter wakes a busy session once
+	}
+}
+
+// tryWake tells the session of the mail it has not been told of, if any,
+// and only while this process is still its waiter: the check and the
+// record happen under the session record's lock, so no two waiters (nor a
+// waiter and a hook) announce the same message.
+func tryWake(w io.Writer, sp *spool.Spool, mb *spool.Mailbox, session string, self int) (bool, error) {
+	woke := false
+	err := sp.Surface(mb.Name, session, func(mark time.Time) (time.Time, error) {
+		if sp.Waker(mb.Name, session) != self {
+			return time.Time{}, nil
+		}
+		g, err := mb.Glance(hookShown, mark)
+		if err != nil {
+			return time.Time{}, err
+		}
+		fresh := freshOf(g, mark)
+		if len(fresh) == 0 {
+			return time.Time{}, nil
+		}
+		woke = true
+		fmt.Fprintln(w, wakeSummary(mb.Name, g, mark, fresh))
+		return fresh[len(fresh)-1].Arrived, nil
+	})
+	if woke && err == nil {
+		return true, errWake
+	}
+	return false, err
+}
+
+// freshOf returns the messages of g that arrived after mark, oldest first.
+func freshOf(g spool.Glance, mark time.Time) []spool.Summary {
+	var fresh []spool.Summary
+	for _, s := range g.Newest {
+		if mark.IsZero() || s.Arrived.After(mark) {
+			fresh = append(fresh, s)
+		}
+	}
+	return fresh
+}
+
+// wakeSummary is what the woken model reads: who wrote, the subjects and
+// ids, and how to read them.
+func wakeSummary(name string, g spool.Glance, mark time.Time, fresh []spool.Summary) string {
+	items := make([]string, 0, len(fresh))
+	for _, s := range fresh {
+		from := s.From
+		if from == "" {
+			from = "unknown sender"
+		}
+		items = append(items, fmt.Sprintf("from %s %q (id %s)", from, s.Subject, s.ID))
+	}
+	n := g.Since // new since the mark, of which fresh are the newest few
+	if mark.IsZero() {
+		n = g.Unread
+	}
+	n = max(n, len(fresh))
+	if more := n - len(fresh); more > 0 {
+		items = append(items, fmt.Sprintf("and %d older", more))
+	}
+	text := fmt.Sprintf("📬 %s for %s: %s.", plural(n, "new message"), name, strings.Join(items, "; "))
+	if told := g.Unread - n; told > 0 {
+		text += fmt.Sprintf(" %d more, told of before, also unread.", told)
+	}
+	return text + " Use the check tool (or `ipc check`) to read " + them(g.Unread) + "."
+}
+
+// mailArrivals reports, on the channel it returns, each time mail may
+// have arrived in mb (the watcher's reports, coalesced); it is closed when
+// ctx ends or the watcher stops. Nothing is logged: a waking hook's stderr
+// is read by the model.
+func (a *App) mailArrivals(ctx context.Context, mb *spool.Mailbox) (<-chan struct{}, error) {
+	wo, err := a.watchOptions()
+	if err != nil {
+		return nil, err
+	}
+	wo.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	w, err := watcher.New(ctx, wo, mb.NewDir())
+	if err != nil {
+		return nil, fmt.Errorf("wait for mail: %w", err)
+	}
+	out := make(chan struct{}, 1)
+	go func() {
+		defer close(out)
+		defer w.Close()
+		for range w.Events() {
+			select {
+			case out <- struct{}{}:
+			default: // one report pending is enough
+			}
+		}
+	}()
+	return out, nil
+}
