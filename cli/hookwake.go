@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/claude-ipc/ipc/spool"
-	"github.com/claude-ipc/ipc/watcher"
 )
 
 // hookExitWake is the exit code that makes Claude Code wake the model of
@@ -157,28 +156,36 @@ func wakeSummary(name string, g spool.Glance, mark time.Time, fresh []spool.Summ
 	return text + " Use the check tool (or `ipc check`) to read " + them(g.Unread) + "."
 }
 
-// mailArrivals reports, on the channel it returns, each time mail may
-// have arrived in mb (the watcher's reports, coalesced); it is closed when
-// ctx ends or the watcher stops. Nothing is logged: a waking hook's stderr
-// is read by the model.
+// mailArrivals reports, on the channel it returns, each time mail became
+// unread in mb (the follower's events, coalesced); it is closed when ctx
+// ends or the follower stops. Nothing is logged: a waking hook's stderr is
+// read by the model.
 func (a *App) mailArrivals(ctx context.Context, mb *spool.Mailbox) (<-chan struct{}, error) {
 	wo, err := a.watchOptions()
 	if err != nil {
 		return nil, err
 	}
 	wo.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	w, err := watcher.New(ctx, wo, mb.NewDir())
+	fd, stop, err := a.follow(ctx, mb.Name, wo)
 	if err != nil {
 		return nil, fmt.Errorf("wait for mail: %w", err)
 	}
 	out := make(chan struct{}, 1)
 	go func() {
 		defer close(out)
-		defer w.Close()
-		for range w.Events() {
+		defer stop()
+		for {
 			select {
-			case out <- struct{}{}:
-			default: // one report pending is enough
+			case <-ctx.Done():
+				return
+			case _, ok := <-fd.Events():
+				if !ok {
+					return
+				}
+				select {
+				case out <- struct{}{}:
+				default: // one report pending is enough
+				}
 			}
 		}
 	}()
