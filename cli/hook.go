@@ -78,8 +78,9 @@ server's push) told it; the session is Claude Code's
 CLAUDE_CODE_SESSION_ID, else the session_id of the hook's input.
 
 With no mail it prints nothing and exits 0. It never marks mail read and
-reads only the names in new/ and cur/ (unread is no S flag, in either)
-and the headers of a few messages.
+reads only the names in new/, the index of unread files in cur/ (unread is
+no S flag, in either) and the headers of a few messages, so it costs a few
+milliseconds however much read mail cur/ holds.
 
 The name comes from --as or IPC_NAME, else from the process tree: the name
 held by an 'ipc mcp' (or 'ipc watch') started by the same Claude Code

@@ -1,8 +1,10 @@
 // Package leader runs the spool's leader: the one process, among all the
 // long-running ipc processes on a spool, that routes outbox/ drop-ins,
-// moves mail along forwards, expires orphaned mail and cleans tmp/; and,
-// when notmuch is installed, keeps the search index up to date (see
-// package search).
+// moves mail along forwards, expires orphaned mail and cleans tmp/; keeps
+// the index of unread mail in every mailbox's cur/ (spool.UnseenKeeper)
+// from the watcher's reports, so that readers never list a cur/ of read
+// mail to find what a mail client left unread there; and, when notmuch is
+// installed, keeps the search index up to date (see package search).
 //
 // It is a package of its own, beside those DESIGN.md lists, because the
 // leader is neither the on-disk format (spool) nor file watching

@@ -79,7 +79,7 @@ func Run(ctx context.Context, sp *spool.Spool, opts Options) error {
 			})
 		})
 	}
-	return lead(ctx, sp, opts)
+	return lead(ctx, sp, opts, l.Info)
 }
 
 // acquire tries spool.lock until it holds it (returning it) or ctx ends
@@ -114,11 +114,19 @@ type leading struct {
 	w       *watcher.Watcher
 	watched map[string]string // new/ dir of a forwarded mailbox → its name
 	busy    map[string]bool   // outbox files still open for writing, to route once closed
+
+	// The unseen index: a watcher of every mailbox's cur/ that reports only
+	// unread names, and the keeper of the index it feeds. cw is nil when
+	// the watcher polls: listing a huge cur/ every poll would cost more than
+	// the readers' own check of the index, so they are left to it.
+	cw     *watcher.Watcher
+	unseen *spool.UnseenKeeper
+	curs   map[string]string // cur/ dir → mailbox name
 }
 
 // lead does a full pass, then routes what the watcher reports and sweeps
 // on a ticker, until ctx is done.
-func lead(ctx context.Context, sp *spool.Spool, opts Options) error {
+func lead(ctx context.Context, sp *spool.Spool, opts Options, me spool.Holder) error {
 	ld := &leading{ctx: ctx, sp: sp, log: opts.Logger, watched: map[string]string{}, busy: map[string]bool{}}
 	ld.sweep()
 	w, err := watcher.New(ctx, watcher.Options{Poll: opts.Poll, PollInterval: opts.PollInterval, Logger: opts.Logger},
@@ -129,6 +137,16 @@ func lead(ctx context.Context, sp *spool.Spool, opts Options) error {
 	defer w.Close()
 	ld.w = w
 	ld.watchForwards()
+	cw, err := watcher.New(ctx, watcher.Options{Poll: opts.Poll, PollInterval: opts.PollInterval, Logger: opts.Logger,
+		Filter: spool.UnreadName})
+	if err != nil {
+		return err
+	}
+	defer cw.Close()
+	if !cw.Polling() {
+		ld.cw, ld.unseen, ld.curs = cw, sp.KeepUnseen(me), map[string]string{}
+		ld.watchCur()
+	}
 	tick := time.NewTicker(opts.Housekeeping)
 	defer tick.Stop()
 	for {
@@ -144,6 +162,11 @@ func lead(ctx context.Context, sp *spool.Spool, opts Options) error {
 				return nil // the watcher stopped: ctx is done
 			}
 			ld.handleBatch(ev)
+		case ev, ok := <-ld.curEvents():
+			if !ok {
+				return nil
+			}
+			ld.handleCur(ev)
 		case <-retry:
 			for name := range ld.busy {
 				delete(ld.busy, name)
@@ -152,6 +175,7 @@ func lead(ctx context.Context, sp *spool.Spool, opts Options) error {
 		case <-tick.C:
 			ld.sweep()
 			ld.watchForwards()
+			ld.watchCur()
 		}
 	}
 }
@@ -301,6 +325,74 @@ func (ld *leading) watchForwards() {
 		if _, ok := live[dir]; !ok {
 			_ = ld.w.Remove(dir)
 			delete(ld.watched, dir)
+		}
+	}
+}
+
+// curEvents returns the cur/ watcher's events, or nil (never ready) when
+// the unseen index is not kept.
+func (ld *leading) curEvents() <-chan watcher.Event {
+	if ld.cw == nil {
+		return nil
+	}
+	return ld.cw.Events()
+}
+
+// handleCur notes ev and the unread files already reported behind it in
+// the unseen index, then writes the indexes that changed.
+func (ld *leading) handleCur(ev watcher.Event) {
+	for i := 0; ; i++ {
+		if name, ok := ld.curs[ev.Dir]; ok {
+			ld.unseen.Note(name, ev.Name)
+		}
+		if i == maxBatch {
+			break
+		}
+		select {
+		case next, ok := <-ld.cw.Events():
+			if !ok {
+				return
+			}
+			ev = next
+			continue
+		default:
+		}
+		break
+	}
+	if err := ld.unseen.Flush(); err != nil {
+		ld.log.Warn("write unseen index", "err", err)
+	}
+}
+
+// watchCur watches the cur/ of every mailbox not watched yet and builds
+// its unseen index: watch first, then list, so nothing lands unseen in
+// between.
+func (ld *leading) watchCur() {
+	if ld.cw == nil {
+		return
+	}
+	names, err := ld.sp.Names()
+	if err != nil {
+		ld.log.Warn("list mailboxes", "err", err)
+		return
+	}
+	for _, name := range names {
+		mb, err := ld.sp.Mailbox(name)
+		if err != nil || ld.ctx.Err() != nil {
+			continue
+		}
+		if _, ok := ld.curs[mb.CurDir()]; ok {
+			continue
+		}
+		if err := ld.cw.Add(mb.CurDir()); err != nil {
+			if !errors.Is(err, watcher.ErrClosed) {
+				ld.log.Debug("watch cur/", "name", name, "err", err)
+			}
+			continue
+		}
+		ld.curs[mb.CurDir()] = name
+		if err := ld.unseen.Rebuild(name); err != nil {
+			ld.log.Warn("build unseen index", "name", name, "err", err)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -182,4 +183,42 @@ func TestRunStopsWithoutLeaks(t *testing.T) {
 	}
 	l.Release()
 	until(t, "goroutines to end", func() bool { return runtime.NumGoroutine() <= before })
+}
+
+// TestLeaderKeepsUnseenIndex: the leader indexes the unread files of cur/
+// at start and follows a mail client moving listed mail there, so readers
+// need not list cur/.
+func TestLeaderKeepsUnseenIndex(t *testing.T) {
+	sp := open(t, filepath.Join(t.TempDir(), "spool"))
+	mb, err := sp.EnsureMailbox("bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(mb.CurDir(), "1700000000.M1P1Q1.h:2,F"), []byte("Subject: listed\n\nlisted\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := start(t, sp, Options{})
+	r.leads(t)
+	until(t, "the start listing indexed", func() bool {
+		names, trusted := mb.UnseenIndex()
+		return trusted && len(names) == 1
+	})
+	// A client lists a new message: new/ → cur/ without S.
+	if err := os.WriteFile(filepath.Join(mb.NewDir(), "1700000001.M1P1Q2.h"), []byte("Subject: fresh\n\nfresh\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(mb.NewDir(), "1700000001.M1P1Q2.h"), filepath.Join(mb.CurDir(), "1700000001.M1P1Q2.h:2,")); err != nil {
+		t.Fatal(err)
+	}
+	until(t, "the listed message indexed", func() bool {
+		names, trusted := mb.UnseenIndex()
+		return trusted && slices.Contains(names, "1700000001.M1P1Q2.h:2,")
+	})
+	if n, err := mb.Unread(); err != nil || n != 2 {
+		t.Fatalf("Unread = %d, %v; want 2", n, err)
+	}
+	r.stop(t)
+	if _, trusted := mb.UnseenIndex(); trusted {
+		t.Error("the index of a stopped leader is still trusted")
+	}
 }

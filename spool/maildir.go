@@ -333,21 +333,6 @@ func (mb *Mailbox) unreadEntries() ([]entry, error) {
 	return foldKeys(fresh, listed), nil
 }
 
-// unseenInCur returns the files in cur/ without the S flag.
-func (mb *Mailbox) unseenInCur() ([]entry, error) {
-	ents, err := mb.entries("cur")
-	if err != nil {
-		return nil, err
-	}
-	out := ents[:0]
-	for _, e := range ents {
-		if e.unread() {
-			out = append(out, e)
-		}
-	}
-	return out, nil
-}
-
 // foldKeys appends to a the entries of b whose key is not in a.
 func foldKeys(a, b []entry) []entry {
 	if len(b) == 0 {

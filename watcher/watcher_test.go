@@ -604,3 +604,23 @@ func TestOverflow(t *testing.T) {
 		t.Errorf("%d overflows but %d rescans", s.Overflows, s.Rescans)
 	}
 }
+
+// TestFilter shows a refused name is reported neither at the start scan
+// nor on arrival, while the others are.
+func TestFilter(t *testing.T) {
+	eachMode(t, func(t *testing.T, opts Options) {
+		dir, tmp := maildir(t)
+		deliver(t, tmp, dir, "old:2,S", "old:2,")
+		opts.Filter = func(name string) bool { return !strings.HasSuffix(name, "S") }
+		w := watch(t, opts, dir)
+		c := collect(t, w)
+		deliver(t, tmp, dir, "new:2,FS", "new:2,F")
+		c.wait(t, dir, []string{"old:2,", "new:2,F"}, deadline)
+		time.Sleep(3 * opts.PollInterval)
+		for _, n := range []string{"old:2,S", "new:2,FS"} {
+			if c.count(dir, n) != 0 {
+				t.Errorf("%q reported, though the filter refuses it", n)
+			}
+		}
+	})
+}
