@@ -127,7 +127,12 @@ func (s *Spool) create() error {
 	if err := os.MkdirAll(filepath.Dir(s.Root), 0o755); err != nil {
 		return fmt.Errorf("%w: create %s: %v", ErrUnavailable, filepath.Dir(s.Root), err)
 	}
-	if err := s.fs.Mkdir(s.Root, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+	switch err := s.fs.Mkdir(s.Root, 0o700); {
+	case err == nil: // the root's own entry must survive a power cut too
+		if err := s.fs.SyncDir(filepath.Dir(s.Root)); err != nil {
+			return fmt.Errorf("%w: create %s: %v", ErrUnavailable, s.Root, err)
+		}
+	case !errors.Is(err, fs.ErrExist):
 		return fmt.Errorf("%w: create %s: %v", ErrUnavailable, s.Root, err)
 	}
 	if err := checkSafe(s.Root); err != nil {
