@@ -83,6 +83,15 @@ func (fd *Feed) Unfollow(name string) {
 	}
 }
 
+// Follows reports whether the Feed follows the mailbox name.
+func (fd *Feed) Follows(name string) bool {
+	mb, err := fd.f.sp.Mailbox(name)
+	if err != nil {
+		return false
+	}
+	return fd.f.follows(fd, filepath.Clean(mb.NewDir()))
+}
+
 // FollowAll follows every mailbox of the spool, those there now and each
 // one created later (looked for on every poll interval), as Follow does.
 // It is for front ends that show every mailbox (a web inbox, a bridge).

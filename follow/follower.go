@@ -450,3 +450,11 @@ func (f *Follower) followNew(fd *Feed) error {
 	}
 	return nil
 }
+
+// follows reports whether fd follows dir as a mailbox.
+func (f *Follower) follows(fd *Feed, dir string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	src := f.sources[dir]
+	return src != nil && src.refs[fd] != nil && src.refs[fd].mail > 0
+}

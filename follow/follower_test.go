@@ -221,7 +221,13 @@ func TestUnfollowStopsReports(t *testing.T) {
 	fd.Unfollow("bob")
 	send(t, sp, "bob", "still followed once")
 	expectBodies(t, fd, "still followed once")
+	if !fd.Follows("bob") {
+		t.Error("Follows(bob) = false while followed once")
+	}
 	fd.Unfollow("bob")
+	if fd.Follows("bob") {
+		t.Error("Follows(bob) = true after the last Unfollow")
+	}
 	send(t, sp, "bob", "not followed")
 	quiet(t, f, fd, sp)
 }

@@ -9,8 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/claude-ipc/ipc/follow"
 	"github.com/claude-ipc/ipc/spool"
-	"github.com/claude-ipc/ipc/watcher"
 )
 
 // errNotRegistered is what a tool says when the agent has no name yet.
@@ -36,18 +36,10 @@ type agent struct {
 	waitMu  sync.Mutex
 	waiters int           // wait calls running
 	idle    chan struct{} // closed when waiters drops back to 0
-
-	// watchMu is held from the reference count to the watcher's Add or
-	// Remove, so the watcher sees them in the order the counts changed.
-	watchMu sync.Mutex
-	watches map[string]int  // new/ directories → references (the agent's own, subscriptions)
-	missing map[string]bool // of those, the ones that do not exist yet
 }
 
 func (a *agent) init() {
 	a.arrival = make(chan struct{})
-	a.watches = map[string]int{}
-	a.missing = map[string]bool{}
 }
 
 // who returns the current identity, nil before register.
@@ -147,7 +139,7 @@ func (s *Server) register(name string) (registered, error) {
 	r := registered{Name: name}
 	if prev := a.who(); prev != nil {
 		r.Released = prev.name
-		s.unwatch(prev.dir)
+		s.unwatch(prev.name)
 		if err := a.owner.Release(); err != nil {
 			s.log.Warn("release name", "name", prev.name, "err", err)
 		}
@@ -170,7 +162,7 @@ func (s *Server) become(mb *spool.Mailbox) int {
 	for _, ss := range s.hub.sessions() {
 		s.catchUp(ss, id)
 	}
-	s.watch(id.dir, true)
+	s.watch(id.name)
 	names, _ := readNames(id.dir)
 	return len(names)
 }
@@ -206,7 +198,7 @@ func (s *Server) rename(newName string) (renamed, error) {
 	if f, ok := s.sp.Forward(cur.name); ok {
 		r.ForwardUntil = f.Until
 	}
-	s.unwatch(cur.dir)
+	s.unwatch(cur.name)
 	r.Waiting = s.become(mb) // the mail moved along keeps its ids: sessions that had it get nothing again
 	return r, nil
 }
@@ -226,77 +218,41 @@ func readNames(dir string) ([]string, error) {
 	return out, nil
 }
 
-// watch adds a reference to dir and watches it; with rescan, a directory
-// watched already is scanned again (the watcher's Add reports its files).
-// Calling the watcher under watchMu is safe: it never waits for its
-// reader (it queues what it reports), so it never waits for us.
-func (s *Server) watch(dir string, rescan bool) {
-	a := &s.agent
-	a.watchMu.Lock()
-	defer a.watchMu.Unlock()
-	a.watches[dir]++
-	if a.watches[dir] == 1 || rescan {
-		s.addWatchLocked(dir)
-	}
-}
-
-// unwatch drops a reference to dir and stops watching it at the last.
-func (s *Server) unwatch(dir string) {
-	a := &s.agent
-	a.watchMu.Lock()
-	defer a.watchMu.Unlock()
-	if a.watches[dir]--; a.watches[dir] > 0 {
+// watch follows the mailbox name on the server's feed: mail that becomes
+// unread there is pushed (the agent's own) or told to subscribers. The
+// feed counts references (the agent's own name, subscriptions), and each
+// call reports the unread mail again, so that mail landing meanwhile is
+// pushed too. A mailbox that does not exist yet is followed all the same.
+func (s *Server) watch(name string) {
+	fd := s.feed()
+	if fd == nil {
 		return
 	}
-	delete(a.watches, dir)
-	delete(a.missing, dir)
-	w := s.watcher()
-	if w == nil {
-		return
-	}
-	if err := w.Remove(dir); err != nil && !errors.Is(err, watcher.ErrNotWatched) && !errors.Is(err, watcher.ErrClosed) {
-		s.log.Warn("unwatch", "dir", dir, "err", err)
+	if err := fd.Follow(name); err != nil && !errors.Is(err, follow.ErrClosed) {
+		s.log.Warn("follow", "name", name, "err", err)
 	}
 }
 
-// addWatchLocked watches dir; a directory that does not exist yet (a
-// subscription to a name nobody has used), or one wanted before Start, is
-// retried by the event loop. watchMu is held.
-func (s *Server) addWatchLocked(dir string) {
-	a := &s.agent
-	w := s.watcher()
-	if w == nil {
-		a.missing[dir] = true
-		return
-	}
-	switch err := w.Add(dir); {
-	case err == nil || errors.Is(err, watcher.ErrClosed):
-		delete(a.missing, dir)
-	default:
-		a.missing[dir] = true
-		if !errors.Is(err, os.ErrNotExist) {
-			s.log.Warn("watch", "dir", dir, "err", err)
-		}
+// unwatch drops one reference to name.
+func (s *Server) unwatch(name string) {
+	if fd := s.feed(); fd != nil {
+		fd.Unfollow(name)
 	}
 }
 
-// retryWatches tries again to watch the directories that did not exist.
-func (s *Server) retryWatches() {
-	a := &s.agent
-	a.watchMu.Lock()
-	defer a.watchMu.Unlock()
-	for d := range a.missing {
-		if fi, err := os.Stat(d); err == nil && fi.IsDir() {
-			s.addWatchLocked(d)
-		}
-	}
-}
-
-// watcher returns the watcher, nil before Start.
-func (s *Server) watcher() *watcher.Watcher {
+// feed returns the server's feed, nil before Start.
+func (s *Server) feed() *follow.Feed {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.w
+	return s.fd
+}
+
+// follower returns the follower the server's feed comes from, nil before
+// Start.
+func (s *Server) follower() *follow.Follower {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fol
 }
 
 // async runs f on a goroutine the server waits for at Close.

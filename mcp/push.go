@@ -13,8 +13,8 @@ import (
 
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/claude-ipc/ipc/follow"
 	"github.com/claude-ipc/ipc/spool"
-	"github.com/claude-ipc/ipc/watcher"
 )
 
 // Backoff bounds for a push the transport refused because the client lags.
@@ -528,29 +528,26 @@ func (s *Server) stillUnread(path string) bool {
 	return err == nil
 }
 
-// arrived handles a file that appeared in a watched new/ folder.
-func (s *Server) arrived(ev watcher.Event) {
-	dir := filepath.Clean(ev.Dir)
-	if cur := s.agent.who(); cur != nil && cur.dir == dir {
+// arrived handles mail that became unread in a followed mailbox: the
+// agent's own is pushed to the ready sessions and wakes its waits;
+// subscribers of that inbox are told.
+func (s *Server) arrived(ev follow.Event) {
+	if cur := s.agent.who(); cur != nil && cur.name == ev.Name {
 		s.agent.signal()
-		s.pushFile(cur, ev.Name)
+		s.push(cur, ev)
 		s.touched(statusURI)
 	}
-	s.touched(inboxURI(filepath.Base(filepath.Dir(dir))))
+	s.touched(inboxURI(ev.Name))
 }
 
-// pushFile reads one message in the agent's new/ and offers it to the
+// push offers the message of ev, found in the agent's mailbox, to the
 // ready sessions.
-func (s *Server) pushFile(cur *identity, name string) {
-	m, err := cur.mb.ReadNew(name)
-	switch {
-	case errors.Is(err, fs.ErrNotExist): // read already
-		return
-	case err != nil:
-		s.log.Warn("mail not pushed", "file", filepath.Join(cur.dir, name), "err", err)
+func (s *Server) push(cur *identity, ev follow.Event) {
+	if ev.Err != nil {
+		s.log.Warn("mail not pushed", "file", filepath.Join(ev.Dir, ev.File), "err", ev.Err)
 		return
 	}
-	s.hub.offer(messageItem(cur.name, m))
+	s.hub.offer(messageItem(cur.name, ev.Message))
 }
 
 // touched tells the sessions subscribed to uri that it changed.

@@ -201,17 +201,9 @@ func TestResources(t *testing.T) {
 	if err := c.Unsubscribe(ctx, mcpgo.UnsubscribeRequest{Params: mcpgo.UnsubscribeParams{URI: inboxURI("carol")}}); err != nil {
 		t.Fatal(err)
 	}
-	srv.agent.watchMu.Lock()
-	_, watched := srv.agent.watches[srv.inboxDirOrEmpty(inboxURI("carol"))]
-	srv.agent.watchMu.Unlock()
-	if watched {
-		t.Error("carol's inbox still watched after unsubscribe")
+	if srv.feed().Follows("carol") {
+		t.Error("carol's inbox still followed after unsubscribe")
 	}
-}
-
-func (s *Server) inboxDirOrEmpty(uri string) string {
-	d, _ := s.inboxDir(uri)
-	return d
 }
 
 func readJSON(t *testing.T, c *client.Client, uri string, v any) {

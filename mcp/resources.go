@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"path/filepath"
 	"strings"
 
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
@@ -85,8 +84,8 @@ func (s *Server) readStatus(context.Context, mcpgo.ReadResourceRequest) ([]mcpgo
 	s.mu.Lock()
 	st.Sessions = len(s.sessions)
 	s.mu.Unlock()
-	if w := s.watcher(); w != nil {
-		st.Polling = w.Polling()
+	if f := s.follower(); f != nil {
+		st.Polling = f.Polling()
 	}
 	names, err := s.sp.List() // a mailbox that could not be read is listed with its error
 	if err != nil && names == nil {
@@ -180,26 +179,13 @@ func (s *Server) subscribe(ctx context.Context, uri string, on bool) {
 }
 
 func (s *Server) watchInbox(uri string) {
-	if dir, ok := s.inboxDir(uri); ok {
-		s.watch(dir, false)
+	if name, ok := inboxName(uri); ok {
+		s.watch(name)
 	}
 }
 
 func (s *Server) unwatchInbox(uri string) {
-	if dir, ok := s.inboxDir(uri); ok {
-		s.unwatch(dir)
+	if name, ok := inboxName(uri); ok {
+		s.unwatch(name)
 	}
-}
-
-// inboxDir returns the new/ directory an inbox URI names.
-func (s *Server) inboxDir(uri string) (string, bool) {
-	name, ok := inboxName(uri)
-	if !ok {
-		return "", false
-	}
-	mb, err := s.sp.Mailbox(name)
-	if err != nil {
-		return "", false
-	}
-	return filepath.Clean(mb.NewDir()), true
 }

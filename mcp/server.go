@@ -22,6 +22,7 @@ import (
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/claude-ipc/ipc/follow"
 	"github.com/claude-ipc/ipc/rules"
 	"github.com/claude-ipc/ipc/share"
 	"github.com/claude-ipc/ipc/spool"
@@ -57,8 +58,13 @@ type Options struct {
 	Logger         *slog.Logger  // status and errors; nil discards them. Never stdout.
 	CommandTimeout time.Duration // share_command's time limit; 0: 30 s, as in the original tool
 	MaxWait        time.Duration // the longest wait the wait tool allows; 0: 10 min
-	Poll           bool          // watch mailboxes by polling instead of inotify
-	PollInterval   time.Duration // the polling interval; 0: the watcher's default
+	Poll           bool          // watch mailboxes by polling instead of inotify (for a follower of its own)
+	PollInterval   time.Duration // the polling interval; 0: the watcher's default (for a follower of its own)
+
+	// Follower is the process's follower, shared with the leader that runs
+	// beside the server (one watcher per process). nil: Start makes one of
+	// its own from Poll and PollInterval, and Close stops it.
+	Follower *follow.Follower
 
 	// ReadyAfter is how long after initialize a session that never sends
 	// notifications/initialized (nor any request) is served anyway; 0: 1 s.
@@ -117,7 +123,9 @@ type Server struct {
 	mu       sync.Mutex
 	sessions map[string]*session // by MCP session id
 
-	w      *watcher.Watcher
+	fol    *follow.Follower // where the server learns of mail
+	ownFol bool             // fol was made by Start, so Close stops it
+	fd     *follow.Feed     // the mailboxes the server follows: its own name, subscribed inboxes
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -174,13 +182,17 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	s.mu.Unlock()
-	w, err := watcher.New(s.ctx, watcher.Options{Poll: s.opts.Poll, PollInterval: s.opts.PollInterval, Logger: s.log})
-	if err != nil {
-		s.cancel()
-		return fmt.Errorf("mcp: watch the spool: %w", err)
+	fol, own := s.opts.Follower, false
+	if fol == nil {
+		f, err := follow.New(s.ctx, s.sp, follow.Options{Watcher: watcher.Options{Poll: s.opts.Poll, PollInterval: s.opts.PollInterval, Logger: s.log}})
+		if err != nil {
+			s.cancel()
+			return fmt.Errorf("mcp: watch the spool: %w", err)
+		}
+		fol, own = f, true
 	}
 	s.mu.Lock()
-	s.w = w
+	s.fol, s.ownFol, s.fd = fol, own, fol.Open()
 	s.mu.Unlock()
 	s.wg.Add(1)
 	go s.loop()
@@ -195,13 +207,17 @@ func (s *Server) Start(ctx context.Context) error {
 	return nil
 }
 
-// Close stops the server: the watcher and every goroutine it started are
-// gone when it returns, and the name is released (it goes offline).
+// Close stops the server: its feed (and its follower, if Start made it)
+// and every goroutine it started are gone when it returns, and the name
+// is released (it goes offline).
 func (s *Server) Close() error {
 	// Cancel under mu: async adds to wg under mu after checking ctx, so no
 	// goroutine starts once Wait may run.
 	s.mu.Lock()
-	cancel, w := s.cancel, s.w
+	cancel, fd, fol := s.cancel, s.fd, s.fol
+	if !s.ownFol {
+		fol = nil
+	}
 	if cancel != nil {
 		cancel()
 	}
@@ -210,8 +226,11 @@ func (s *Server) Close() error {
 		return nil
 	}
 	var err error
-	if w != nil {
-		err = w.Close()
+	if fd != nil {
+		fd.Close()
+	}
+	if fol != nil {
+		err = fol.Close()
 	}
 	s.wg.Wait()
 	if rerr := s.agent.release(); err == nil {
@@ -440,24 +459,20 @@ func trimNewline(p []byte) []byte {
 	return p
 }
 
-// loop reads the watcher: mail arriving for the agent is pushed, waiters
-// are woken and subscribers told; directories that did not exist yet are
-// watched once they do.
+// loop reads the server's feed: mail arriving for the agent is pushed,
+// waiters are woken and subscribers told.
 func (s *Server) loop() {
 	defer s.wg.Done()
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
+	events := s.feed().Events()
 	for {
 		select {
 		case <-s.ctx.Done():
 			return
-		case ev, ok := <-s.w.Events():
+		case ev, ok := <-events:
 			if !ok {
 				return
 			}
 			s.arrived(ev)
-		case <-tick.C:
-			s.retryWatches()
 		}
 	}
 }
