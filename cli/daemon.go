@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/claude-ipc/ipc/follow"
 	"github.com/claude-ipc/ipc/leader"
 	"github.com/claude-ipc/ipc/spool"
 	"github.com/claude-ipc/ipc/watcher"
@@ -96,6 +97,17 @@ func (a *App) watchOptions() (watcher.Options, error) {
 	return o, nil
 }
 
+// follower starts the process's one Follower (one watcher) on sp: every
+// part of a command that needs to know of mail arriving (the command
+// itself, the leader beside it) opens a Feed on it.
+func (a *App) follower(ctx context.Context, sp *spool.Spool, wo watcher.Options) (*follow.Follower, error) {
+	f, err := follow.New(ctx, sp, follow.Options{Watcher: wo})
+	if err != nil {
+		return nil, fmt.Errorf("follow the spool: %w", err)
+	}
+	return f, nil
+}
+
 // logger returns a logger writing to stderr at level and above: short
 // lines for people on a terminal, key=value text for a log file, JSON
 // lines with --json.
@@ -110,14 +122,16 @@ func (a *App) logger(level slog.Level) *slog.Logger {
 	return slog.New(slog.NewTextHandler(a.Err, ho))
 }
 
-// background runs the leader beside a command that watches mail (ipc watch), so drop-ins are routed while it runs even with no daemon. The
-// returned stop cancels it and waits for it to finish.
-func (a *App) background(ctx context.Context, sp *spool.Spool, wo watcher.Options) (stop func()) {
+// background runs the leader beside a command that watches mail (ipc
+// watch, ipc mcp), on that command's follower, so drop-ins are routed
+// while it runs even with no daemon. The returned stop cancels it and
+// waits for it to finish.
+func (a *App) background(ctx context.Context, sp *spool.Spool, fol *follow.Follower) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	log := a.logger(slog.LevelWarn) // a watcher's stderr is for people: problems only
 	wg.Go(func() {
-		if err := leader.Run(ctx, sp, leader.Options{Logger: log, Poll: wo.Poll, PollInterval: wo.PollInterval}); err != nil {
+		if err := leader.Run(ctx, sp, leader.Options{Logger: log, Follower: fol}); err != nil {
 			log.Warn("leader stopped", "err", err)
 		}
 	})

@@ -90,7 +90,14 @@ func runMCP(ctx context.Context, a *App, addr string) error {
 		}
 	}
 	log := a.logger(slog.LevelWarn)
-	srv, err := mcp.New(sp, mcp.Options{Name: name, Version: buildVersion(), Logger: log, Poll: wo.Poll, PollInterval: wo.PollInterval, HTTPToken: token})
+	// One follower, so one inotify instance, for the server and the
+	// leader beside it.
+	fol, err := a.follower(ctx, sp, wo)
+	if err != nil {
+		return err
+	}
+	defer fol.Close()
+	srv, err := mcp.New(sp, mcp.Options{Name: name, Version: buildVersion(), Logger: log, Follower: fol, HTTPToken: token})
 	if err != nil {
 		return usageErr(err)
 	}
@@ -98,7 +105,7 @@ func runMCP(ctx context.Context, a *App, addr string) error {
 		return err
 	}
 	defer srv.Close()
-	stopLeader := a.background(ctx, sp, wo)
+	stopLeader := a.background(ctx, sp, fol)
 	defer stopLeader()
 	if ln == nil {
 		if f, ok := a.In.(*os.File); ok && isTerminal(f) {

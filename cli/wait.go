@@ -167,7 +167,7 @@ func (a *App) follow(ctx context.Context, name string, wo watcher.Options) (*fol
 	if err != nil {
 		return nil, nil, err
 	}
-	f, err := follow.New(ctx, sp, follow.Options{Watcher: wo})
+	f, err := a.follower(ctx, sp, wo)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -69,13 +69,18 @@ func runWatch(ctx context.Context, a *App, peek bool) error {
 	if err != nil {
 		return err
 	}
-	stopLeader := a.background(ctx, sp, wo)
-	defer stopLeader()
-	fd, stopFollow, err := a.follow(ctx, name, wo)
+	fol, err := a.follower(ctx, sp, wo)
 	if err != nil {
 		return fmt.Errorf("watch: %w", err)
 	}
-	defer stopFollow()
+	defer fol.Close()
+	stopLeader := a.background(ctx, sp, fol)
+	defer stopLeader()
+	fd, err := fol.Follow(name)
+	if err != nil {
+		return fmt.Errorf("watch: %w", err)
+	}
+	defer fd.Close()
 	fmt.Fprintf(a.Err, "ipc: watching mail for %s (Ctrl-C to stop)\n", name)
 	f := &follower{a: a, mb: mb, peek: peek, shown: map[string]bool{}}
 	for {

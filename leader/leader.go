@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/claude-ipc/ipc/follow"
 	"github.com/claude-ipc/ipc/search"
 	"github.com/claude-ipc/ipc/spool"
 	"github.com/claude-ipc/ipc/watcher"
@@ -25,6 +26,11 @@ type Options struct {
 
 	// OnLead, if set, is called once this process has become the leader.
 	OnLead func(spool.Holder)
+
+	// Follower is the process's follower (one watcher per process), shared
+	// with the front end the leader runs beside. nil: the leader makes one
+	// of its own from Poll and PollInterval while it leads.
+	Follower *follow.Follower
 
 	// NoSearchIndex stops the leader from keeping notmuch's search index
 	// of the spool up to date (it does when notmuch is installed).
@@ -105,13 +111,13 @@ func acquire(ctx context.Context, sp *spool.Spool, retry time.Duration) (*spool.
 	}
 }
 
-// leading is the state of a leader: the watcher and the forwarded
-// mailboxes it watches. Only Run's goroutine touches it.
+// leading is the state of a leader: its feed and the forwarded mailboxes
+// it watches. Only Run's goroutine touches it.
 type leading struct {
 	ctx     context.Context // done: stop between two steps
 	sp      *spool.Spool
 	log     *slog.Logger
-	w       *watcher.Watcher
+	fd      *follow.Feed      // outbox/new/, forwards/ and the new/ of forwarded mailboxes
 	watched map[string]string // new/ dir of a forwarded mailbox → its name
 	busy    map[string]bool   // outbox files still open for writing, to route once closed
 
@@ -129,13 +135,22 @@ type leading struct {
 func lead(ctx context.Context, sp *spool.Spool, opts Options, me spool.Holder) error {
 	ld := &leading{ctx: ctx, sp: sp, log: opts.Logger, watched: map[string]string{}, busy: map[string]bool{}}
 	ld.sweep()
-	w, err := watcher.New(ctx, watcher.Options{Poll: opts.Poll, PollInterval: opts.PollInterval, Logger: opts.Logger},
-		sp.OutboxDir(), sp.ForwardsDir())
-	if err != nil {
-		return err
+	fol := opts.Follower
+	if fol == nil {
+		f, err := follow.New(ctx, sp, follow.Options{Watcher: watcher.Options{Poll: opts.Poll, PollInterval: opts.PollInterval, Logger: opts.Logger}})
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		fol = f
 	}
-	defer w.Close()
-	ld.w = w
+	ld.fd = fol.Open()
+	defer ld.fd.Close()
+	for _, dir := range []string{sp.OutboxDir(), sp.ForwardsDir()} {
+		if err := ld.fd.Watch(dir); err != nil {
+			return err
+		}
+	}
 	ld.watchForwards()
 	cw, err := watcher.New(ctx, watcher.Options{Poll: opts.Poll, PollInterval: opts.PollInterval, Logger: opts.Logger,
 		Filter: spool.UnreadName})
@@ -157,9 +172,9 @@ func lead(ctx context.Context, sp *spool.Spool, opts Options, me spool.Holder) e
 		select {
 		case <-ctx.Done():
 			return nil
-		case ev, ok := <-w.Events():
+		case ev, ok := <-ld.fd.Events():
 			if !ok {
-				return nil // the watcher stopped: ctx is done
+				return nil // the follower stopped: ctx is done
 			}
 			ld.handleBatch(ev)
 		case ev, ok := <-ld.curEvents():
@@ -189,13 +204,13 @@ const maxBatch = 256
 
 // handleBatch handles ev and the events already queued behind it (up to
 // maxBatch), then applies forwards once for the whole batch.
-func (ld *leading) handleBatch(ev watcher.Event) {
+func (ld *leading) handleBatch(ev follow.Event) {
 	forwarded, forwardsChanged := false, false
 	for i := 0; ; i++ {
 		switch ev.Dir {
-		case ld.sp.OutboxDir():
-			ld.route(ev.Name)
-		case ld.sp.ForwardsDir():
+		case filepath.Clean(ld.sp.OutboxDir()):
+			ld.route(ev.File)
+		case filepath.Clean(ld.sp.ForwardsDir()):
 			forwardsChanged = true
 		default:
 			forwarded = true
@@ -218,12 +233,12 @@ func (ld *leading) handleBatch(ev watcher.Event) {
 }
 
 // pending returns the next event if one is already waiting.
-func (ld *leading) pending() (watcher.Event, bool) {
+func (ld *leading) pending() (follow.Event, bool) {
 	select {
-	case ev, ok := <-ld.w.Events():
+	case ev, ok := <-ld.fd.Events():
 		return ev, ok
 	default:
-		return watcher.Event{}, false
+		return follow.Event{}, false
 	}
 }
 
@@ -313,8 +328,8 @@ func (ld *leading) watchForwards() {
 		if _, ok := ld.watched[dir]; ok {
 			continue
 		}
-		if err := ld.w.Add(dir); err != nil {
-			if !errors.Is(err, watcher.ErrClosed) {
+		if err := ld.fd.Watch(dir); err != nil { // a mailbox not there yet is watched once it is
+			if !errors.Is(err, follow.ErrClosed) {
 				ld.log.Debug("watch forwarded mailbox", "name", name, "err", err)
 			}
 			continue
@@ -323,7 +338,7 @@ func (ld *leading) watchForwards() {
 	}
 	for dir := range ld.watched {
 		if _, ok := live[dir]; !ok {
-			_ = ld.w.Remove(dir)
+			ld.fd.Unwatch(dir)
 			delete(ld.watched, dir)
 		}
 	}

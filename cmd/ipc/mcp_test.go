@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -150,9 +151,41 @@ func TestMCPStdioPushAndCrash(t *testing.T) {
 	if got := callOK(t, c, "check", map[string]any{"instance_id": "alice"}); !strings.Contains(got, "ID: "+id) {
 		t.Errorf("check after the push: %q", got)
 	}
+	checkOneInotify(t, w, proc.Process.Pid)
 	killed(t, proc)
 	if p := w.presence("alice"); p.Online {
 		t.Errorf("alice online after SIGKILL of the server: %+v", p)
+	}
+}
+
+// checkOneInotify checks that the server process pid, once it leads the
+// spool too, follows mail with a single inotify instance: the MCP server
+// and the leader beside it share one follower.
+func checkOneInotify(t *testing.T, w *world, pid int) {
+	t.Helper()
+	if runtime.GOOS != "linux" {
+		return // inotify is Linux's
+	}
+	sp, err := spool.Open(w.home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the server to lead the spool", func() bool {
+		h, ok := sp.Leader()
+		return ok && h.PID == pid
+	})
+	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		testkit.SkipEnv(t, "cannot list the server's file descriptors: %v", err)
+	}
+	n := 0
+	for _, fd := range fds {
+		if l, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name())); l == "anon_inode:inotify" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("ipc mcp has %d inotify instances open, want 1", n)
 	}
 }
 
