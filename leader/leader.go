@@ -148,6 +148,9 @@ func lead(ctx context.Context, sp *spool.Spool, opts Options, me spool.Holder) e
 	defer ld.fd.Close()
 	for _, dir := range []string{sp.OutboxDir(), sp.ForwardsDir()} {
 		if err := ld.fd.Watch(dir); err != nil {
+			if errors.Is(err, follow.ErrClosed) {
+				return nil // the follower stopped with its context: stopping
+			}
 			return err
 		}
 	}
