@@ -30,6 +30,9 @@ type Config struct {
 	RenameEvery    time.Duration `json:"-"`               // minimum time between two renames of one name
 	OrphanAfter    time.Duration `json:"-"`               // mail for never-registered names is quarantined after this
 	Secret         string        `json:"-"`               // IPC_SHARED_SECRET: sign and verify every message
+	// Bridge is config.json's "bridge" object, the NATS bridge's settings;
+	// the bridge package reads it.
+	Bridge json.RawMessage `json:"bridge,omitempty"`
 }
 
 // DefaultConfig returns the limits ipc ships with.

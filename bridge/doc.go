@@ -1,0 +1,36 @@
+// Package bridge carries mail between the spools of several hosts over NATS
+// JetStream: mail queued in a spool's remote/ Maildir for NAME@HOST is
+// published to the stream, and mail the stream holds for this host is
+// delivered into local mailboxes.
+//
+// Guarantees:
+//
+//   - Outgoing: a message leaves remote/new/ only after JetStream has
+//     acknowledged storing it. It is published with Nats-Msg-Id set to its
+//     Message-ID and recipient, so a bridge killed between the publish and
+//     the removal republishes it and the stream's de-duplication keeps one.
+//     While the server is unreachable, refuses the credentials or the
+//     message, the message waits on disk and Status says how many wait and
+//     why.
+//   - Incoming: one durable pull consumer per host with explicit acks. A
+//     message is acknowledged only after it is in the mailbox (tmp, fsync,
+//     rename into new/, fsync of new/). A redelivery (after a crash, a lost
+//     ack or a republish beyond the de-duplication window) is recognised by
+//     Message-ID: each message is in the spool exactly once.
+//   - A message whose shared-secret signature does not verify, or whose
+//     From host is not the host its subject names, is not delivered: it is
+//     quarantined with the reason and acknowledged, so it is not retried.
+//   - Messages larger than the server's max payload, and the full text of
+//     large messages (large/), travel through a JetStream object store:
+//     never truncated.
+//   - Presence: each bridge writes its host's names (online, last seen,
+//     forwards) to a key-value bucket whose entries expire unless renewed,
+//     and records the other hosts' names in the spool's fleet file, which
+//     ipc list, broadcast and Send read.
+//
+// Subjects: ipc.mail.DST.NAME.SRC for mail from host SRC to NAME on host
+// DST, ipc.bcast.SRC for a broadcast from SRC. Because the sending host is
+// a subject token, NATS permissions can keep each host to its own (see the
+// README). The package stands on spool alone: it reads remote/ and writes
+// mailboxes through the spool's delivery, and keeps no watch of its own.
+package bridge
