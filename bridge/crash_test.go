@@ -103,19 +103,22 @@ func TestSIGKILLedBridgesLoseAndDoubleNothing(t *testing.T) {
 		}
 	}()
 	kills, midway := 0, 0
-	for {
+	total := func() int { return len(a.mail("alice")) + len(b.mail("bob")) }
+	for kills < 12 && total() < 2*n {
 		ca.start()
 		cb.start()
-		time.Sleep(time.Duration(100+rand.IntN(300)) * time.Millisecond)
+		before := total()
+		// Kill once mail is moving: a few milliseconds after the first new
+		// delivery, while more waits on both sides.
+		waitFor(t, "mail to move after a restart", 30*time.Second, func() bool { return total() > before })
+		time.Sleep(time.Duration(rand.IntN(30)) * time.Millisecond)
 		ca.kill()
 		cb.kill()
 		kills++
 		qa, _ := a.sp.RemoteQueued()
-		if got := len(b.mail("bob")); got > 0 && qa > 0 {
+		qb, _ := b.sp.RemoteQueued()
+		if qa > 0 && qb > 0 {
 			midway++
-		}
-		if len(b.mail("bob")) == n && len(a.mail("alice")) == n || kills >= 20 {
-			break
 		}
 	}
 	<-sent
