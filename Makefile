@@ -2,6 +2,8 @@
 #   make run      build ipc and run the leader daemon on the default spool
 #   make test     install what the tests need, then run every test with -race
 #   make bench    benchmarks, each reported against the bare file-system operation
+#   make fuzz     every fuzz target for FUZZTIME each (default 30s), from its corpus in testdata/fuzz
+#   make soak     the kill -9, leader-takeover and power-loss loops SOAK times longer (default 10)
 #   make lint     gofmt, go vet, staticcheck
 #   make install  put ipc in $(go env GOPATH)/bin
 
@@ -13,7 +15,7 @@ BIN       := bin/ipc
 TEST_DEBS := mblaze notmuch safecat maildrop tmux npm
 TEST_CMDS := mlist notmuch safecat maildrop tmux npm
 
-.PHONY: run build test test-deps bench lint install clean
+.PHONY: run build test test-deps bench fuzz soak lint install clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/ipc
@@ -40,6 +42,23 @@ test: test-deps
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 200x -timeout 30m ./...
+
+# package:target for every fuzz target.
+FUZZ_TARGETS := spool:FuzzParseMessage spool:FuzzRoundTrip spool:FuzzUniqueName spool:FuzzForward \
+	spool:FuzzData cli:FuzzHookInput mcp:FuzzPhrase
+FUZZTIME ?= 30s
+
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t#*:}; echo "fuzz $$name ($$pkg) for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) ./$$pkg; \
+	done
+
+SOAK ?= 10
+
+soak:
+	IPC_SOAK=$(SOAK) $(GO) test -race -count 1 -timeout 4h -v \
+		-run 'TestPowerLoss|TestCrashSafety|TestLeaderTakeover' ./spool ./cmd/ipc
 
 lint:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

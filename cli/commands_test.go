@@ -25,7 +25,7 @@ type result struct {
 
 // runIPC runs the command line in-process on fresh streams, with env as
 // the whole environment the App sees.
-func runIPC(t *testing.T, env map[string]string, stdin string, args ...string) result {
+func runIPC(t testing.TB, env map[string]string, stdin string, args ...string) result {
 	t.Helper()
 	var out, errb bytes.Buffer
 	a := &App{In: strings.NewReader(stdin), Out: &out, Err: &errb, Getenv: func(k string) string { return env[k] }}

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/claude-ipc/ipc/internal/testkit"
 )
 
 // Power loss, simulated (the method of LazyFS and ALICE). A workload of
@@ -518,7 +520,7 @@ func TestPowerLoss(t *testing.T) {
 	if testing.Short() {
 		workloads, cuts = 1, 40
 	}
-	if n, err := strconv.Atoi(os.Getenv("IPC_SOAK")); err == nil && n > 0 {
+	if n := testkit.Soak(); n > 1 {
 		workloads, cuts = 3*n, 0
 	}
 	var fig plFigures

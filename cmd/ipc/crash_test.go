@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/claude-ipc/ipc/internal/testkit"
 	"github.com/claude-ipc/ipc/spool"
 )
 
@@ -32,7 +33,7 @@ func TestCrashSafety(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t).with("IPC_RATE_LIMIT=0")
 	w.ok("register", "bob")
-	n := 200
+	n := 200 * testkit.Soak()
 	if testing.Short() {
 		n = 50
 	}

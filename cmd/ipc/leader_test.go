@@ -399,7 +399,7 @@ func (w *world) leaderPID() int {
 // empty.
 func TestLeaderTakeover(t *testing.T) {
 	t.Parallel()
-	n := 2000
+	n := 2000 * testkit.Soak()
 	if testing.Short() {
 		n = 300
 	}
