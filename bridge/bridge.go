@@ -5,21 +5,31 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/claude-ipc/ipc/follow"
 	"github.com/claude-ipc/ipc/spool"
-	"github.com/claude-ipc/ipc/watcher"
 )
+
+// Options are what a bridge shares with the rest of its process.
+type Options struct {
+	Log *slog.Logger // nil: discard
+	// Follower is the process's one follower (the daemon's); nil makes one
+	// for the bridge alone.
+	Follower *follow.Follower
+}
 
 // Bridge connects one spool to a NATS JetStream server as one host.
 type Bridge struct {
 	sp  *spool.Spool
 	cfg Config
 	log *slog.Logger
+	fol *follow.Follower
 
 	nc   *nats.Conn
 	js   jetstream.JetStream
@@ -34,15 +44,16 @@ type Bridge struct {
 }
 
 // New checks cfg and returns a bridge for sp; Run connects it.
-func New(sp *spool.Spool, cfg Config, log *slog.Logger) (*Bridge, error) {
+func New(sp *spool.Spool, cfg Config, opts Options) (*Bridge, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	log := opts.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	b := &Bridge{sp: sp, cfg: cfg, log: log, kick: make(chan struct{}, 1)}
+	b := &Bridge{sp: sp, cfg: cfg, log: log, fol: opts.Follower, kick: make(chan struct{}, 1)}
 	b.status = Status{Host: cfg.Host, URL: cfg.URL}
 	return b, nil
 }
@@ -66,17 +77,17 @@ func (b *Bridge) Run(ctx context.Context) error {
 		}
 		return err
 	}
-	w, err := watcher.New(ctx, watcher.Options{Logger: b.log}, b.sp.RemoteDir()+"/new")
+	feed, err := b.watchQueue(ctx)
 	if err != nil {
-		return fmt.Errorf("bridge: watch %s: %w", b.sp.RemoteDir(), err)
+		return err
 	}
-	defer w.Close()
+	defer feed.Close()
 	var wg sync.WaitGroup
 	run := func(f func(context.Context)) {
 		wg.Add(1)
 		go func() { defer wg.Done(); f(ctx) }()
 	}
-	run(func(ctx context.Context) { b.forward(ctx, w.Events()) })
+	run(func(ctx context.Context) { b.forward(ctx, feed.Events()) })
 	run(b.sendLoop)
 	run(b.receiveLoop)
 	run(b.presenceLoop)
@@ -84,8 +95,27 @@ func (b *Bridge) Run(ctx context.Context) error {
 	return nil
 }
 
-// forward turns watcher events into kicks of the send loop.
-func (b *Bridge) forward(ctx context.Context, ev <-chan watcher.Event) {
+// watchQueue follows remote/new/ on the process's follower (or one of
+// the bridge's own).
+func (b *Bridge) watchQueue(ctx context.Context) (*follow.Feed, error) {
+	if b.fol == nil {
+		f, err := follow.New(ctx, b.sp, follow.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("bridge: follow %s: %w", b.sp.RemoteDir(), err)
+		}
+		context.AfterFunc(ctx, func() { f.Close() })
+		b.fol = f
+	}
+	feed := b.fol.Open()
+	if err := feed.Watch(filepath.Join(b.sp.RemoteDir(), "new")); err != nil {
+		feed.Close()
+		return nil, fmt.Errorf("bridge: watch %s: %w", b.sp.RemoteDir(), err)
+	}
+	return feed, nil
+}
+
+// forward turns the feed's events into kicks of the send loop.
+func (b *Bridge) forward(ctx context.Context, ev <-chan follow.Event) {
 	for {
 		select {
 		case <-ctx.Done():

@@ -1,10 +1,12 @@
 package bridge
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/claude-ipc/ipc/rules"
 	"github.com/claude-ipc/ipc/spool"
 )
 
@@ -25,6 +27,9 @@ func TestTwoHostsExchangeBothWays(t *testing.T) {
 	m := got[0]
 	if m.ID != rc.ID || m.From != "alice" || m.FromHost != "hosta" || strings.TrimSpace(m.Body) != "hello from a" {
 		t.Fatalf("bob got %+v", m)
+	}
+	if m.Provenance != spool.ProvBridge || m.ProvenanceHost != "hosta" {
+		t.Errorf("provenance %q host %q, want bridge from hosta", m.Provenance, m.ProvenanceHost)
 	}
 	// bob answers; the reply finds alice on hosta.
 	if _, err := b.sp.Reply("bob", m.ID, "hello back", nil); err != nil {
@@ -53,9 +58,22 @@ func TestTwoHostsExchangeBothWays(t *testing.T) {
 		t.Errorf("plain name went to %+v", rc.Delivered)
 	}
 	b.waitCount("bob", 2, 10*time.Second)
+
+	// A read receipt crosses back: the rules layer answers NAME@HOST.
+	if _, err := a.sp.Send(spool.Draft{From: "alice", To: []string{"bob@hostb"}, Body: "tell me when read",
+		Data: json.RawMessage(`{"receipt": true}`)}); err != nil {
+		t.Fatal(err)
+	}
+	ms := b.waitCount("bob", 3, 10*time.Second)
+	for _, r := range rules.New(b.sp).Read("bob", ms[2:]) {
+		if r.Err != nil || r.To != "alice@hosta" {
+			t.Fatalf("receipt %+v", r)
+		}
+	}
+	a.waitCount("alice", 2, 10*time.Second)
 	st := a.br.Status()
-	if !st.Connected || st.Error != "" || st.Sent != 2 {
-		t.Errorf("hosta status %+v: want connected, no error, 2 sent", st)
+	if !st.Connected || st.Error != "" || st.Sent != 3 || st.Received != 2 {
+		t.Errorf("hosta status %+v: want connected, no error, 3 sent, 2 received", st)
 	}
 }
 

@@ -30,7 +30,7 @@ func runChild() int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	br, err := New(sp, fastConfig(os.Getenv("IPC_BRIDGE_URL"), os.Getenv("IPC_BRIDGE_HOST")), nil)
+	br, err := New(sp, fastConfig(os.Getenv("IPC_BRIDGE_URL"), os.Getenv("IPC_BRIDGE_HOST")), Options{})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

@@ -31,6 +31,10 @@
 // Subjects: ipc.mail.DST.NAME.SRC for mail from host SRC to NAME on host
 // DST, ipc.bcast.SRC for a broadcast from SRC. Because the sending host is
 // a subject token, NATS permissions can keep each host to its own (see the
-// README). The package stands on spool alone: it reads remote/ and writes
-// mailboxes through the spool's delivery, and keeps no watch of its own.
+// README). The package stands on spool and follow: it learns of queued
+// mail from the process's follower (a watch on remote/new/), writes
+// mailboxes through the spool's delivery (spool.Carried marks what it
+// carried as provenance "bridge" from its host), and keeps no watcher of
+// its own. Read receipts cross hosts because the rules layer answers
+// spool.ReplyAddress, NAME@HOST for a sender elsewhere.
 package bridge

@@ -101,7 +101,10 @@ func (b *Bridge) deliver(ctx context.Context, msg jetstream.Msg) (int, error) {
 	if secret := b.sp.Config.Secret; secret != "" && !m.Verify(secret) {
 		return 0, fmt.Errorf("%w: message %s from %s@%s", errUnsigned, m.ID, m.From, src)
 	}
-	if raw, err = b.keepLarge(ctx, msg, m, raw, src); err != nil {
+	if err = b.keepLarge(ctx, msg, m); err != nil {
+		return 0, err
+	}
+	if raw, err = b.sp.Carried(m, src); err != nil {
 		return 0, err
 	}
 	if names == nil {
@@ -175,27 +178,26 @@ func (b *Bridge) getObject(ctx context.Context, name string) ([]byte, error) {
 }
 
 // keepLarge writes the full text of a large message to this spool's
-// large/ and points the message at it, signed again (the path is signed).
-func (b *Bridge) keepLarge(ctx context.Context, msg jetstream.Msg, m *spool.Message, raw []byte, src string) ([]byte, error) {
+// large/ and points the message at it (Carried signs it again).
+func (b *Bridge) keepLarge(ctx context.Context, msg jetstream.Msg, m *spool.Message) error {
 	obj, base := msg.Headers().Get(hdrLargeObject), filepath.Base(msg.Headers().Get(hdrLargeName))
 	if obj == "" || m.LargeFile == "" {
-		return raw, nil
+		return nil
 	}
 	if base == "." || base == "/" || strings.HasPrefix(base, ".") {
-		return nil, fmt.Errorf("%w: large file name %q", errBadQueued, msg.Headers().Get(hdrLargeName))
+		return fmt.Errorf("%w: large file name %q", errBadQueued, msg.Headers().Get(hdrLargeName))
 	}
 	full, err := b.getObject(ctx, obj)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	path := filepath.Join(b.sp.LargeDir(), base)
 	if err := writeAtomic(path, full); err != nil {
-		return nil, fmt.Errorf("bridge: keep large body %s: %w", path, err)
+		return fmt.Errorf("bridge: keep large body %s: %w", path, err)
 	}
 	m.Body = strings.ReplaceAll(m.Body, m.LargeFile, path)
 	m.LargeFile = path
-	b.sp.Sign(m)
-	return m.Format(src), nil
+	return nil
 }
 
 var ourID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)

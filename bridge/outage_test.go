@@ -105,7 +105,7 @@ func TestBadInputIsAClearError(t *testing.T) {
 			h := newHost(t, userURL(ns.url(), "hosta"), "hosta", noLimits())
 			tc.edit(t, ns, &h.cfg)
 			h.send("alice", "bob@hostb", "waits on disk")
-			br, err := New(h.sp, h.cfg, testLogger(t))
+			br, err := New(h.sp, h.cfg, Options{Log: testLogger(t)})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -107,7 +107,7 @@ func newHost(t *testing.T, url, name string, sc spool.Config) *host {
 // start runs the host's bridge in this process.
 func (h *host) start() {
 	h.t.Helper()
-	br, err := New(h.sp, h.cfg, testLogger(h.t))
+	br, err := New(h.sp, h.cfg, Options{Log: testLogger(h.t)})
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -104,8 +104,9 @@ func (r *Rules) Read(reader string, msgs []*spool.Message) []Receipt {
 		done[m.ID] = true
 		data, _ := json.Marshal(map[string]string{"type": "receipt", "message_id": m.ID, "read_by": reader})
 		body := fmt.Sprintf("Read receipt: %s has read your message %s (%q).", reader, m.ID, m.Subject)
-		_, err := r.sp.Send(spool.Draft{From: reader, To: []string{m.From}, Body: body, Data: data, ReplyTo: m})
-		out = append(out, Receipt{To: m.From, MessageID: m.ID, Err: err})
+		to := r.sp.ReplyAddress(m) // NAME@HOST for a sender on another host
+		_, err := r.sp.Send(spool.Draft{From: reader, To: []string{to}, Body: body, Data: data, ReplyTo: m})
+		out = append(out, Receipt{To: to, MessageID: m.ID, Err: err})
 	}
 	return out
 }

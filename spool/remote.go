@@ -184,20 +184,31 @@ func (s *Spool) WriteFleet(f Fleet) error {
 	return s.writeFileAtomic(s.fleetPath(), append(b, '\n'), 0o600)
 }
 
-// replyAddress returns the address a reply to m goes to: its sender, with
+// ReplyAddress returns the address a reply (or a receipt) to m goes to: its sender, with
 // the sender's host when that is not this one.
-func (s *Spool) replyAddress(m *Message) string {
+func (s *Spool) ReplyAddress(m *Message) string {
 	if m.FromHost == "" || strings.EqualFold(m.FromHost, s.host) || ValidHost(m.FromHost) != nil {
 		return m.From
 	}
 	return m.From + "@" + m.FromHost
 }
 
-// Sign signs m with the spool's shared secret, if one is set; a bridge
-// that changes what a signature covers (a large body's path, now on this
-// host) signs the message again after verifying it.
-func (s *Spool) Sign(m *Message) {
-	if s.Config.Secret != "" {
-		m.Signature = m.sign(s.Config.Secret)
+// Carried returns m, a message a bridge carried from host and verified,
+// as it is to be delivered here: provenance "bridge; host=HOST", signed
+// again with the shared secret (the signature covers the provenance) and
+// sealed with this spool's key, formatted with its ids and thread intact.
+func (s *Spool) Carried(m *Message, host string) ([]byte, error) {
+	if err := ValidHost(host); err != nil {
+		return nil, err
 	}
+	c := *m
+	c.Provenance, c.ProvenanceHost = ProvBridge, host
+	c.Signature = ""
+	if s.Config.Secret != "" {
+		c.Signature = c.sign(s.Config.Secret)
+	}
+	if err := s.seal(&c); err != nil {
+		return nil, fmt.Errorf("carry message %s from %s: %w", m.ID, host, err)
+	}
+	return c.Format(host), nil
 }

@@ -107,7 +107,7 @@ func TestSignatureVerifiesOnTheOtherHost(t *testing.T) {
 	// The reply from hostb's side goes back to alice@HOST.
 	b := openTest(t, WithConfig(c))
 	m.FromHost = "hosta"
-	if got := b.replyAddress(m); got != "alice@hosta" {
+	if got := b.ReplyAddress(m); got != "alice@hosta" {
 		t.Errorf("reply address %q, want alice@hosta", got)
 	}
 }

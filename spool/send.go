@@ -325,7 +325,7 @@ func (s *Spool) Reply(from, id, body string, data json.RawMessage) (Receipt, err
 	if orig.From == "" {
 		return Receipt{}, fmt.Errorf("message %s has no known sender to reply to", id)
 	}
-	rc, err := s.Send(Draft{From: from, To: []string{s.replyAddress(orig)}, Body: body, Data: data, ReplyTo: orig})
+	rc, err := s.Send(Draft{From: from, To: []string{s.ReplyAddress(orig)}, Body: body, Data: data, ReplyTo: orig})
 	if err == nil {
 		_ = mb.SetFlag(orig, FlagReplied) // the reply is sent; the flag is a courtesy
 	}
