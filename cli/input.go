@@ -16,9 +16,9 @@ import (
 	"github.com/claude-ipc/ipc/spool"
 )
 
-// maxInput is the most a message read from stdin may hold; bigger text
-// belongs in a file whose path is sent instead.
-const maxInput = 64 << 20
+// maxInput is the most a message read from stdin may hold, the spool's
+// one limit; bigger text belongs in a file whose path is sent instead.
+const maxInput = spool.MaxMessage
 
 // noArgs refuses arguments to a command that takes none (exit 2):
 // "check takes no arguments, got "extra"".

@@ -350,7 +350,25 @@ func (s *Server) httpHandler() (http.Handler, *server.StreamableHTTPServer) {
 		server.WithSessionIdleTTL(time.Hour),
 		server.WithStreamableHTTPLogger(s.log),
 	)
-	return checkOrigin(requireToken(s.opts.HTTPToken, s.trackRequests(st))), st
+	return checkOrigin(requireToken(s.opts.HTTPToken, limitBody(s.trackRequests(st)))), st
+}
+
+// maxRequest is the largest HTTP request body read: room for a message at
+// the spool's one limit, with JSON's escapes, and no more, so a huge
+// request is refused while it is read rather than decoded whole.
+var maxRequest int64 = 2*spool.MaxMessage + 1<<20
+
+// limitBody cuts request bodies at maxRequest; the JSON decoder then
+// fails and the client gets an error, not the server an out-of-memory.
+func limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > maxRequest {
+			http.Error(w, fmt.Sprintf("Request Entity Too Large: over %d MiB; messages are at most %d MiB", maxRequest>>20, spool.MaxMessage>>20), http.StatusRequestEntityTooLarge)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxRequest)
+		next.ServeHTTP(w, r)
+	})
 }
 
 // checkOrigin refuses with 403 Forbidden a request whose Origin header is

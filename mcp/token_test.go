@@ -151,3 +151,30 @@ func postInitialize(t *testing.T, url, auth string, origin ...string) int {
 	resp.Body.Close()
 	return resp.StatusCode
 }
+
+// A request body over the limit is refused while it is read (413, or an
+// error once the reader passes the limit), never decoded whole.
+func TestHTTPLimitsRequestBody(t *testing.T) {
+	defer func(n int64) { maxRequest = n }(maxRequest)
+	maxRequest = 4096
+	sp := openSpool(t, testConfig())
+	srv := startServer(t, sp, Options{Name: "alice", HTTPToken: testToken})
+	hs := httptest.NewServer(srv.HTTPHandler())
+	t.Cleanup(hs.Close)
+	if got := postInitialize(t, hs.URL+"/mcp", "Bearer "+testToken); got != http.StatusOK {
+		t.Fatalf("a small request: %d", got)
+	}
+	body := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"` + strings.Repeat("x", 8192) + `","version":"1"}}}`
+	req, _ := http.NewRequest(http.MethodPost, hs.URL+"/mcp", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("a request over the limit: status %d, want 413", resp.StatusCode)
+	}
+}

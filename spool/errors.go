@@ -32,6 +32,8 @@ var (
 	ErrBadID = errors.New("invalid message id")
 	// ErrBadConfig reports a limit set to something that is not a number.
 	ErrBadConfig = errors.New("bad configuration")
+	// ErrTooLarge reports a message over MaxMessage.
+	ErrTooLarge = errors.New("message too large")
 	// ErrBadSignature reports a message whose HMAC does not verify.
 	ErrBadSignature = errors.New("bad signature")
 )

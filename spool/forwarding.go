@@ -62,12 +62,22 @@ func (s *Spool) drainForward(from, to string, before time.Time) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	room, err := dst.room()
+	if err != nil {
+		return 0, err
+	}
 	n := 0
+	var deferred error
 	for _, e := range ents {
 		path := filepath.Join(src.NewDir(), e.name)
 		if !before.IsZero() && !s.deliveredAt(path, e.key()).Before(before) {
 			continue
 		}
+		if room == 0 { // the rest waits in from's mailbox until to has read some
+			deferred = &LimitError{Err: ErrQuota, Who: dst.Name, Limit: s.Config.MaxUnread}
+			break
+		}
+		room--
 		_, err := s.moveUnique(path, dst.NewDir(), e.key(), e.info())
 		if errors.Is(err, fs.ErrNotExist) && fileExists(dst.NewDir()) {
 			continue // read or moved meanwhile
@@ -81,6 +91,9 @@ func (s *Spool) drainForward(from, to string, before time.Time) (int, error) {
 		if err := s.fs.SyncDir(dst.NewDir()); err != nil {
 			return n, fmt.Errorf("forward %s to %s: fsync new/: %w", from, to, err)
 		}
+	}
+	if deferred != nil {
+		return n, fmt.Errorf("forward %s to %s: %w", from, to, deferred)
 	}
 	return n, nil
 }

@@ -295,13 +295,31 @@ func (s *Spool) deliverDropIn(d dropIn, key string, to []string) ([]string, erro
 		names[i] = mb.Name
 	}
 	// A file with other links may have been half delivered by a router that
-	// died: only then is it worth looking for copies already read (cur/).
+	// died (or held back by a full mailbox): only then is it worth looking
+	// for copies already there, read or not.
 	retry := d.nlink > 1
 	if len(boxes) == 1 && !retry {
+		if err := boxes[0].checkQuota(); err != nil {
+			return nil, err // deferred: the drop-in waits in the outbox
+		}
 		return names, s.moveInto(d.path, boxes[0], key)
 	}
+	var full []error // mailboxes at their unread limit: the drop-in stays for them
 	for _, mb := range boxes {
-		if err := s.linkInto(d.path, mb, key, retry); err != nil {
+		if retry {
+			has, err := mb.hasKey(key)
+			if err != nil {
+				return nil, err
+			}
+			if has {
+				continue
+			}
+		}
+		if err := mb.checkQuota(); err != nil {
+			full = append(full, err)
+			continue
+		}
+		if err := s.linkInto(d.path, mb, key, false); err != nil {
 			return nil, err
 		}
 	}
@@ -309,6 +327,11 @@ func (s *Spool) deliverDropIn(d dropIn, key string, to []string) ([]string, erro
 		if err := s.fs.SyncDir(mb.NewDir()); err != nil {
 			return nil, fmt.Errorf("deliver to %s: fsync new/: %w", mb.Name, err)
 		}
+	}
+	if len(full) > 0 {
+		// The copies made are linked to the drop-in, so the next attempt
+		// knows them (nlink > 1) and delivers only what is missing.
+		return nil, errors.Join(full...)
 	}
 	if err := s.fs.Remove(d.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("remove routed file: %w", err)

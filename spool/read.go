@@ -15,9 +15,14 @@ import (
 	"time"
 )
 
-// maxMessage is the largest file read as a message; a larger one in new/
-// is quarantined (ipc's own large messages keep their body in large/).
-const maxMessage = 64 << 20
+// MaxMessage is the one size limit of every message, whichever way it
+// comes: the CLI's text and stdin, MCP's content, outbox drop-ins and files
+// put in new/. Send refuses a larger body (ErrTooLarge); a larger file is
+// quarantined, not read. ipc's own large messages keep their body in
+// large/, under the same limit.
+const MaxMessage = 64 << 20
+
+const maxMessage = MaxMessage
 
 // CheckOptions choose what Check returns.
 type CheckOptions struct {

@@ -80,6 +80,10 @@ func (s *Spool) moveAll(old, newName string) error {
 // MoveTo moves every message in mb's new/ and cur/ to the same folder of
 // dst, keeping names and flags, and returns how many it moved.
 func (mb *Mailbox) MoveTo(dst *Mailbox) (int, error) {
+	room, err := dst.room()
+	if err != nil {
+		return 0, err
+	}
 	n := 0
 	for _, sub := range []string{"new", "cur"} {
 		ents, err := mb.entries(sub)
@@ -87,6 +91,12 @@ func (mb *Mailbox) MoveTo(dst *Mailbox) (int, error) {
 			return n, err
 		}
 		for _, e := range ents {
+			if e.unread() {
+				if room == 0 {
+					continue // dst is at its unread limit: left here, forwarded once it reads
+				}
+				room--
+			}
 			_, err := mb.sp.moveUnique(filepath.Join(mb.Dir, sub, e.name), filepath.Join(dst.Dir, sub), e.key(), e.info())
 			if errors.Is(err, fs.ErrNotExist) {
 				continue // read meanwhile

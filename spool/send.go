@@ -109,6 +109,9 @@ func (s *Spool) compose(d Draft) (*Message, error) {
 			return nil, fmt.Errorf("recipient: %w", err)
 		}
 	}
+	if n := len(d.Body) + len(d.Data) + len(d.Subject); n > MaxMessage {
+		return nil, fmt.Errorf("%w: %d bytes is over the limit of %d MiB; save it to a file and send its path", ErrTooLarge, n, MaxMessage>>20)
+	}
 	if strings.TrimSpace(d.Body) == "" && len(d.Data) == 0 {
 		return nil, fmt.Errorf("%w: give some text (or data)", ErrEmpty)
 	}
@@ -210,6 +213,20 @@ func (s *Spool) deliverTo(to, id string, data []byte) (Delivered, error) {
 	}
 	dl.Path, err = s.deliverBytes(mb.Dir, id, data)
 	return dl, err
+}
+
+// room returns how many more unread messages mb may take before its
+// limit; -1 when there is no limit.
+func (mb *Mailbox) room() (int, error) {
+	limit := mb.sp.Config.MaxUnread
+	if limit <= 0 {
+		return -1, nil // never reaches 0 however much is taken
+	}
+	n, err := mb.Unread()
+	if err != nil {
+		return 0, err
+	}
+	return max(limit-n, 0), nil
 }
 
 // checkQuota refuses a message for a mailbox whose unread mail is at its limit.
