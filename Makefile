@@ -9,11 +9,12 @@
 
 GO        ?= go
 BIN       := bin/ipc
-# The Debian packages the tests read and deliver mail with, and tmux and
-# npm for the tests that drive Claude Code and Gemini CLI (which they
-# install from npm, pinned, into the user's cache directory).
-TEST_DEBS := mblaze notmuch safecat maildrop tmux npm
-TEST_CMDS := mlist notmuch safecat maildrop tmux npm
+# The Debian packages the tests read and deliver mail with, tmux and npm
+# for the tests that drive Claude Code and Gemini CLI (which they install
+# from npm, pinned, into the user's cache directory), and the browser the
+# web inbox's tests drive.
+TEST_DEBS := mblaze notmuch safecat maildrop tmux npm chromium
+TEST_CMDS := mlist notmuch safecat maildrop tmux npm chromium
 
 .PHONY: run build test test-deps bench fuzz soak lint install clean
 

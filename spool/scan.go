@@ -114,3 +114,33 @@ func (s *Spool) MailDir() string { return s.path(dirMail) }
 // LargeDir returns the directory that holds the full text of large
 // messages, large/.
 func (s *Spool) LargeDir() string { return s.path(dirLarge) }
+
+// MarkSeen marks a message read (seen: the S flag set, the file moved to
+// cur/ if it was in new/) or unread (the S flag cleared; the file stays in
+// cur/, where Maildir keeps flags), as any Maildir client does. The
+// directories changed are fsynced, so the mark survives a power cut. A
+// message already so marked is left alone.
+func (mb *Mailbox) MarkSeen(m *Message, seen bool) error {
+	e := entryAt(m.Path)
+	if filepath.Dir(m.Path) != mb.NewDir() && filepath.Dir(m.Path) != mb.CurDir() {
+		return fmt.Errorf("mark %s: %w: not a message of %s", m.ID, ErrNotFound, mb.Name)
+	}
+	flags := e.flags()
+	if seen {
+		flags = flags.With(FlagSeen)
+	} else {
+		flags = flags.Without(FlagSeen)
+	}
+	if e.dir == "new" && !seen || e.dir == "cur" && flags == e.flags() {
+		return nil
+	}
+	dst, err := mb.sp.moveUnique(m.Path, mb.CurDir(), e.key(), flagInfo(flags))
+	if err != nil {
+		return fmt.Errorf("mark %s: %w", m.ID, err)
+	}
+	m.Path, m.Flags = dst, flags
+	if e.dir == "new" {
+		return mb.syncDirs()
+	}
+	return mb.sp.fs.SyncDir(mb.CurDir())
+}

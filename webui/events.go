@@ -1,0 +1,188 @@
+package webui
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/claude-ipc/ipc/follow"
+	"github.com/claude-ipc/ipc/spool"
+)
+
+// event is what the page is told over its event stream. It names what
+// changed; the page fetches itself again to show it.
+type event struct {
+	Kind    string `json:"kind"` // "mail": a message became unread; "mailbox": a mailbox or its owner changed; "resync": events were lost
+	Mailbox string `json:"mailbox,omitempty"`
+	ID      string `json:"id,omitempty"`
+	From    string `json:"from,omitempty"`
+	Subject string `json:"subject,omitempty"`
+	Thread  string `json:"thread,omitempty"`
+}
+
+// relistEvery is how often the hub looks for mailboxes created since it
+// started, to follow them too (the follower reports mail of mailboxes it
+// is told to follow; a name first used after the page opened is found
+// here).
+const relistEvery = 5 * time.Second
+
+// hub turns the follower's events into page events and fans them out to
+// every open event stream. Its run goroutine owns the Feed; subscribers
+// come and go under mu.
+type hub struct {
+	sp  *spool.Spool
+	f   *follow.Follower
+	log *slog.Logger
+
+	mu   sync.Mutex
+	subs map[chan event]struct{}
+}
+
+func newHub(sp *spool.Spool, f *follow.Follower, log *slog.Logger) *hub {
+	return &hub{sp: sp, f: f, log: log, subs: map[chan event]struct{}{}}
+}
+
+// live reports whether the page gets live updates.
+func (h *hub) live() bool { return h.f != nil }
+
+// run follows every mailbox until ctx is done.
+func (h *hub) run(ctx context.Context) {
+	if h.f == nil {
+		return
+	}
+	fd := h.f.Open()
+	defer fd.Close()
+	followed := map[string]bool{}
+	h.followNew(fd, followed)
+	t := time.NewTicker(relistEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-fd.Events():
+			if !ok {
+				return
+			}
+			h.publish(pageEvent(ev))
+		case <-t.C:
+			if h.followNew(fd, followed) {
+				h.publish(event{Kind: "mailbox"})
+			}
+		}
+	}
+}
+
+// followNew follows the mailboxes not followed yet (their mail, and the
+// mailbox directory, where the owner's lock and record live) and reports
+// whether there were any.
+func (h *hub) followNew(fd *follow.Feed, followed map[string]bool) bool {
+	names, err := h.sp.Names()
+	if err != nil {
+		h.log.Warn("webui: list mailboxes", "err", err)
+		return false
+	}
+	added := false
+	for _, n := range names {
+		if followed[n] {
+			continue
+		}
+		mb, err := h.sp.Mailbox(n)
+		if err != nil {
+			continue
+		}
+		if err := fd.Follow(n); err != nil {
+			h.log.Warn("webui: follow", "name", n, "err", err)
+			continue
+		}
+		if err := fd.Watch(mb.Dir); err != nil {
+			h.log.Warn("webui: watch", "dir", mb.Dir, "err", err)
+		}
+		followed[n], added = true, true
+	}
+	return added
+}
+
+// pageEvent says what a follower event means for the page.
+func pageEvent(ev follow.Event) event {
+	if ev.Message == nil {
+		return event{Kind: "mailbox", Mailbox: ev.Name}
+	}
+	m := ev.Message
+	return event{Kind: "mail", Mailbox: ev.Name, ID: m.ID, From: m.From, Subject: m.Subject, Thread: m.Thread()}
+}
+
+// subscribe returns a channel of events and a function that closes it.
+func (h *hub) subscribe() (<-chan event, func()) {
+	ch := make(chan event, 64)
+	h.mu.Lock()
+	h.subs[ch] = struct{}{}
+	h.mu.Unlock()
+	return ch, func() {
+		h.mu.Lock()
+		delete(h.subs, ch)
+		h.mu.Unlock()
+	}
+}
+
+// publish gives ev to every subscriber. One whose queue is full gets a
+// resync instead, once there is room: the page then fetches everything.
+func (h *hub) publish(ev event) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for ch := range h.subs {
+		select {
+		case ch <- ev:
+		default:
+			select {
+			case <-ch: // make room for the resync
+			default:
+			}
+			select {
+			case ch <- event{Kind: "resync"}:
+			default:
+			}
+		}
+	}
+}
+
+// pingEvery keeps idle event streams open through proxies and lets a
+// closed browser tab be noticed.
+const pingEvery = 20 * time.Second
+
+// handleEvents streams events to the page (server-sent events).
+func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
+	rc := http.NewResponseController(w)
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("X-Accel-Buffering", "no")
+	if !s.hub.live() {
+		w.WriteHeader(http.StatusNoContent) // EventSource stops on 204
+		return
+	}
+	ch, done := s.hub.subscribe()
+	defer done()
+	fmt.Fprint(w, "retry: 2000\n\n")
+	if err := rc.Flush(); err != nil {
+		return
+	}
+	ping := time.NewTicker(pingEvery)
+	defer ping.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-ping.C:
+			fmt.Fprint(w, ": ping\n\n")
+		case ev := <-ch:
+			b, _ := json.Marshal(ev) // escapes <, > and & too
+			fmt.Fprintf(w, "event: %s\ndata: %s\n\n", ev.Kind, b)
+		}
+		if err := rc.Flush(); err != nil {
+			return
+		}
+	}
+}
