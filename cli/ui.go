@@ -12,7 +12,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/claude-ipc/ipc/follow"
 	"github.com/claude-ipc/ipc/spool"
 	"github.com/claude-ipc/ipc/webui"
 )
@@ -95,12 +94,12 @@ func runUI(ctx context.Context, a *App, o uiOptions) error {
 		return err
 	}
 	defer owner.Release()
-	f, err := follow.New(ctx, sp, follow.Options{Watcher: wo})
+	f, err := a.follower(ctx, sp, wo)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	stopLeader := a.background(ctx, sp, wo)
+	stopLeader := a.background(ctx, sp, f) // one follower for the page and the leader
 	defer stopLeader()
 	log := a.logger(slog.LevelWarn)
 	srv, err := webui.New(sp, ln, webui.Options{Name: name, Follower: f, Logger: log})

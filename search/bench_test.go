@@ -178,7 +178,7 @@ func BenchmarkSearch(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
-					if _, err := notmuchQuery(q); eng == EngineNotmuch && err != nil {
+					if _, err := notmuchQuery(q, sp.Host()); eng == EngineNotmuch && err != nil {
 						continue // the searcher scans for this query
 					}
 					b.Run(string(eng)+"/"+qq.name, func(b *testing.B) {

@@ -239,9 +239,18 @@ var errNoTerms = errors.New("nothing for the index to narrow")
 // notmuchQuery translates the parts of q that notmuch can narrow by into
 // its syntax. The result proposes a superset of q's hits: words as prefixes
 // (only words of letters and digits, as notmuch splits the rest into terms
-// of its own), senders as address words, dates a day wider.
-func notmuchQuery(q Query) (string, error) {
+// of its own), senders as address words, a thread as notmuch threads it
+// (by References and In-Reply-To, which holds every answer), dates a day
+// wider.
+func notmuchQuery(q Query, host string) (string, error) {
 	var terms []string
+	if q.Thread != "" && !strings.ContainsAny(q.Thread, "{}\"' ") {
+		id := q.Thread
+		if !strings.Contains(id, "@") {
+			id += "@" + host // ours: <id@host>
+		}
+		terms = append(terms, "thread:{id:"+id+"}")
+	}
 	for _, w := range q.Words {
 		for _, part := range strings.Fields(w) {
 			if isAlnum(part) {
@@ -285,7 +294,7 @@ func isAlnum(s string) bool {
 // newest first, in growing batches, and checks each against its file as
 // the scan does.
 func (ix *Index) search(ctx context.Context, sp *spool.Spool, q Query, opts Options) (Result, error) {
-	nq, err := notmuchQuery(q)
+	nq, err := notmuchQuery(q, sp.Host())
 	if err != nil {
 		return Result{}, err
 	}

@@ -245,9 +245,9 @@ func (q Query) IsEmpty() bool {
 		q.Before.IsZero() && q.Thread == "" && q.ID == "" && q.Unread == nil
 }
 
-// byContent reports whether q looks inside messages (words or senders),
-// where an index saves reading every file.
-func (q Query) byContent() bool { return len(q.Words) > 0 || len(q.From) > 0 }
+// byContent reports whether q looks inside messages (words, senders,
+// threads), where an index saves reading every file.
+func (q Query) byContent() bool { return len(q.Words) > 0 || len(q.From) > 0 || q.Thread != "" }
 
 // matchEntry reports whether an entry may match, from its name alone.
 func (q Query) matchEntry(e spool.Entry) bool {

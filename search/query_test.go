@@ -137,14 +137,18 @@ func TestNotmuchQuery(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := notmuchQuery(q)
+		got, err := notmuchQuery(q, "host")
 		if err != nil || got != tt.want {
 			t.Errorf("notmuchQuery(%q) = %q, %v; want %q", tt.q, got, err, tt.want)
 		}
 	}
-	for _, in := range []string{"to:bob", "is:unread", "v1.2", "thread:0123456789ab"} {
+	q, _ := Parse("thread:0123456789ab", now, time.UTC)
+	if got, _ := notmuchQuery(q, "host"); got != "thread:{id:0123456789ab@host}" {
+		t.Errorf("thread: %q", got)
+	}
+	for _, in := range []string{"to:bob", "is:unread", "v1.2", `thread:"a b"`} {
 		q, _ := Parse(in, now, time.UTC)
-		if _, err := notmuchQuery(q); !errors.Is(err, errNoTerms) {
+		if _, err := notmuchQuery(q, "host"); !errors.Is(err, errNoTerms) {
 			t.Errorf("notmuchQuery(%q): %v, want errNoTerms", in, err)
 		}
 	}

@@ -68,7 +68,7 @@ func candidates(sp *spool.Spool, q Query) ([]timedEntry, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []timedEntry
+	var all [][]spool.Entry
 	for _, n := range names {
 		if len(q.To) > 0 && !contains(q.To, strings.ToLower(n)) {
 			continue
@@ -81,6 +81,18 @@ func candidates(sp *spool.Spool, q Query) ([]timedEntry, error) {
 		if err != nil {
 			return nil, err
 		}
+		all = append(all, ents)
+	}
+	after := q.After
+	if q.Thread != "" {
+		// Answers come after what they answer: a thread whose first message
+		// is here by its id need not be looked for in mail older than it.
+		if t, ok := threadStart(all, q.Thread); ok && t.After(after) {
+			after = t
+		}
+	}
+	var out []timedEntry
+	for _, ents := range all {
 		for _, e := range ents {
 			if !q.matchEntry(e) {
 				continue
@@ -89,7 +101,7 @@ func candidates(sp *spool.Spool, q Query) ([]timedEntry, error) {
 			// Mail is dated when it was sent, before it arrived; a day of
 			// slack covers skewed clocks, so a file that arrived well before
 			// the range is not worth opening.
-			if !q.After.IsZero() && at.Before(q.After.Add(-dateSlack)) {
+			if !after.IsZero() && at.Before(after.Add(-dateSlack)) {
 				continue
 			}
 			out = append(out, timedEntry{e: e, at: at})
@@ -97,6 +109,23 @@ func candidates(sp *spool.Spool, q Query) ([]timedEntry, error) {
 	}
 	slices.SortFunc(out, newestFirst)
 	return out, nil
+}
+
+// threadStart returns when the message id arrived, if a file name of ours
+// carries it.
+func threadStart(all [][]spool.Entry, id string) (time.Time, bool) {
+	var first time.Time
+	for _, ents := range all {
+		for _, e := range ents {
+			if e.ID() != id {
+				continue
+			}
+			if t, ok := e.Arrived(); ok && (first.IsZero() || t.Before(first)) {
+				first = t
+			}
+		}
+	}
+	return first, !first.IsZero()
 }
 
 // statEntry stats an entry's file without following a symlink.

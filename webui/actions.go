@@ -61,11 +61,11 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
 	var rc spool.Receipt
 	var err error
 	if r.PostForm.Get("everyone") != "" {
-		rc, err = s.sp.Broadcast(s.opts.Name, body, nil)
+		rc, err = s.rules.Broadcast(s.opts.Name, body, nil)
 	} else {
 		var to []string
 		if to, err = names(r.PostForm.Get("to")); err == nil {
-			rc, err = s.sp.Send(spool.Draft{From: s.opts.Name, To: to, Subject: r.PostForm.Get("subject"), Body: body})
+			rc, err = s.rules.Send(spool.Draft{From: s.opts.Name, To: to, Subject: r.PostForm.Get("subject"), Body: body})
 		}
 	}
 	s.reportSent(w, r, ret, rc, err)
@@ -88,15 +88,12 @@ func (s *Server) handleReply(w http.ResponseWriter, r *http.Request) {
 		back(w, r, ret, "problem", "Not sent: "+err.Error())
 		return
 	}
-	rc, err := s.sp.Send(spool.Draft{From: s.opts.Name, To: to, Body: r.PostForm.Get("body"), ReplyTo: orig})
+	rc, err := s.rules.Send(spool.Draft{From: s.opts.Name, To: to, Body: r.PostForm.Get("body"), ReplyTo: orig})
 	s.reportSent(w, r, ret, rc, err)
 }
 
 // reportSent tells the person what became of a message.
 func (s *Server) reportSent(w http.ResponseWriter, r *http.Request, ret string, rc spool.Receipt, err error) {
-	if len(rc.Delivered) > 0 {
-		s.sp.Touch(s.opts.Name)
-	}
 	if err != nil {
 		msg := "Not sent: " + err.Error()
 		if len(rc.Delivered) > 0 {
@@ -146,6 +143,9 @@ func (s *Server) handleMark(w http.ResponseWriter, r *http.Request) {
 	state := "unread"
 	if read {
 		state = "read"
+		if box == s.opts.Name { // the person has read their own mail: receipts as any reader sends
+			s.rules.Read(box, []*spool.Message{m})
+		}
 	}
 	back(w, r, ret, "notice", fmt.Sprintf("Marked %s in %s's mailbox as %s.", m.ID, box, state))
 }

@@ -16,19 +16,13 @@ import (
 // event is what the page is told over its event stream. It names what
 // changed; the page fetches itself again to show it.
 type event struct {
-	Kind    string `json:"kind"` // "mail": a message became unread; "mailbox": a mailbox or its owner changed; "resync": events were lost
+	Kind    string `json:"kind"` // "mail": a message became unread; "mailbox": a file that is not mail appeared; "resync": events were lost
 	Mailbox string `json:"mailbox,omitempty"`
 	ID      string `json:"id,omitempty"`
 	From    string `json:"from,omitempty"`
 	Subject string `json:"subject,omitempty"`
 	Thread  string `json:"thread,omitempty"`
 }
-
-// relistEvery is how often the hub looks for mailboxes created since it
-// started, to follow them too (the follower reports mail of mailboxes it
-// is told to follow; a name first used after the page opened is found
-// here).
-const relistEvery = 5 * time.Second
 
 // hub turns the follower's events into page events and fans them out to
 // every open event stream. Its run goroutine owns the Feed; subscribers
@@ -49,17 +43,17 @@ func newHub(sp *spool.Spool, f *follow.Follower, log *slog.Logger) *hub {
 // live reports whether the page gets live updates.
 func (h *hub) live() bool { return h.f != nil }
 
-// run follows every mailbox until ctx is done.
+// run follows every mailbox, those created later too, until ctx is done.
 func (h *hub) run(ctx context.Context) {
 	if h.f == nil {
 		return
 	}
 	fd := h.f.Open()
 	defer fd.Close()
-	followed := map[string]bool{}
-	h.followNew(fd, followed)
-	t := time.NewTicker(relistEvery)
-	defer t.Stop()
+	if err := fd.FollowAll(); err != nil {
+		h.log.Warn("webui: follow the mailboxes", "err", err)
+		return
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -69,42 +63,8 @@ func (h *hub) run(ctx context.Context) {
 				return
 			}
 			h.publish(pageEvent(ev))
-		case <-t.C:
-			if h.followNew(fd, followed) {
-				h.publish(event{Kind: "mailbox"})
-			}
 		}
 	}
-}
-
-// followNew follows the mailboxes not followed yet (their mail, and the
-// mailbox directory, where the owner's lock and record live) and reports
-// whether there were any.
-func (h *hub) followNew(fd *follow.Feed, followed map[string]bool) bool {
-	names, err := h.sp.Names()
-	if err != nil {
-		h.log.Warn("webui: list mailboxes", "err", err)
-		return false
-	}
-	added := false
-	for _, n := range names {
-		if followed[n] {
-			continue
-		}
-		mb, err := h.sp.Mailbox(n)
-		if err != nil {
-			continue
-		}
-		if err := fd.Follow(n); err != nil {
-			h.log.Warn("webui: follow", "name", n, "err", err)
-			continue
-		}
-		if err := fd.Watch(mb.Dir); err != nil {
-			h.log.Warn("webui: watch", "dir", mb.Dir, "err", err)
-		}
-		followed[n], added = true, true
-	}
-	return added
 }
 
 // pageEvent says what a follower event means for the page.

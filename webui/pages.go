@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/claude-ipc/ipc/rules"
 	"github.com/claude-ipc/ipc/search"
 	"github.com/claude-ipc/ipc/spool"
 )
@@ -84,6 +85,7 @@ type listView struct {
 
 type row struct {
 	Mailbox, ID, From, To, Subject, Snippet, When, Thread string
+	Caution                                               string // why the sender is not vouched for; "" when it is
 	Unread                                                bool
 }
 
@@ -97,6 +99,7 @@ type threadView struct {
 
 type msgView struct {
 	ID, From, Subject, Date, Body, Data string
+	Caution                             string // why the sender is not vouched for; "" when it is
 	To, Mailboxes                       []string
 	Box                                 string // a mailbox that holds it, for links and marks
 	Unread                              bool
@@ -196,15 +199,10 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request) {
 func rowOf(h search.Hit, now time.Time) row {
 	m := h.Message
 	return row{Mailbox: h.Mailbox, ID: m.ID, From: sender(m), To: strings.Join(m.To, ", "), Subject: m.Subject,
-		Snippet: snippet(m.Body, 140), When: ago(now, m.Date), Thread: m.Thread(), Unread: h.Unread}
+		Snippet: snippet(m.Body, 140), When: ago(now, m.Date), Thread: m.Thread(), Unread: h.Unread, Caution: m.Caution()}
 }
 
-func sender(m *spool.Message) string {
-	if m.From == "" {
-		return "(unknown sender)"
-	}
-	return m.From
-}
+func sender(m *spool.Message) string { return rules.Sender(m.From) }
 
 // handleThread shows every message of a thread, in every mailbox, oldest
 // first, with a reply form under it.
@@ -238,7 +236,7 @@ func (s *Server) handleThread(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	to := last.From
-	if to == s.opts.Name || to == "(unknown sender)" {
+	if to == s.opts.Name || to == rules.UnknownSender {
 		to = strings.Join(last.To, ",")
 	}
 	tv.Reply = draft{To: to, ReplyBox: last.Box, ReplyID: last.ID}
@@ -269,7 +267,7 @@ func (s *Server) threadMessages(hits []search.Hit, focus string) []msgView {
 
 func (s *Server) messageView(h search.Hit, focus string) msgView {
 	m := h.Message
-	v := msgView{ID: m.ID, From: sender(m), To: m.To, Subject: m.Subject, Box: h.Mailbox, Mailboxes: []string{h.Mailbox},
+	v := msgView{ID: m.ID, From: sender(m), Caution: m.Caution(), To: m.To, Subject: m.Subject, Box: h.Mailbox, Mailboxes: []string{h.Mailbox},
 		Date: m.Date.Local().Format("2006-01-02 15:04:05"), Unread: h.Unread, Flags: string(m.Flags),
 		Size: len(m.Body), LargeFile: m.LargeFile != "", LargeSize: m.LargeSize, InReplyTo: m.InReplyTo, Focus: m.ID == focus}
 	v.Body, v.Truncated = cut(m.Body, s.opts.ShowBytes)

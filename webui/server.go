@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/claude-ipc/ipc/follow"
+	"github.com/claude-ipc/ipc/rules"
 	"github.com/claude-ipc/ipc/search"
 	"github.com/claude-ipc/ipc/spool"
 )
@@ -43,6 +44,7 @@ type Server struct {
 	opts   Options
 	log    *slog.Logger
 	search *search.Searcher
+	rules  *rules.Rules
 	hub    *hub
 	tmpl   *template.Template
 	mux    *http.ServeMux
@@ -83,7 +85,7 @@ func New(sp *spool.Spool, ln net.Listener, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("webui: assets: %w", err)
 	}
-	s := &Server{sp: sp, opts: opts, log: opts.Logger, search: search.New(sp), tmpl: tmpl, static: static, addr: ln.Addr().String()}
+	s := &Server{sp: sp, opts: opts, log: opts.Logger, search: search.New(sp), rules: rules.New(sp), tmpl: tmpl, static: static, addr: ln.Addr().String()}
 	s.hub = newHub(sp, opts.Follower, opts.Logger)
 	s.routes()
 	return s, nil

@@ -461,8 +461,8 @@ func TestEventsFromFollower(t *testing.T) {
 			}
 		}
 	}
-	expect("bob", 5*time.Second)              // a followed mailbox
-	expect("dave", relistEvery+5*time.Second) // a mailbox created after the page started
+	expect("bob", 5*time.Second)   // a followed mailbox
+	expect("dave", 10*time.Second) // a mailbox created after the page started
 }
 
 var _ = testkit.Strict
