@@ -13,6 +13,9 @@ type registerResult struct {
 	Name    string `json:"name"`
 	Waiting int    `json:"waiting"` // unread messages in the mailbox
 	Mailbox string `json:"mailbox"` // the Maildir directory
+	// EndedForward is where mail to the name went (it had been renamed)
+	// until this register ended the forward.
+	EndedForward string `json:"ended_forward,omitempty"`
 }
 
 func newRegisterCmd(a *App) *cobra.Command {
@@ -25,7 +28,9 @@ are already waiting for it (mail may be sent to a name before it exists).
 The claim lasts only while a process holds it: this command releases it as
 it exits. A long-running process (ipc watch, ipc mcp) holds the name and
 shows it online in 'ipc list'. Registering is refused (exit 3) while another
-live process holds NAME.
+live process holds NAME. A name that differs only in case from a known one
+is that name ("Claude" registers the existing "claude"). Registering a name
+that was renamed ends its forward, and says so: new mail to it stays with it.
 
 NAME is 1 to 32 letters, digits, '-' or '_'. Afterwards, tell every ipc
 command who you are with --as NAME or 'export IPC_NAME=NAME'.`,
@@ -52,6 +57,7 @@ func runRegister(a *App, name string) error {
 	if err != nil {
 		return err // a name held elsewhere: the error says by whom and what to do
 	}
+	name = o.Name // "Claude" is the known "claude"
 	mb, err := sp.Mailbox(name)
 	if err != nil {
 		o.Release()
@@ -64,8 +70,16 @@ func runRegister(a *App, name string) error {
 	if err != nil {
 		return fmt.Errorf("register %s: %w", name, err)
 	}
+	ended := ""
+	if o.EndedForward != nil {
+		ended = o.EndedForward.To
+	}
 	if a.JSON {
-		return a.printJSON(registerResult{Name: name, Waiting: waiting, Mailbox: mb.Dir})
+		return a.printJSON(registerResult{Name: name, Waiting: waiting, Mailbox: mb.Dir, EndedForward: ended})
+	}
+	if ended != "" {
+		fmt.Fprintf(a.Out, "%s had been renamed to %s; registering %s again ends that forward: new mail to %s stays with %s, "+
+			"and mail already forwarded stays with %s.\n", name, ended, name, name, name, ended)
 	}
 	switch waiting {
 	case 0:

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -112,6 +113,9 @@ type registered struct {
 	Waiting  int    `json:"waiting"`            // unread messages in the mailbox
 	Already  bool   `json:"already,omitempty"`  // the server held the name already
 	Released string `json:"released,omitempty"` // the name held before, now given up
+	// EndedForward is where mail to the name was forwarded (it had been
+	// renamed) until this register ended the forward.
+	EndedForward string `json:"ended_forward,omitempty"`
 }
 
 // register claims name for this server, giving up the name it held
@@ -123,7 +127,8 @@ func (s *Server) register(name string) (registered, error) {
 	a := &s.agent
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if cur := a.who(); cur != nil && cur.name == name {
+	if cur := a.who(); cur != nil && strings.EqualFold(cur.name, name) {
+		name = cur.name
 		n, err := cur.mb.Unread()
 		return registered{Name: name, Waiting: n, Already: true}, err
 	}
@@ -131,12 +136,16 @@ func (s *Server) register(name string) (registered, error) {
 	if err != nil {
 		return registered{}, err
 	}
+	name = o.Name // the spelling the spool knows
 	mb, err := s.sp.Mailbox(name)
 	if err != nil {
 		o.Release()
 		return registered{}, err
 	}
 	r := registered{Name: name}
+	if fw := o.EndedForward; fw != nil {
+		r.EndedForward = fw.To
+	}
 	if prev := a.who(); prev != nil {
 		r.Released = prev.name
 		s.unwatch(prev.name)
@@ -278,7 +287,8 @@ func (s *Server) me(param, given string) (*identity, error) {
 	if cur == nil {
 		return nil, errNotRegistered
 	}
-	if given != "" && given != cur.name {
+	if given != "" && !strings.EqualFold(given, cur.name) { // names differ by more than case
+
 		if err := spool.ValidName(given); err != nil {
 			return nil, fmt.Errorf("argument %s: %w", param, err)
 		}

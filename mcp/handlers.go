@@ -161,6 +161,13 @@ func jsonType(v any) string {
 	return fmt.Sprintf("a %T", v)
 }
 
+// endedForwardText says what registering a renamed name again did to its
+// forward.
+func endedForwardText(name, to string) string {
+	return fmt.Sprintf("%s had been renamed to %s; registering %s again ended that forward: new mail to %s stays with %s, "+
+		"and mail already forwarded stays with %s.", name, to, name, name, name, to)
+}
+
 // waitingText is what register and rename say of the mail waiting.
 func waitingText(n int) string {
 	if n == 1 {
@@ -187,6 +194,9 @@ func (s *Server) toolRegister(_ context.Context, req mcpgo.CallToolRequest) (*mc
 		fmt.Fprintf(&b, "Registered as %s (the name %s is given up).", r.Name, r.Released)
 	default:
 		fmt.Fprintf(&b, "Registered as %s.", r.Name)
+	}
+	if r.EndedForward != "" {
+		b.WriteString(" " + endedForwardText(r.Name, r.EndedForward))
 	}
 	if r.Waiting == 0 {
 		b.WriteString(" No messages waiting.")

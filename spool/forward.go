@@ -39,6 +39,9 @@ func (s *Spool) Forward(name string) (Forward, bool) {
 // Resolve follows name's live forwards and returns the mailbox mail for it
 // belongs in now.
 func (s *Spool) Resolve(name string) string {
+	if c, err := s.Canonical(name); err == nil {
+		name = c
+	}
 	now := s.clock()
 	for i := 0; i < maxHops; i++ {
 		f, ok := s.Forward(name)

@@ -54,6 +54,14 @@ func (l *lockFile) tryLock() (bool, error) {
 // lock waits for the lock.
 func (l *lockFile) lock() error { return l.flock(unix.LOCK_EX) }
 
+// isAt reports whether path still names the locked file (it was not
+// renamed or removed meanwhile).
+func (l *lockFile) isAt(path string) bool {
+	a, errA := l.f.Stat()
+	b, errB := os.Lstat(path)
+	return errA == nil && errB == nil && os.SameFile(a, b)
+}
+
 // close releases the lock (closing the descriptor drops it).
 func (l *lockFile) close() error { return l.f.Close() }
 

@@ -65,9 +65,11 @@ type Mailbox struct {
 	sp   *Spool
 }
 
-// Mailbox returns the mailbox of name without creating it.
+// Mailbox returns the mailbox of name without creating it. A name that
+// differs only in case from a known one is that one (see Canonical).
 func (s *Spool) Mailbox(name string) (*Mailbox, error) {
-	if err := ValidName(name); err != nil {
+	name, err := s.Canonical(name)
+	if err != nil {
 		return nil, err
 	}
 	return &Mailbox{Name: name, Dir: s.path(dirMail, name), sp: s}, nil

@@ -19,8 +19,13 @@ const ownerFile = "owner.lock"
 // kernel drops the lock either way.
 type Owner struct {
 	Name string
-	lk   *lockFile
-	sp   *Spool
+	// EndedForward is the forward of a renamed name that claiming it again
+	// ended: mail to Name stays with Name from now on. nil when there was
+	// none in force.
+	EndedForward *Forward
+
+	lk *lockFile
+	sp *Spool
 }
 
 // Claim takes name for this process, creating its mailbox. It fails with a
@@ -30,6 +35,7 @@ func (s *Spool) Claim(name string) (*Owner, error) {
 	if err != nil {
 		return nil, err
 	}
+	name = mb.Name // the known spelling
 	// Someone checking presence holds the lock for a few microseconds;
 	// try a few times before calling the name taken.
 	info := Holder{PID: s.pid, Since: s.clock().UTC(), Host: s.host, Session: s.session(s.pid)}
@@ -42,15 +48,28 @@ func (s *Spool) Claim(name string) (*Owner, error) {
 		if lk, ok, err = tryHold(filepath.Join(mb.Dir, ownerFile), info); err != nil {
 			return nil, fmt.Errorf("claim %s: %w", name, err)
 		}
+		if ok && !lk.isAt(filepath.Join(mb.Dir, ownerFile)) {
+			// ipc forget moved the mailbox away between the open and
+			// the lock: this lock guards nothing. Try the name again.
+			lk.close()
+			if mb, _, err = s.ensureMailbox(name); err != nil {
+				return nil, err
+			}
+			ok = false
+		}
 	}
 	if !ok {
 		return nil, &TakenError{Name: name, PID: readHolder(filepath.Join(mb.Dir, ownerFile)).PID}
+	}
+	o := &Owner{Name: name, lk: lk, sp: s}
+	if fw, ok := s.Forward(name); ok && s.clock().Before(fw.Until) {
+		o.EndedForward = &fw
 	}
 	if err := s.RemoveForward(name); err != nil { // the name is in use again
 		lk.close()
 		return nil, err
 	}
-	return &Owner{Name: name, lk: lk, sp: s}, nil
+	return o, nil
 }
 
 // Release gives the name up.
@@ -96,7 +115,8 @@ type Presence struct {
 // otherwise it tries the lock, which disturbs a concurrent Claim for only
 // microseconds (Claim retries).
 func (s *Spool) Presence(name string) Presence {
-	if ValidName(name) != nil {
+	name, err := s.Canonical(name)
+	if err != nil {
 		return Presence{}
 	}
 	path := s.path(dirMail, name, ownerFile)

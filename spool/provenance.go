@@ -208,7 +208,8 @@ const (
 // its holder or the holder's agent session, ProvCLI when no live process
 // holds the name, and a *HeldError (ErrNameTaken) when someone else does.
 func (s *Spool) Vouch(name string) (Provenance, error) {
-	if err := ValidName(name); err != nil {
+	name, err := s.Canonical(name)
+	if err != nil {
 		return "", err
 	}
 	h, held := heldBy(s.path(dirMail, name, ownerFile))

@@ -75,11 +75,14 @@ func (s *Spool) localAddress(addr string) (string, bool, error) {
 	if err != nil {
 		return "", false, err
 	}
-	if host != "" {
-		if strings.EqualFold(host, s.host) {
-			return name, false, nil
-		}
+	if host != "" && !strings.EqualFold(host, s.host) {
 		return name + "@" + host, true, nil
+	}
+	if name, err = s.Canonical(name); err != nil {
+		return "", false, err
+	}
+	if host != "" {
+		return name, false, nil
 	}
 	if mb, err := s.Mailbox(s.Resolve(name)); err == nil && !mb.Exists() {
 		if hosts := s.Fleet().HostsOf(name); len(hosts) == 1 {

@@ -18,7 +18,8 @@ import (
 // be renamed once per Config.RenameEvery.
 func (s *Spool) Rename(o *Owner, newName string) (*Owner, error) {
 	old := o.Name
-	if err := ValidName(newName); err != nil {
+	newName, err := s.Canonical(newName)
+	if err != nil {
 		return nil, err
 	}
 	if newName == old {

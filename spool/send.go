@@ -86,7 +86,7 @@ func (s *Spool) Send(d Draft) (Receipt, error) {
 	if m.Provenance, m.ProvenanceHost, err = s.establish(d); err != nil {
 		return Receipt{}, err
 	}
-	if err := s.takeRate(d.From); err != nil {
+	if err := s.takeRate(m.From); err != nil {
 		return Receipt{}, err
 	}
 	return s.post(m)
@@ -95,7 +95,8 @@ func (s *Spool) Send(d Draft) (Receipt, error) {
 // compose checks a draft and turns it into a message, not yet written.
 func (s *Spool) compose(d Draft) (*Message, error) {
 	if d.From != "" {
-		if err := ValidName(d.From); err != nil {
+		var err error
+		if d.From, err = s.Canonical(d.From); err != nil {
 			return nil, fmt.Errorf("sender: %w", err)
 		}
 	}
@@ -275,6 +276,9 @@ func (s *Spool) storeLarge(m *Message) error {
 // Broadcast sends one copy of body to every mailbox but the sender's and
 // those of names that have been renamed (their new names get theirs).
 func (s *Spool) Broadcast(from, body string, data json.RawMessage) (Receipt, error) {
+	if c, err := s.Canonical(from); err == nil {
+		from = c
+	}
 	names, err := s.Names()
 	if err != nil {
 		return Receipt{}, err
@@ -305,7 +309,10 @@ func (s *Spool) broadcastRemote(d Draft) (Receipt, error) {
 		return Receipt{}, err
 	}
 	m.To = local
-	if err := s.takeRate(d.From); err != nil {
+	if m.Provenance, m.ProvenanceHost, err = s.establish(d); err != nil {
+		return Receipt{}, err
+	}
+	if err := s.takeRate(m.From); err != nil {
 		return Receipt{}, err
 	}
 	rc, data, err := s.prepare(m)

@@ -66,6 +66,9 @@ type Spool struct {
 	agents map[string]bool // programs whose children form one agent session
 	keyMu  sync.Mutex
 	key    []byte // the seal key, once read
+
+	foldOnce sync.Once
+	folds    bool // the file system ignores case (see foldsCase)
 }
 
 // Option changes how Open sets up a Spool; tests use them to inject time,
