@@ -470,6 +470,9 @@ func (s *Server) toolAutoProcess(_ context.Context, req mcpgo.CallToolRequest) (
 	now := s.sp.Now()
 	for i, m := range c.Messages {
 		from := rules.Sender(m.From)
+		if !m.Provenance.Verified() {
+			from += " [UNVERIFIED: " + string(m.Provenance) + "]"
+		}
 		p.Summary = append(p.Summary, fmt.Sprintf("%d. From %s (%s, id %s): %s", i+1, from, ago(now, m.Date), m.ID, firstLine(m.Body, 80)))
 	}
 	var b strings.Builder

@@ -287,7 +287,7 @@ func TestAutoProcessSummarizesAndRecords(t *testing.T) {
 	}
 	rc := send(t, sp.Root, "bob", "alice", "deploy finished\nall green", "")
 	got := mustOK(t, c, "auto_process", map[string]any{"instance_id": "alice"})
-	if !strings.Contains(got, "Auto-processed 1 message") || !strings.Contains(got, "1. From bob (just now, id "+rc.ID+"): deploy finished") ||
+	if !strings.Contains(got, "Auto-processed 1 message") || !strings.Contains(got, "1. From bob [UNVERIFIED: cli] (just now, id "+rc.ID+"): deploy finished") ||
 		!strings.Contains(got, "Content: deploy finished\nall green") {
 		t.Errorf("auto_process: %q", got)
 	}
