@@ -349,3 +349,49 @@ func TestHolderRecordsItsSession(t *testing.T) {
 		})
 	}
 }
+
+func TestBridgedMailReadsAsBridge(t *testing.T) {
+	c := DefaultConfig()
+	c.Secret = "shared by both hosts"
+	there, here := openTest(t, WithConfig(c)), openTest(t, WithConfig(c))
+	o, _ := there.Claim("alice")
+	defer o.Release()
+	if _, err := there.Send(Draft{From: "alice", To: []string{"bob"}, Body: "across"}); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(sentFile(t, there, "bob"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name     string
+		raw      func() []byte
+		want     Provenance
+		wantHost string
+	}{
+		{"stamped by this host's bridge", func() []byte {
+			b, err := here.StampBridged(raw, "h1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}, ProvBridge, "h1"},
+		{"not stamped: the other host's seal means nothing here", func() []byte { return raw }, ProvDropIn, ""},
+		{"a stamp made elsewhere", func() []byte {
+			b, _ := there.StampBridged(raw, "h1")
+			return b
+		}, ProvDropIn, ""},
+		{"a stamp for another host", func() []byte {
+			b, _ := here.StampBridged(raw, "h1")
+			return bytes.Replace(b, []byte("host=h1"), []byte("host=trusted"), 1)
+		}, ProvDropIn, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dropInFile(t, here, "bob", string(tc.raw()))
+			m := checkOne(t, here, "bob")
+			if m.Provenance != tc.want || m.ProvenanceHost != tc.wantHost {
+				t.Errorf("provenance %q host %q, want %q %q", m.Provenance, m.ProvenanceHost, tc.want, tc.wantHost)
+			}
+		})
+	}
+}
