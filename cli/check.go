@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -31,7 +32,8 @@ message, the file holding the full text.
 
 --json prints an array of messages with the fields id, from, to, date,
 subject, body, data, in_reply_to, references, large_file, large_size,
-path and flags.`,
+path, flags and state (how far it got: read, once checked; see 'ipc
+status ID').`,
 		Example: `  ipc --as bob check
   ipc --as bob check --peek          # look without marking read
   ipc --as bob check --all --limit 5 # read mail too
@@ -79,10 +81,7 @@ func runCheck(a *App, o spool.CheckOptions) error {
 		claimed = claimedNow(msgs, unread, o)
 	}
 	if a.JSON {
-		if msgs == nil {
-			msgs = []*spool.Message{}
-		}
-		if err := a.printJSON(msgs); err != nil {
+		if err := a.printJSON(withStates(sp, name, msgs)); err != nil {
 			return err
 		}
 		a.sendReceipts(sp, name, claimed)
@@ -100,6 +99,32 @@ func runCheck(a *App, o spool.CheckOptions) error {
 	printMessages(a.Out, msgs, a.color())
 	a.sendReceipts(sp, name, claimed)
 	return nil
+}
+
+// checkedMessage is a message in check --json, with how far it got.
+type checkedMessage struct {
+	*spool.Message
+	State spool.State `json:"state"`
+}
+
+// withStates pairs each message with its delivery state (read, once
+// claimed). A renamed name's messages are looked up in their mailbox.
+func withStates(sp *spool.Spool, name string, msgs []*spool.Message) []checkedMessage {
+	out := make([]checkedMessage, 0, len(msgs))
+	for _, m := range msgs {
+		st := spool.Stored
+		if m.Flags.Has(spool.FlagSeen) {
+			st = spool.Read
+		}
+		box := filepath.Base(filepath.Dir(filepath.Dir(m.Path)))
+		if mb, err := sp.Mailbox(box); err == nil && m.Path != "" {
+			st = mb.ProgressOf(m).State
+		} else if mb, err := sp.Mailbox(name); err == nil {
+			st = mb.ProgressOf(m).State
+		}
+		out = append(out, checkedMessage{Message: m, State: st})
+	}
+	return out
 }
 
 // sendReceipts sends the read receipts asked for by the senders of msgs,

@@ -97,7 +97,7 @@ func TestUsageErrors(t *testing.T) {
 		{"share-command", "bob"},
 		{"share-command", "bob", "ls | wc"},
 		{"share-command", "--timeout", "0s", "bob", "ls"},
-		{"status", "x"},
+		{"status", "x", "y"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			home := filepath.Join(t.TempDir(), "spool")

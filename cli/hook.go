@@ -220,6 +220,7 @@ func hookNotice(a *App, sp *spool.Spool, mb *spool.Mailbox, event string, in hoo
 		if err := writeHookJSON(a.Out, out); err != nil {
 			return time.Time{}, err
 		}
+		rules.New(sp).Mark(mb.Name, spool.Surfaced, idsOf(fresh)...)
 		return fresh[len(fresh)-1].Arrived, nil
 	})
 }
@@ -255,7 +256,11 @@ func hookStop(a *App, sp *spool.Spool, mb *spool.Mailbox, in hookInput) error {
 	}
 	// The reason tells the session of all of it: no wake, no notice again.
 	return sp.Surface(mb.Name, a.sessionKey(in), func(time.Time) (time.Time, error) {
-		return newest, writeHookJSON(a.Out, out)
+		if err := writeHookJSON(a.Out, out); err != nil {
+			return time.Time{}, err
+		}
+		rules.New(sp).Mark(mb.Name, spool.Surfaced, idsOf(g.Newest)...)
+		return newest, nil
 	})
 }
 

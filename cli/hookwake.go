@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/claude-ipc/ipc/follow"
+	"github.com/claude-ipc/ipc/rules"
 	"github.com/claude-ipc/ipc/spool"
 )
 
@@ -111,12 +113,22 @@ func tryWake(w io.Writer, sp *spool.Spool, mb *spool.Mailbox, session string, se
 		}
 		woke = true
 		fmt.Fprintln(w, wakeSummary(mb.Name, g, mark, fresh))
+		rules.New(sp).Mark(mb.Name, spool.Notified, idsOf(fresh)...)
 		return fresh[len(fresh)-1].Arrived, nil
 	})
 	if woke && err == nil {
 		return true, errWake
 	}
 	return false, err
+}
+
+// idsOf returns the ids of the messages summed up in ss.
+func idsOf(ss []spool.Summary) []string {
+	ids := make([]string, len(ss))
+	for i, s := range ss {
+		ids[i] = s.ID
+	}
+	return ids
 }
 
 // freshOf returns the messages of g that arrived after mark, oldest first.
@@ -157,23 +169,39 @@ func wakeSummary(name string, g spool.Glance, mark time.Time, fresh []spool.Summ
 }
 
 // mailArrivals reports, on the channel it returns, each time mail became
-// unread in mb (the follower's events, coalesced); it is closed when ctx
-// ends or the follower stops. Nothing is logged: a waking hook's stderr is
-// read by the model.
+// unread in mb; it is closed when ctx ends or the follower stops.
 func (a *App) mailArrivals(ctx context.Context, mb *spool.Mailbox) (<-chan struct{}, error) {
+	return a.changes(ctx, func(fd *follow.Feed) error { return fd.Follow(mb.Name) })
+}
+
+// changes starts the process's follower, has add choose what its feed
+// follows, and reports each event on the channel it returns, coalesced
+// (one pending report is enough for a caller that looks again). The
+// channel is closed when ctx ends or the follower stops. Nothing is
+// logged: a waking hook's stderr is read by the model.
+func (a *App) changes(ctx context.Context, add func(*follow.Feed) error) (<-chan struct{}, error) {
 	wo, err := a.watchOptions()
 	if err != nil {
 		return nil, err
 	}
 	wo.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	fd, stop, err := a.follow(ctx, mb.Name, wo)
+	sp, err := a.Spool()
 	if err != nil {
-		return nil, fmt.Errorf("wait for mail: %w", err)
+		return nil, err
+	}
+	f, err := follow.New(ctx, sp, follow.Options{Watcher: wo})
+	if err != nil {
+		return nil, fmt.Errorf("follow the spool: %w", err)
+	}
+	fd := f.Open()
+	if err := add(fd); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("follow the spool: %w", err)
 	}
 	out := make(chan struct{}, 1)
 	go func() {
 		defer close(out)
-		defer stop()
+		defer f.Close()
 		for {
 			select {
 			case <-ctx.Done():
@@ -184,7 +212,7 @@ func (a *App) mailArrivals(ctx context.Context, mb *spool.Mailbox) (<-chan struc
 				}
 				select {
 				case out <- struct{}{}:
-				default: // one report pending is enough
+				default:
 				}
 			}
 		}

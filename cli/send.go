@@ -1,11 +1,13 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -19,6 +21,7 @@ func init() { register(newSendCmd) }
 type sendOptions struct {
 	subject string
 	data    string
+	wait    waitForOptions
 }
 
 func newSendCmd(a *App) *cobra.Command {
@@ -40,23 +43,37 @@ and the message carries a summary and the path.
 
 Refused with exit 3 when you have sent too many messages in the last minute
 (100 by default, IPC_RATE_LIMIT) or the recipient has too many unread
-(10,000, IPC_MAX_UNREAD); the error says when to retry.`,
+(10,000, IPC_MAX_UNREAD); the error says when to retry.
+
+--wait-for STATE waits, after sending, until every copy got that far:
+stored, notified (pushed, or the session woken), surfaced (it reached the
+model's context), read, acknowledged (a read receipt went back) or
+replied; it prints how far each got and exits 1 when --timeout passes
+first. It follows the recipients' mailboxes (no polling). A copy sent to
+another host is not seen and not waited for.`,
 		Example: `  ipc --as alice send bob "build is green"
   ipc --as alice send bob,carol "standup in 5 min"
   git diff | ipc --as alice send bob -
-  ipc --as alice send bob --subject "CI" --data '{"run":42,"ok":true}' "run 42 passed"`,
+  ipc --as alice send bob --subject "CI" --data '{"run":42,"ok":true}' "run 42 passed"
+  ipc --as alice send bob --wait-for read --timeout 5m "ready to merge?"`,
 		Args:              argsRule(1, -1, "send needs TO and a MESSAGE (or - to read it from stdin)", ""),
 		ValidArgsFunction: completeNames(a, true),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runSend(a, o, args[0], args[1:])
+			return runSend(cmd.Context(), a, o, args[0], args[1:])
 		},
 	}
 	cmd.Flags().StringVarP(&o.subject, "subject", "s", "", "subject line (default: the first line of the message)")
+	cmd.Flags().StringVar(&o.wait.state, "wait-for", "", "after sending, wait until each copy is `STATE` (notified, surfaced, read, acknowledged, replied)")
+	cmd.Flags().DurationVar(&o.wait.timeout, "timeout", 5*time.Minute, "with --wait-for: give up after this long (0: for ever)")
 	cmd.Flags().StringVar(&o.data, "data", "", "a JSON object to attach")
 	return cmd
 }
 
-func runSend(a *App, o sendOptions, to string, text []string) error {
+func runSend(ctx context.Context, a *App, o sendOptions, to string, text []string) error {
+	want, waiting, err := o.wait.parse()
+	if err != nil {
+		return err
+	}
 	from, names, err := a.fromTo(to)
 	if err != nil {
 		return err
@@ -68,10 +85,27 @@ func runSend(a *App, o sendOptions, to string, text []string) error {
 	if err := share.TextProblem([]byte(o.subject)); err != nil {
 		return usageErr(fmt.Errorf("--subject %w", err))
 	}
+	var sent spool.Receipt
+	var sentBy *rules.Rules
 	send := func(r *rules.Rules, from, body string, data json.RawMessage) (spool.Receipt, error) {
-		return r.Send(spool.Draft{From: from, To: names, Subject: o.subject, Body: body, Data: data})
+		rc, err := r.Send(spool.Draft{From: from, To: names, Subject: o.subject, Body: body, Data: data})
+		sent, sentBy = rc, r
+		return rc, err
 	}
-	return sendText(a, from, text, data, send, receiptPrinter("sent to"))
+	if !waiting {
+		return sendText(a, from, text, data, send, receiptPrinter("sent to"))
+	}
+	// With --json the one document comes at the end, with the progress.
+	quiet := *a
+	if a.JSON {
+		quiet.Out = io.Discard
+	}
+	if err := sendText(&quiet, from, text, data, send, receiptPrinter("sent to")); err != nil {
+		return err
+	}
+	ctx, stop := signalContext(ctx)
+	defer stop()
+	return awaitState(ctx, a, sentBy.Spool(), sent, want, o.wait.timeout)
 }
 
 // fromTo returns the caller's name and the checked names of a

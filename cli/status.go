@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/claude-ipc/ipc/rules"
 	"github.com/claude-ipc/ipc/spool"
 	"github.com/spf13/cobra"
 )
@@ -37,14 +38,44 @@ No leader is needed to send or read mail; 'ipc daemon' or the first
 creates none (nor does list, check or hook: only commands that write do).
 
 --json prints {"spool", "mailboxes", "unread", "online": [names],
-"quarantined", "leader": {"pid", "since"} or null}.`,
+"quarantined", "leader": {"pid", "since"} or null}.
+
+With a message id (as send prints it), status says how far each copy of
+that message got instead: stored, notified (pushed, or its session woken),
+surfaced (it reached the model's context), read, acknowledged (a read
+receipt went back) or replied, with the times known. --json prints
+[{"mailbox", "id", "state", "at": {STATE: time}}].`,
 		Example: `  ipc status
-  ipc status --json | jq .unread`,
-		Args: noArgs,
+  ipc status --json | jq .unread
+  ipc status 7d9481e9b3aa`,
+		Args: argsRule(0, 1, "", "status takes at most one message id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				return runStatusOf(a, args[0])
+			}
 			return runStatus(a)
 		},
 	}
+}
+
+// runStatusOf prints how far each copy of the message id got.
+func runStatusOf(a *App, id string) error {
+	sp, err := a.existingSpool()
+	if err != nil {
+		return err
+	}
+	if sp == nil {
+		return fmt.Errorf("%w: no spool at %s, so no message %s", spool.ErrNotFound, a.rootShown(), id)
+	}
+	ps, err := rules.New(sp).Find(id)
+	if err != nil {
+		return err
+	}
+	if a.JSON {
+		return a.printJSON(ps)
+	}
+	printProgress(a.Out, ps)
+	return nil
 }
 
 func runStatus(a *App) error {

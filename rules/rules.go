@@ -106,6 +106,9 @@ func (r *Rules) Read(reader string, msgs []*spool.Message) []Receipt {
 		body := fmt.Sprintf("Read receipt: %s has read your message %s (%q).", reader, m.ID, m.Subject)
 		to := r.sp.ReplyAddress(m) // NAME@HOST for a sender on another host
 		_, err := r.sp.Send(spool.Draft{From: reader, To: []string{to}, Body: body, Data: data, ReplyTo: m})
+		if err == nil {
+			r.Mark(reader, spool.Acknowledged, m.ID)
+		}
 		out = append(out, Receipt{To: to, MessageID: m.ID, Err: err})
 	}
 	return out

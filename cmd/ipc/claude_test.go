@@ -232,6 +232,17 @@ func (ce *claudeEnv) waitRequest(t *testing.T, tm *tmux, from int, s string, lim
 	return r, i
 }
 
+// countRequests counts the main requests whose newest message has s.
+func countRequests(reqs []*fakemodel.Request, s string) int {
+	n := 0
+	for _, r := range mainRequests(reqs) {
+		if strings.Contains(newestText(r), s) {
+			n++
+		}
+	}
+	return n
+}
+
 // newestText is the text of r's newest message, tool results included.
 func newestText(r *fakemodel.Request) string {
 	last := r.Last()
@@ -366,6 +377,33 @@ func TestClaudeCode(t *testing.T) {
 		if c := surfacedIn(ce.model.Requests(), rc.ID); c != 1 {
 			t.Errorf("message %s surfaced %d times, want once", rc.ID, c)
 		}
+		var ps []spool.Progress
+		w.checkJSON(&ps, "status", rc.ID)
+		if len(ps) != 1 || ps[0].State != spool.Read || ps[0].At["notified"].IsZero() {
+			t.Errorf("delivery of %s after the woken check: %+v, want read (and notified on the way)", rc.ID, ps)
+		}
 	}
 	t.Logf("wake latency, stored (rename+fsync) → model request through Claude Code: %v", latencies)
+
+	// With auto-check on, mail left unread when the agent would stop
+	// blocks it once, and only once: it is never trapped.
+	// (Only alice's own session may change alice's settings.)
+	tm.typeLine("BASH ipc auto-check start 1")
+	_, at = ce.waitRequest(t, tm, at+1, "auto-check: on for alice", 30*time.Second)
+	waiting = w.idle(t, tm, "alice", waiting)
+	ag.beforeBash = func(cmd string) {
+		if strings.Contains(cmd, "#stop") {
+			w.ok("--as", "carol", "send", "alice", "before you go")
+		}
+	}
+	tm.typeLine("BASH true #stop")
+	_, at = ce.waitRequest(t, tm, at+1, "before you go", 30*time.Second)
+	_, at = ce.waitRequest(t, tm, at+1, "before you stop", 30*time.Second)
+	waiting = w.idle(t, tm, "alice", waiting)
+	if n := countRequests(ce.model.Requests(), "before you stop"); n != 1 {
+		t.Errorf("the Stop hook blocked %d times, want once", n)
+	}
+	if len(waiting) != 1 {
+		t.Errorf("waiters of alice's session: %v, want one", waiting)
+	}
 }
