@@ -50,8 +50,6 @@ type Message struct {
 	ProvenanceHost string     `json:"provenance_host,omitempty"`
 
 	seal      string     // X-IPC-Seal: the spool's own MAC over the message and its provenance
-	bridged   string     // X-IPC-Bridge: the host a bridge here says the message came from
-	bridgeMAC string     // and this spool's seal over that
 	claim     Provenance // what the X-IPC-Provenance header of a parsed message says
 	claimHost string
 	parsed    bool // read from a file: claim, not Provenance, is what was written
@@ -332,7 +330,6 @@ func (m *Message) readHeader(h mail.Header) {
 		m.claim, m.claimHost = parseProvenance(v)
 	}
 	m.seal = strings.TrimSpace(h.Get(hdrSeal))
-	m.bridged, m.bridgeMAC = parseBridgeStamp(h.Get(hdrBridge)) // the first: the one this host's bridge put on top
 }
 
 // localPart returns the part of an address before the '@'.

@@ -1,7 +1,6 @@
 package spool
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"crypto/rand"
 	"encoding/hex"
@@ -46,7 +45,6 @@ func (p Provenance) Verified() bool { return p == ProvSession }
 const (
 	hdrProvenance = "X-IPC-Provenance"
 	hdrSeal       = "X-IPC-Seal"
-	hdrBridge     = "X-IPC-Bridge" // "host=H; seal=HEX", put on top by the bridge that received it
 )
 
 // provenanceHeader writes p (and the host, for a bridge) as the header's
@@ -150,15 +148,11 @@ func (s *Spool) seal(m *Message) error {
 // ProvDropIn. A spool whose key cannot be read believes nothing.
 func (s *Spool) settleProvenance(m *Message) {
 	m.Provenance, m.ProvenanceHost = ProvDropIn, ""
-	if (m.seal == "" || m.claim == "") && m.bridgeMAC == "" {
+	if m.seal == "" || m.claim == "" {
 		return
 	}
 	key, err := s.sealKey()
 	if err != nil {
-		return
-	}
-	if m.bridgeMAC != "" && hmac.Equal([]byte(m.mac(key, true, ProvBridge, m.bridged)), []byte(m.bridgeMAC)) {
-		m.Provenance, m.ProvenanceHost = ProvBridge, m.bridged
 		return
 	}
 	if hmac.Equal([]byte(m.mac(key, true, m.claim, m.claimHost)), []byte(m.seal)) {
@@ -329,45 +323,4 @@ func (m *Message) Caution() string {
 		return "sender on " + host + ", carried by the bridge: only as trustworthy as that host"
 	}
 	return "unverified sender: a file put into the mailbox by other means than ipc; its From is only a claim"
-}
-
-// StampBridged returns raw, a message another host formatted and a bridge
-// carried here, with a header on top that makes it read here as
-// ProvBridge from host: "X-IPC-Bridge: host=H; seal=HEX", sealed with this
-// spool's key over the message and that host. Nothing else in raw changes,
-// so the sender's own signature (IPC_SHARED_SECRET) still verifies. The
-// bridge calls it just before delivering; what the message claimed on its
-// own host (its X-IPC-Provenance, sealed with that host's key) reads here
-// as a claim only.
-func (s *Spool) StampBridged(raw []byte, host string) ([]byte, error) {
-	if err := ValidHost(host); err != nil {
-		return nil, err
-	}
-	m, err := ParseMessage(bytes.NewReader(raw), "bridged", time.Time{})
-	if err != nil {
-		return nil, err
-	}
-	key, err := s.sealKey()
-	if err != nil {
-		return nil, err
-	}
-	stamp := fmt.Sprintf("%s: host=%s; seal=%s\n", hdrBridge, host, m.mac(key, true, ProvBridge, host))
-	return append([]byte(stamp), raw...), nil
-}
-
-// parseBridgeStamp reads an X-IPC-Bridge header.
-func parseBridgeStamp(v string) (host, seal string) {
-	for _, kv := range strings.Split(v, ";") {
-		k, val, _ := strings.Cut(strings.TrimSpace(kv), "=")
-		switch k {
-		case "host":
-			host = strings.TrimSpace(val)
-		case "seal":
-			seal = strings.TrimSpace(val)
-		}
-	}
-	if host == "" {
-		return "", ""
-	}
-	return host, seal
 }
