@@ -61,7 +61,8 @@ func (o Options) withDefaults() Options {
 
 // Run waits until this process leads sp, then leads it until ctx is done.
 // It returns nil when ctx ends (leading or not) and an error only when the
-// spool cannot be locked or watched at all. On return leadership has been
+// spool cannot be locked or watched at all, or when spool.lock stops being
+// the file it locked (an error matching spool.ErrLostLock). On return leadership has been
 // released and no goroutine started by Run remains.
 func Run(ctx context.Context, sp *spool.Spool, opts Options) error {
 	opts = opts.withDefaults()
@@ -85,8 +86,12 @@ func Run(ctx context.Context, sp *spool.Spool, opts Options) error {
 			})
 		})
 	}
-	return lead(ctx, sp, opts, l.Info)
+	return lead(ctx, sp, opts, l)
 }
+
+// lockCheck is how often a leader makes sure spool.lock is still the file
+// it holds (spool.Leadership.Check).
+var lockCheck = time.Second
 
 // acquire tries spool.lock until it holds it (returning it) or ctx ends
 // (returning nil, nil).
@@ -132,7 +137,8 @@ type leading struct {
 
 // lead does a full pass, then routes what the watcher reports and sweeps
 // on a ticker, until ctx is done.
-func lead(ctx context.Context, sp *spool.Spool, opts Options, me spool.Holder) error {
+func lead(ctx context.Context, sp *spool.Spool, opts Options, l *spool.Leadership) error {
+	me := l.Info
 	ld := &leading{ctx: ctx, sp: sp, log: opts.Logger, watched: map[string]string{}, busy: map[string]bool{}}
 	ld.sweep()
 	fol := opts.Follower
@@ -167,6 +173,8 @@ func lead(ctx context.Context, sp *spool.Spool, opts Options, me spool.Holder) e
 	}
 	tick := time.NewTicker(opts.Housekeeping)
 	defer tick.Stop()
+	held := time.NewTicker(lockCheck)
+	defer held.Stop()
 	for {
 		var retry <-chan time.Time // armed only while a drop-in is still being written
 		if len(ld.busy) > 0 {
@@ -189,6 +197,13 @@ func lead(ctx context.Context, sp *spool.Spool, opts Options, me spool.Holder) e
 			for name := range ld.busy {
 				delete(ld.busy, name)
 				ld.route(name)
+			}
+		case <-held.C:
+			// The spool deleted (or spool.lock replaced) under us: a new
+			// leader would lock the new file, so this one stops.
+			if err := l.Check(); err != nil {
+				opts.Logger.Error("stopped leading", "err", err)
+				return err
 			}
 		case <-tick.C:
 			ld.sweep()

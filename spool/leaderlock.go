@@ -1,5 +1,14 @@
 package spool
 
+import (
+	"errors"
+)
+
+// ErrLostLock reports that the lock a process holds is no longer the file
+// at its path (the spool directory was deleted or the file replaced): a
+// newcomer would lock the new file, so the holder must stop leading.
+var ErrLostLock = errors.New("lock file replaced or removed")
+
 // leaderFile is the lock the leader holds. Like owner.lock it is created
 // once and never deleted or renamed: a newcomer would lock a fresh file and
 // there would be two leaders.
@@ -21,6 +30,17 @@ func (s *Spool) TryLead() (l *Leadership, ok bool, err error) {
 		return nil, false, err
 	}
 	return &Leadership{lk: lk, Info: info}, true, nil
+}
+
+// Check reports whether the lock held is still the file at spool.lock: an
+// error matching ErrLostLock when the spool (or the file) was deleted or
+// replaced under the leader, so that it stops before a second leader,
+// locking the new file, starts.
+func (l *Leadership) Check() error {
+	if l == nil || l.lk == nil {
+		return ErrLostLock
+	}
+	return l.lk.check()
 }
 
 // Release gives leadership up; another process may take it at once. The

@@ -51,6 +51,23 @@ func (l *lockFile) tryLock() (bool, error) {
 	return err == nil, err
 }
 
+// check reports whether the held descriptor is still the file at its path
+// (same device and inode, and the path not a symbolic link).
+func (l *lockFile) check() error {
+	held, err := l.f.Stat()
+	if err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrLostLock, l.f.Name(), err)
+	}
+	now, err := os.Lstat(l.f.Name())
+	if err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrLostLock, l.f.Name(), err)
+	}
+	if !os.SameFile(held, now) {
+		return fmt.Errorf("%w: %s is another file now", ErrLostLock, l.f.Name())
+	}
+	return nil
+}
+
 // lock waits for the lock.
 func (l *lockFile) lock() error { return l.flock(unix.LOCK_EX) }
 
@@ -98,6 +115,10 @@ func tryHold(path string, h Holder) (lk *lockFile, ok bool, err error) {
 	if ok, err = lk.tryLock(); err != nil || !ok {
 		lk.close()
 		return nil, false, err
+	}
+	if lk.check() != nil { // replaced between open and lock: not the lock any more
+		lk.close()
+		return nil, false, nil
 	}
 	b, _ := json.Marshal(h)
 	// Written in place, not by rename: the lock file must keep its inode.

@@ -387,6 +387,7 @@ func plWorkload(t *testing.T, fsys *plFS, root string, seed int64, n int) map[st
 // plFigures counts what the power-loss runs saw.
 type plFigures struct {
 	ops, cases, acked, found, claims, files int
+	messages, deliveries                    int // acknowledged in the workloads, each counted once
 }
 
 // plCheck checks every promise on the crash state under dir, for a cut
@@ -490,6 +491,12 @@ func plRun(t *testing.T, seed int64, n, cuts int, fig *plFigures) {
 	sent := plWorkload(t, fsys, filepath.Join(orig, "spool"), seed, n)
 	log := fsys.log
 	fig.ops += len(log)
+	for _, o := range log {
+		if o.kind == "ack-send" {
+			fig.messages++
+			fig.deliveries += len(o.to)
+		}
+	}
 	rng := rand.New(rand.NewSource(seed))
 	points := make([]int, 0, len(log)+1)
 	for c := 0; c <= len(log); c++ {
@@ -527,9 +534,9 @@ func TestPowerLoss(t *testing.T) {
 	for w := 0; w < workloads; w++ {
 		plRun(t, int64(w+1), 60, cuts, &fig)
 	}
-	t.Logf("power loss: %d workloads, %d recorded operations, %d crash states checked; "+
-		"%d acknowledged deliveries, %d found whole and once; %d acknowledged reads stayed read; %d files read; 0 lost, 0 doubled, 0 in the wrong mailbox",
-		workloads, fig.ops, fig.cases, fig.acked, fig.found, fig.claims, fig.files)
+	t.Logf("power loss: %d workloads, %d acknowledged messages (%d deliveries), %d recorded operations, %d crash states checked; "+
+		"over all crash states %d acknowledged deliveries expected, %d found whole and once; %d acknowledged reads stayed read; %d files read; 0 lost, 0 doubled, 0 half-written, 0 in the wrong mailbox",
+		workloads, fig.messages, fig.deliveries, fig.ops, fig.cases, fig.acked, fig.found, fig.claims, fig.files)
 	if fig.acked == 0 || fig.claims == 0 || fig.acked != fig.found {
 		t.Errorf("the workload acknowledged %d deliveries (found %d) and %d reads: it proves nothing", fig.acked, fig.found, fig.claims)
 	}

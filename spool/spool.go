@@ -133,6 +133,9 @@ func (s *Spool) create() error {
 	if err := os.MkdirAll(filepath.Dir(s.Root), 0o755); err != nil {
 		return fmt.Errorf("%w: create %s: %v", ErrUnavailable, filepath.Dir(s.Root), err)
 	}
+	if err := checkParents(s.Root); err != nil { // before anything is made there
+		return err
+	}
 	switch err := s.fs.Mkdir(s.Root, 0o700); {
 	case err == nil: // the root's own entry must survive a power cut too
 		if err := s.fs.SyncDir(filepath.Dir(s.Root)); err != nil {
@@ -154,7 +157,8 @@ func (s *Spool) create() error {
 }
 
 // checkSafe refuses a root that is not a directory, belongs to another user,
-// or that group or others may enter: mail is private.
+// or that group or others may enter: mail is private; and one whose parent
+// directories let another user replace it (checkParents).
 func checkSafe(root string) error {
 	fi, err := os.Stat(root)
 	if err != nil {
@@ -172,7 +176,7 @@ func checkSafe(root string) error {
 		return fmt.Errorf("%w: %s is open to other users (mode %04o); run: chmod 700 %s",
 			ErrUnsafe, root, fi.Mode().Perm(), root)
 	}
-	return nil
+	return checkParents(root)
 }
 
 // mkdir creates dir (0700) if missing and, when it did, fsyncs its parent so
