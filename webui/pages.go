@@ -110,6 +110,9 @@ type msgView struct {
 	LargeSize                           int64
 	InReplyTo                           string
 	Focus                               bool
+
+	sent  time.Time // for ordering
+	depth int       // how many messages it references
 }
 
 type draft struct {
@@ -182,6 +185,13 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request) {
 	lv.More, lv.Engine = res.More, string(res.Engine)
 	lv.HasPrev, lv.PrevOffset, lv.NextOffset = offset > 0, max(offset-s.opts.PageSize, 0), offset+len(res.Hits)
 	for _, h := range res.Hits {
+		// The copies of one message (a broadcast, a send to several names)
+		// arrive together: one row names every mailbox.
+		if n := len(lv.Rows); n > 0 && lv.Rows[n-1].ID == h.Message.ID {
+			lv.Rows[n-1].Mailbox += ", " + h.Mailbox
+			lv.Rows[n-1].Unread = lv.Rows[n-1].Unread || h.Unread
+			continue
+		}
 		lv.Rows = append(lv.Rows, rowOf(h, now))
 	}
 	if len(lv.Rows) == 0 {
@@ -198,8 +208,12 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request) {
 
 func rowOf(h search.Hit, now time.Time) row {
 	m := h.Message
-	return row{Mailbox: h.Mailbox, ID: m.ID, From: sender(m), To: strings.Join(m.To, ", "), Subject: m.Subject,
+	r := row{Mailbox: h.Mailbox, ID: m.ID, From: sender(m), To: strings.Join(m.To, ", "), Subject: m.Subject,
 		Snippet: snippet(m.Body, 140), When: ago(now, m.Date), Thread: m.Thread(), Unread: h.Unread, Caution: m.Caution()}
+	if strings.HasPrefix(r.Snippet, strings.TrimSuffix(r.Subject, "…")) && len(r.Snippet) <= len(r.Subject)+40 {
+		r.Snippet = "" // the subject says it all
+	}
+	return r
 }
 
 func sender(m *spool.Message) string { return rules.Sender(m.From) }
@@ -262,6 +276,14 @@ func (s *Server) threadMessages(hits []search.Hit, focus string) []msgView {
 	for i := range out {
 		slices.Sort(out[i].Mailboxes)
 	}
+	// Oldest first; within one second (the Date header's precision) an
+	// answer, which references more messages, after what it answers.
+	slices.SortStableFunc(out, func(a, b msgView) int {
+		if c := a.sent.Compare(b.sent); c != 0 {
+			return c
+		}
+		return a.depth - b.depth
+	})
 	return out
 }
 
@@ -269,7 +291,8 @@ func (s *Server) messageView(h search.Hit, focus string) msgView {
 	m := h.Message
 	v := msgView{ID: m.ID, From: sender(m), Caution: m.Caution(), To: m.To, Subject: m.Subject, Box: h.Mailbox, Mailboxes: []string{h.Mailbox},
 		Date: m.Date.Local().Format("2006-01-02 15:04:05"), Unread: h.Unread, Flags: string(m.Flags),
-		Size: len(m.Body), LargeFile: m.LargeFile != "", LargeSize: m.LargeSize, InReplyTo: m.InReplyTo, Focus: m.ID == focus}
+		Size: len(m.Body), LargeFile: m.LargeFile != "", LargeSize: m.LargeSize, InReplyTo: m.InReplyTo, Focus: m.ID == focus,
+		sent: m.Date.Truncate(time.Second), depth: len(m.References)}
 	v.Body, v.Truncated = cut(m.Body, s.opts.ShowBytes)
 	if len(m.Data) > 0 {
 		var b bytes.Buffer
