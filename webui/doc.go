@@ -1,11 +1,12 @@
 // Package webui is ipc's web inbox for people: one page, served on
 // loopback, that shows every mailbox (online state, unread count, last
 // seen), all mail newest first by mailbox or by search, a page at a time,
-// threads across mailboxes, each message with its data and the full text
-// of large ones, and a composer that sends, replies and broadcasts as one
-// named person ("overseer" by default). New mail appears live: the page
-// holds a server-sent event stream fed by the process's follower (package
-// follow), and fetches itself again when told.
+// threads across mailboxes, each message with its data, the full text
+// of large ones and the delivery state of each copy, and a composer that sends, replies and broadcasts as one
+// named person ("overseer" by default). New mail and delivery states
+// appear live: the page holds a server-sent event stream fed by the
+// process's follower (package follow: every mailbox, and the marker files
+// of delivery states), and fetches itself again when told.
 //
 // It decides nothing about mail: sending goes through package rules (and
 // so spool), marking read or unread moves the Maildir S flag as every

@@ -16,7 +16,7 @@ import (
 // event is what the page is told over its event stream. It names what
 // changed; the page fetches itself again to show it.
 type event struct {
-	Kind    string `json:"kind"` // "mail": a message became unread; "mailbox": a file that is not mail appeared; "resync": events were lost
+	Kind    string `json:"kind"` // "mail": a message became unread; "change": a delivery state advanced, or a file that is not mail appeared; "resync": events were lost
 	Mailbox string `json:"mailbox,omitempty"`
 	ID      string `json:"id,omitempty"`
 	From    string `json:"from,omitempty"`
@@ -54,6 +54,26 @@ func (h *hub) run(ctx context.Context) {
 		h.log.Warn("webui: follow the mailboxes", "err", err)
 		return
 	}
+	// Delivery states that Maildir has no flag for (notified, surfaced,
+	// acknowledged) are marker files: watched per mailbox, from the start
+	// for those there now and from its first mail for a new one.
+	marked := map[string]bool{}
+	watchStates := func(name string) {
+		if marked[name] {
+			return
+		}
+		marked[name] = true
+		if mb, err := h.sp.Mailbox(name); err == nil {
+			dirs := mb.DeliveryDirs()
+			if err := fd.Watch(dirs[len(dirs)-1]); err != nil {
+				h.log.Warn("webui: watch delivery states", "name", name, "err", err)
+			}
+		}
+	}
+	names, _ := h.sp.Names()
+	for _, n := range names {
+		watchStates(n)
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -61,6 +81,9 @@ func (h *hub) run(ctx context.Context) {
 		case ev, ok := <-fd.Events():
 			if !ok {
 				return
+			}
+			if ev.Name != "" {
+				watchStates(ev.Name)
 			}
 			h.publish(pageEvent(ev))
 		}
@@ -70,7 +93,7 @@ func (h *hub) run(ctx context.Context) {
 // pageEvent says what a follower event means for the page.
 func pageEvent(ev follow.Event) event {
 	if ev.Message == nil {
-		return event{Kind: "mailbox", Mailbox: ev.Name}
+		return event{Kind: "change", Mailbox: ev.Name}
 	}
 	m := ev.Message
 	return event{Kind: "mail", Mailbox: ev.Name, ID: m.ID, From: m.From, Subject: m.Subject, Thread: m.Thread()}

@@ -101,7 +101,8 @@ type msgView struct {
 	ID, From, Subject, Date, Body, Data string
 	Caution                             string // why the sender is not vouched for; "" when it is
 	To, Mailboxes                       []string
-	Box                                 string // a mailbox that holds it, for links and marks
+	States                              []string // how far each copy got: "bob: surfaced 21:36"
+	Box                                 string   // a mailbox that holds it, for links and marks
 	Unread                              bool
 	Flags                               string
 	Truncated                           bool
@@ -267,14 +268,18 @@ func (s *Server) threadMessages(hits []search.Hit, focus string) []msgView {
 		h := hits[i]
 		if j, ok := byID[h.Message.ID]; ok {
 			out[j].Mailboxes = append(out[j].Mailboxes, h.Mailbox)
+			out[j].States = append(out[j].States, s.progress(h))
 			out[j].Unread = out[j].Unread || h.Unread
 			continue
 		}
 		byID[h.Message.ID] = len(out)
-		out = append(out, s.messageView(h, focus))
+		v := s.messageView(h, focus)
+		v.States = []string{s.progress(h)}
+		out = append(out, v)
 	}
 	for i := range out {
 		slices.Sort(out[i].Mailboxes)
+		slices.Sort(out[i].States)
 	}
 	// Oldest first; within one second (the Date header's precision) an
 	// answer, which references more messages, after what it answers.
@@ -303,6 +308,20 @@ func (s *Server) messageView(h search.Hit, focus string) msgView {
 		}
 	}
 	return v
+}
+
+// progress says how far one copy of a message got: "bob: surfaced 21:36".
+func (s *Server) progress(h search.Hit) string {
+	mb, err := s.sp.Mailbox(h.Mailbox)
+	if err != nil {
+		return h.Mailbox
+	}
+	p := mb.ProgressOf(h.Message)
+	text := h.Mailbox + ": " + p.State.String()
+	if at, ok := p.At[p.State.String()]; ok {
+		text += " " + at.Local().Format("15:04:05")
+	}
+	return text
 }
 
 // cut returns at most n bytes of s, ending on a whole rune, and whether

@@ -466,3 +466,44 @@ func TestEventsFromFollower(t *testing.T) {
 }
 
 var _ = testkit.Strict
+
+// TestDeliveryStates shows how far each copy of a message got, and tells
+// an open page when a state advances.
+func TestDeliveryStates(t *testing.T) {
+	sp := testSpool(t)
+	id := send(t, sp, spool.Draft{From: "alice", To: []string{"bob", "carol"}, Body: "status?"})
+	ib := startInbox(t, sp, Options{})
+	if _, page := ib.get("/thread/" + id); !strings.Contains(page, "delivery: bob: stored") || !strings.Contains(page, "carol: stored") {
+		t.Fatalf("thread lacks the stored states:\n%s", page)
+	}
+	resp, err := ib.client.Get(ib.base + "/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	lines := make(chan string, 100)
+	go func() {
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	<-lines // retry:
+	bob, _ := sp.Mailbox("bob")
+	if err := bob.Mark(id, spool.Surfaced); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.After(10 * time.Second)
+	for got := false; !got; {
+		select {
+		case l := <-lines:
+			got = l == "event: change"
+		case <-deadline:
+			t.Fatal("no event when a delivery state advanced")
+		}
+	}
+	if _, page := ib.get("/thread/" + id); !strings.Contains(page, "bob: surfaced") || !strings.Contains(page, "carol: stored") {
+		t.Errorf("thread after the mark:\n%s", page)
+	}
+}

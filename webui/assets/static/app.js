@@ -36,7 +36,7 @@
   es.addEventListener("error", function () {
     if (state) { state.textContent = "reconnecting"; state.className = "live-state"; }
   });
-  ["mail", "mailbox", "resync"].forEach(function (kind) {
+  ["mail", "change", "resync"].forEach(function (kind) {
     es.addEventListener(kind, soon);
   });
 })();
