@@ -23,8 +23,11 @@ func newCheckCmd(a *App) *cobra.Command {
 them read. Unread means no S (seen) flag, in new/ or in cur/: mail a mail
 client has listed but nobody has read is still unread. Marking read moves
 the file to cur/ and adds S to its flags, so when two readers race every
-message goes to exactly one. An empty inbox says "No new messages" on
-stderr and exits 0.
+message goes to exactly one. Messages are printed one at a time and each
+is marked read only once the output has taken it (for a pipe, once the
+reader has read it): 'ipc check | head -3' marks read what head read, and a
+check stopped by a signal, even SIGKILL, leaves unread what it had not
+printed. An empty inbox says "No new messages" on stderr and exits 0.
 
 Each message is a block: its id (for 'ipc reply'), sender, age and subject,
 then the text indented, the attached data as JSON and, for a large
@@ -71,6 +74,14 @@ func runCheck(a *App, o spool.CheckOptions) error {
 			return err
 		}
 	default: // a renamed name's mailbox may still hold mail that came before
+		if !o.Peek && !o.All {
+			// Printed as given, receipts sent: nothing more to do.
+			msgs, err := a.giveMail(sp, name, o)
+			if err == nil && len(msgs) == 0 && !a.JSON {
+				fmt.Fprintln(a.Err, "No new messages")
+			}
+			return err
+		}
 		var unread map[string]bool
 		if o.All && !o.Peek {
 			unread = a.unreadIDs(sp, name)

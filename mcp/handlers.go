@@ -301,11 +301,12 @@ func (c checked) text(now time.Time) string {
 }
 
 func (s *Server) toolCheck(_ context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
-	_, c, err := s.checkAs(req)
+	cur, c, err := s.checkAs(req)
 	if err != nil {
 		return failed(err)
 	}
-	return ok(c, c.text(s.sp.Now()))
+	res, _ := ok(c, c.text(s.sp.Now()))
+	return s.handing.hold(res, cur.mb, c.Messages)
 }
 
 // checkAs checks the mail of the name given as instance_id, which must be
@@ -488,7 +489,8 @@ func (s *Server) toolAutoProcess(_ context.Context, req mcpgo.CallToolRequest) (
 	for _, pr := range p.Problems {
 		b.WriteString("\nProblem: " + pr)
 	}
-	return ok(p, strings.TrimRight(b.String(), "\n"))
+	res, _ := ok(p, strings.TrimRight(b.String(), "\n"))
+	return s.handing.hold(res, cur.mb, c.Messages)
 }
 
 func (s *Server) toolReply(_ context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
@@ -541,7 +543,8 @@ func (s *Server) toolWait(ctx context.Context, req mcpgo.CallToolRequest) (*mcpg
 			return failed(err)
 		}
 		if c.Count > 0 {
-			return ok(c, c.text(s.sp.Now()))
+			res, _ := ok(c, c.text(s.sp.Now()))
+			return s.handing.hold(res, cur.mb, c.Messages)
 		}
 		select {
 		case <-arrival:

@@ -27,6 +27,11 @@ func (s *Server) hooks() *server.Hooks {
 			s.readyFrom(ctx)
 		}
 	})
+	h.AddOnSuccess(func(_ context.Context, id any, method mcpgo.MCPMethod, _ any, result any) {
+		if method == mcpgo.MethodToolsCall {
+			s.handing.answered(id, result)
+		}
+	})
 	h.AddBeforeReadResource(func(_ context.Context, _ any, req *mcpgo.ReadResourceRequest) { notFound(req) })
 	h.AddAfterSubscribe(func(ctx context.Context, _ any, req *mcpgo.SubscribeRequest, _ *mcpgo.EmptyResult) {
 		s.subscribe(ctx, req.Params.URI, true)

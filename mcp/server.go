@@ -118,7 +118,8 @@ type Server struct {
 	mcp   *server.MCPServer
 	hub   *hub
 
-	agent agent // who this server is, and what it watches
+	agent   agent     // who this server is, and what it watches
+	handing *handover // answers carrying claimed mail, until written
 
 	mu       sync.Mutex
 	sessions map[string]*session // by MCP session id
@@ -146,6 +147,7 @@ func New(sp *spool.Spool, opts Options) (*Server, error) {
 		opts:     opts,
 		log:      opts.Logger,
 		hub:      newHub(),
+		handing:  newHandover(opts.Logger),
 		sessions: map[string]*session{},
 	}
 	s.agent.init()
@@ -270,7 +272,7 @@ func (s *Server) ServeStdio(ctx context.Context, in io.Reader, out io.Writer) er
 	server.WithWorkerPoolSize(stdioWorkers)(stdio)
 	server.WithQueueSize(stdioQueue)(stdio)
 	done := make(chan error, 1)
-	go func() { done <- stdio.Listen(ctx, in, out) }()
+	go func() { done <- stdio.Listen(ctx, in, answerWriter{w: out, h: s.handing}) }()
 	select {
 	case err := <-done:
 		return stdioEnd(err)
@@ -350,7 +352,7 @@ func (s *Server) httpHandler() (http.Handler, *server.StreamableHTTPServer) {
 		server.WithSessionIdleTTL(time.Hour),
 		server.WithStreamableHTTPLogger(s.log),
 	)
-	return checkOrigin(requireToken(s.opts.HTTPToken, limitBody(s.trackRequests(st)))), st
+	return checkOrigin(requireToken(s.opts.HTTPToken, limitBody(s.trackRequests(s.handing.settleHTTP(st))))), st
 }
 
 // maxRequest is the largest HTTP request body read: room for a message at

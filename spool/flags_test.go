@@ -1,6 +1,8 @@
 package spool
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -8,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestFlags(t *testing.T) {
@@ -316,5 +319,65 @@ func TestCheckCrashAnywhere(t *testing.T) {
 		if n > 20 {
 			t.Fatal("Check never finished")
 		}
+	}
+}
+
+// TestGiveClaimsOnlyWhatWasGiven: Give marks read what give accepted, in
+// order, and leaves the rest unread when give fails.
+func TestGiveClaimsOnlyWhatWasGiven(t *testing.T) {
+	s := openTest(t)
+	for i := range 5 {
+		placeMessage(t, s, "new", fmt.Sprintf("%012x", 0xd00+i), "")
+	}
+	mb := mustMailbox(t, s, "b")
+	broken := errors.New("output closed")
+	var handed []string
+	given, err := mb.Give(context.Background(), CheckOptions{}, func(m *Message) error {
+		if len(handed) == 2 {
+			return broken
+		}
+		handed = append(handed, m.ID)
+		return nil
+	})
+	if !errors.Is(err, broken) || !slices.Equal(ids(given), handed) || len(given) != 2 {
+		t.Fatalf("Give = %v, %v; handed %v", ids(given), err, handed)
+	}
+	if n, _ := mb.Unread(); n != 3 {
+		t.Errorf("Unread = %d after two were given, want 3", n)
+	}
+	for _, m := range given {
+		if !m.Flags.Has(FlagSeen) {
+			t.Errorf("%s given but flags %q", m.ID, m.Flags)
+		}
+	}
+}
+
+// TestGiveExcludesOtherReaders: a Check while Give is giving waits for it,
+// so no message is given by both.
+func TestGiveExcludesOtherReaders(t *testing.T) {
+	s := openTest(t)
+	for i := range 3 {
+		placeMessage(t, s, "new", fmt.Sprintf("%012x", 0xe00+i), "")
+	}
+	mb := mustMailbox(t, s, "b")
+	other := make(chan []*Message, 1)
+	var started bool
+	given, err := mb.Give(context.Background(), CheckOptions{}, func(m *Message) error {
+		if !started {
+			started = true
+			go func() {
+				s2, _ := Open(s.Root, WithConfig(DefaultConfig()))
+				msgs, _ := mustMailbox(t, s2, "b").Check(CheckOptions{})
+				other <- msgs
+			}()
+			time.Sleep(100 * time.Millisecond)
+		}
+		return nil
+	})
+	if err != nil || len(given) != 3 {
+		t.Fatalf("Give = %v, %v", ids(given), err)
+	}
+	if got := <-other; len(got) != 0 {
+		t.Errorf("a concurrent Check also got %v", ids(got))
 	}
 }

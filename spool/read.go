@@ -1,6 +1,7 @@
 package spool
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -43,6 +44,15 @@ type CheckOptions struct {
 // A reader that cannot give the messages to its user after all (its output
 // closed, its client went away) must hand them back with Unclaim.
 func (mb *Mailbox) Check(opts CheckOptions) ([]*Message, error) {
+	if !opts.Peek {
+		ctx, cancel := context.WithTimeout(context.Background(), checkWait)
+		unlock, err := mb.lockReading(ctx)
+		cancel()
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
+	}
 	var bad []error
 	var out []*Message
 	if opts.All {

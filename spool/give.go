@@ -1,0 +1,120 @@
+package spool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"time"
+)
+
+// A reader's claim covers only what it actually gave its user. Two ways
+// keep that promise:
+//
+//   - Give writes first and claims after: each message is handed to the
+//     caller, and marked read only once the caller says it was given (its
+//     output took it). A reader killed at any instant, SIGKILL included,
+//     has marked read only messages it had given.
+//   - Check claims first; a reader that then cannot give what it claimed
+//     (its client went away) puts it back with Unclaim.
+//
+// Both hold the mailbox's reading lock (readers.lock, flock(2)) while they
+// choose and claim, so a message Give has given but not yet claimed is
+// never given by another reader too: two ipc readers never both get one.
+
+// readersLock is the flock readers of a mailbox hold; never deleted.
+const readersLock = "readers.lock"
+
+// ErrReaderBusy reports that another reader held the mailbox's reading
+// lock for longer than a reader waits.
+var ErrReaderBusy = errors.New("another reader is reading this mailbox")
+
+// checkWait is how long Check waits for the reading lock before giving up
+// with ErrReaderBusy (a Give blocked on an output nobody reads holds it).
+const checkWait = 5 * time.Second
+
+// lockReading takes the mailbox's reading lock, waiting while ctx lasts.
+// A mailbox that does not exist has nothing to read: no lock is needed,
+// and none is made (readers create nothing).
+func (mb *Mailbox) lockReading(ctx context.Context) (unlock func(), err error) {
+	lk, err := openLock(filepath.Join(mb.Dir, readersLock))
+	if errors.Is(err, fs.ErrNotExist) {
+		return func() {}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", mb.Name, err)
+	}
+	wait := time.Millisecond
+	for {
+		ok, err := lk.tryLock()
+		if err != nil {
+			lk.close()
+			return nil, fmt.Errorf("read %s: %w", mb.Name, err)
+		}
+		if ok {
+			return func() { lk.close() }, nil
+		}
+		select {
+		case <-ctx.Done():
+			lk.close()
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return nil, fmt.Errorf("read %s: %w; try again once it is done", mb.Name, ErrReaderBusy)
+			}
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 50*time.Millisecond)
+	}
+}
+
+// Give hands the mailbox's unread messages to give, oldest first, one at a
+// time, and marks each read only after give returned nil for it. It stops
+// at the first error give returns (that message stays unread) and returns
+// it; it stops when ctx is done too, with ctx's error. opts.Limit bounds
+// how many are given; opts.Peek and opts.All are ignored. given are the
+// messages given and marked read. A message another program marked read
+// meanwhile counts as given all the same (it was shown). Files that are
+// not mail of ours are quarantined and reported in the error, as Check
+// does.
+func (mb *Mailbox) Give(ctx context.Context, opts CheckOptions, give func(*Message) error) (given []*Message, err error) {
+	unlock, err := mb.lockReading(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	var bad []error
+	ents, err := mb.unreadEntries()
+	if err != nil {
+		return nil, err
+	}
+	unread := mb.load(ents, &bad)
+	if opts.Limit > 0 && len(unread) > opts.Limit {
+		unread = unread[:opts.Limit]
+	}
+	defer func() {
+		if len(given) > 0 {
+			if serr := mb.syncDirs(); serr != nil {
+				bad = append(bad, serr)
+			}
+			mb.sp.Touch(mb.Name)
+		}
+		err = errors.Join(append([]error{err}, bad...)...)
+	}()
+	for _, m := range unread {
+		if err := ctx.Err(); err != nil {
+			return given, err
+		}
+		if err := give(m); err != nil {
+			return given, err
+		}
+		switch err := mb.claim(m); {
+		case err == nil, errors.Is(err, fs.ErrNotExist):
+			m.claimedFrom = "" // given: never put back
+			given = append(given, m)
+		default:
+			bad = append(bad, err)
+		}
+	}
+	return given, nil
+}
