@@ -72,6 +72,11 @@ const defaultPoll = 250 * time.Millisecond
 // New starts a Follower over sp. It stops when ctx is done or Close is
 // called.
 func New(ctx context.Context, sp *spool.Spool, opts Options) (*Follower, error) {
+	if opts.Watcher.Filter == nil {
+		// Read mail in cur/ (S flag) is never news: a cur/ of a million
+		// read messages costs no events.
+		opts.Watcher.Filter = spool.UnreadFile
+	}
 	w, err := watcher.New(ctx, opts.Watcher)
 	if err != nil {
 		return nil, fmt.Errorf("follow: %w", err)
@@ -378,7 +383,7 @@ func (f *Follower) scan(fd *Feed, dir string, mb *spool.Mailbox) {
 	}
 	for _, e := range ents {
 		name := e.Name()
-		if name[0] == '.' || e.IsDir() {
+		if name[0] == '.' || e.IsDir() || !spool.UnreadFile(dir, name) {
 			continue
 		}
 		if mb == nil {

@@ -126,13 +126,13 @@ type leading struct {
 	watched map[string]string // new/ dir of a forwarded mailbox → its name
 	busy    map[string]bool   // outbox files still open for writing, to route once closed
 
-	// The unseen index: a watcher of every mailbox's cur/ that reports only
-	// unread names, and the keeper of the index it feeds. cw is nil when
-	// the watcher polls: listing a huge cur/ every poll would cost more than
-	// the readers' own check of the index, so they are left to it.
-	cw     *watcher.Watcher
+	// The unseen index: the feed also watches every mailbox's cur/ (the
+	// follower reports only unread names there) and the keeper writes the
+	// index from what it reports. unseen is nil when the follower polls:
+	// listing a huge cur/ every poll would cost more than the readers' own
+	// check of the index, so they are left to it.
 	unseen *spool.UnseenKeeper
-	curs   map[string]string // cur/ dir → mailbox name
+	curs   map[string]string // cur/ dir (filepath.Clean'd) → mailbox name
 }
 
 // lead does a full pass, then routes what the watcher reports and sweeps
@@ -161,14 +161,8 @@ func lead(ctx context.Context, sp *spool.Spool, opts Options, l *spool.Leadershi
 		}
 	}
 	ld.watchForwards()
-	cw, err := watcher.New(ctx, watcher.Options{Poll: opts.Poll, PollInterval: opts.PollInterval, Logger: opts.Logger,
-		Filter: spool.UnreadName})
-	if err != nil {
-		return err
-	}
-	defer cw.Close()
-	if !cw.Polling() {
-		ld.cw, ld.unseen, ld.curs = cw, sp.KeepUnseen(me), map[string]string{}
+	if !fol.Polling() {
+		ld.unseen, ld.curs = sp.KeepUnseen(me), map[string]string{}
 		ld.watchCur()
 	}
 	tick := time.NewTicker(opts.Housekeeping)
@@ -188,11 +182,6 @@ func lead(ctx context.Context, sp *spool.Spool, opts Options, l *spool.Leadershi
 				return nil // the follower stopped: ctx is done
 			}
 			ld.handleBatch(ev)
-		case ev, ok := <-ld.curEvents():
-			if !ok {
-				return nil
-			}
-			ld.handleCur(ev)
 		case <-retry:
 			for name := range ld.busy {
 				delete(ld.busy, name)
@@ -223,12 +212,16 @@ const maxBatch = 256
 // handleBatch handles ev and the events already queued behind it (up to
 // maxBatch), then applies forwards once for the whole batch.
 func (ld *leading) handleBatch(ev follow.Event) {
-	forwarded, forwardsChanged := false, false
+	forwarded, forwardsChanged, listed := false, false, false
 	for i := 0; ; i++ {
-		switch ev.Dir {
-		case filepath.Clean(ld.sp.OutboxDir()):
+		name, inCur := ld.curs[ev.Dir]
+		switch {
+		case inCur:
+			ld.unseen.Note(name, ev.File)
+			listed = true
+		case ev.Dir == filepath.Clean(ld.sp.OutboxDir()):
 			ld.route(ev.File)
-		case filepath.Clean(ld.sp.ForwardsDir()):
+		case ev.Dir == filepath.Clean(ld.sp.ForwardsDir()):
 			forwardsChanged = true
 		default:
 			forwarded = true
@@ -247,6 +240,11 @@ func (ld *leading) handleBatch(ev follow.Event) {
 	}
 	if forwarded {
 		ld.applyForwards()
+	}
+	if listed {
+		if err := ld.unseen.Flush(); err != nil {
+			ld.log.Warn("write unseen index", "err", err)
+		}
 	}
 }
 
@@ -362,46 +360,11 @@ func (ld *leading) watchForwards() {
 	}
 }
 
-// curEvents returns the cur/ watcher's events, or nil (never ready) when
-// the unseen index is not kept.
-func (ld *leading) curEvents() <-chan watcher.Event {
-	if ld.cw == nil {
-		return nil
-	}
-	return ld.cw.Events()
-}
-
-// handleCur notes ev and the unread files already reported behind it in
-// the unseen index, then writes the indexes that changed.
-func (ld *leading) handleCur(ev watcher.Event) {
-	for i := 0; ; i++ {
-		if name, ok := ld.curs[ev.Dir]; ok {
-			ld.unseen.Note(name, ev.Name)
-		}
-		if i == maxBatch {
-			break
-		}
-		select {
-		case next, ok := <-ld.cw.Events():
-			if !ok {
-				return
-			}
-			ev = next
-			continue
-		default:
-		}
-		break
-	}
-	if err := ld.unseen.Flush(); err != nil {
-		ld.log.Warn("write unseen index", "err", err)
-	}
-}
-
 // watchCur watches the cur/ of every mailbox not watched yet and builds
 // its unseen index: watch first, then list, so nothing lands unseen in
 // between.
 func (ld *leading) watchCur() {
-	if ld.cw == nil {
+	if ld.unseen == nil {
 		return
 	}
 	names, err := ld.sp.Names()
@@ -414,16 +377,17 @@ func (ld *leading) watchCur() {
 		if err != nil || ld.ctx.Err() != nil {
 			continue
 		}
-		if _, ok := ld.curs[mb.CurDir()]; ok {
+		dir := filepath.Clean(mb.CurDir())
+		if _, ok := ld.curs[dir]; ok {
 			continue
 		}
-		if err := ld.cw.Add(mb.CurDir()); err != nil {
-			if !errors.Is(err, watcher.ErrClosed) {
+		if err := ld.fd.Watch(dir); err != nil {
+			if !errors.Is(err, follow.ErrClosed) {
 				ld.log.Debug("watch cur/", "name", name, "err", err)
 			}
 			continue
 		}
-		ld.curs[mb.CurDir()] = name
+		ld.curs[dir] = name
 		if err := ld.unseen.Rebuild(name); err != nil {
 			ld.log.Warn("build unseen index", "name", name, "err", err)
 		}

@@ -69,7 +69,9 @@ func (mb *Mailbox) lockReading(ctx context.Context) (unlock func(), err error) {
 }
 
 // Give hands the mailbox's unread messages to give, oldest first, one at a
-// time, and marks each read only after give returned nil for it. It stops
+// time, and marks each read only after give returned nil for it. give sees
+// each message as it will be once read (Path in cur/, Flags with S); the
+// messages returned are where they are. It stops
 // at the first error give returns (that message stays unread) and returns
 // it; it stops when ctx is done too, with ctx's error. opts.Limit bounds
 // how many are given; opts.Peek and opts.All are ignored. given are the
@@ -105,7 +107,7 @@ func (mb *Mailbox) Give(ctx context.Context, opts CheckOptions, give func(*Messa
 		if err := ctx.Err(); err != nil {
 			return given, err
 		}
-		if err := give(m); err != nil {
+		if err := give(shownRead(m, mb)); err != nil {
 			return given, err
 		}
 		switch err := mb.claim(m); {
@@ -117,4 +119,14 @@ func (mb *Mailbox) Give(ctx context.Context, opts CheckOptions, give func(*Messa
 		}
 	}
 	return given, nil
+}
+
+// shownRead returns a copy of the unread m as it will be once claimed: in
+// cur/ with S added to its flags.
+func shownRead(m *Message, mb *Mailbox) *Message {
+	e := entryAt(m.Path)
+	c := *m
+	c.Flags = e.flags().With(FlagSeen)
+	c.Path = filepath.Join(mb.CurDir(), e.key()+flagInfo(c.Flags))
+	return &c
 }

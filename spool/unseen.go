@@ -244,6 +244,17 @@ func UnreadName(name string) bool {
 	return !strings.HasPrefix(name, ".") && entry{dir: "cur", name: name}.unread()
 }
 
+// UnreadFile reports whether a file named name in dir may be unread mail:
+// false only for a file in a cur/ folder that has the S flag (or a dot
+// file). It is the Filter for a watcher of Maildir folders (new/, cur/)
+// and of other spool directories, where every file counts.
+func UnreadFile(dir, name string) bool {
+	if strings.HasPrefix(name, ".") {
+		return false
+	}
+	return filepath.Base(dir) != "cur" || UnreadName(name)
+}
+
 // UnseenKeeper keeps the unseen index of the mailboxes it is given, for the
 // leader, from the files its watcher reports appearing in their cur/. Its
 // methods are not safe for concurrent use: the leader's loop owns it.

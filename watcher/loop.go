@@ -256,7 +256,7 @@ func (l *loop) forget(k fileKey) {
 // report is still queued.
 func (l *loop) emit(k fileKey) {
 	d := l.dirs[k.dir]
-	if d == nil || (l.opts.Filter != nil && !l.opts.Filter(k.name)) {
+	if d == nil || (l.opts.Filter != nil && !l.opts.Filter(d.given, k.name)) {
 		return
 	}
 	ev := Event{Dir: d.given, Name: k.name}

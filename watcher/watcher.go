@@ -24,11 +24,12 @@ type Options struct {
 	Settle       time.Duration // how long an in-place-written file's size must stay unchanged; default 50ms
 	Logger       *slog.Logger  // nil: discard
 
-	// Filter, if set, says which file names are reported: a name it
-	// refuses is never reported, at a scan or on arrival. A watcher of
-	// Maildir cur/ folders reports only unread names this way, so that a
-	// folder of a million read messages costs no events.
-	Filter func(name string) bool
+	// Filter, if set, says which files are reported, given the directory
+	// (as given to New or Add) and the file's name: a file it refuses is
+	// never reported, at a scan or on arrival. A watcher of Maildir cur/
+	// folders reports only unread names this way (spool.UnreadFile), so
+	// that a folder of a million read messages costs no events.
+	Filter func(dir, name string) bool
 }
 
 // Stats counts what a Watcher has done since New.

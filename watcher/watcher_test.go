@@ -611,7 +611,7 @@ func TestFilter(t *testing.T) {
 	eachMode(t, func(t *testing.T, opts Options) {
 		dir, tmp := maildir(t)
 		deliver(t, tmp, dir, "old:2,S", "old:2,")
-		opts.Filter = func(name string) bool { return !strings.HasSuffix(name, "S") }
+		opts.Filter = func(d, name string) bool { return d == dir && !strings.HasSuffix(name, "S") }
 		w := watch(t, opts, dir)
 		c := collect(t, w)
 		deliver(t, tmp, dir, "new:2,FS", "new:2,F")

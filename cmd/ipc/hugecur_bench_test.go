@@ -143,4 +143,3 @@ func removeMany(b *testing.B, dir string) {
 		}
 	}
 }
-
