@@ -84,6 +84,9 @@ func (s *Spool) ensureMailbox(name string) (mb *Mailbox, created bool, err error
 	if err != nil {
 		return nil, false, err
 	}
+	if err := mb.checkDirs(); err != nil { // each time: a link may be put in later
+		return nil, false, err
+	}
 	if _, ok := s.synced.Load(name); ok {
 		return mb, false, nil
 	}
@@ -277,6 +280,9 @@ func timeFromKey(key string) (t time.Time, ok bool) {
 
 // entries lists the files in sub ("new" or "cur"), skipping dot files.
 func (mb *Mailbox) entries(sub string) ([]entry, error) {
+	if err := mb.checkDirs(); err != nil {
+		return nil, err
+	}
 	f, err := os.Open(filepath.Join(mb.Dir, sub))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil

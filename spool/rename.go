@@ -81,6 +81,9 @@ func (s *Spool) moveAll(old, newName string) error {
 // MoveTo moves every message in mb's new/ and cur/ to the same folder of
 // dst, keeping names and flags, and returns how many it moved.
 func (mb *Mailbox) MoveTo(dst *Mailbox) (int, error) {
+	if err := dst.checkDirs(); err != nil {
+		return 0, err
+	}
 	room, err := dst.room()
 	if err != nil {
 		return 0, err
