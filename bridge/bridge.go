@@ -35,7 +35,7 @@ type Bridge struct {
 	js   jetstream.JetStream
 	kv   jetstream.KeyValue
 	obs  jetstream.ObjectStore
-	cons jetstream.Consumer
+	cons []jetstream.Consumer // this host's mail, and broadcasts
 
 	kick chan struct{} // something may wait in remote/new/
 
@@ -89,7 +89,9 @@ func (b *Bridge) Run(ctx context.Context) error {
 	}
 	run(func(ctx context.Context) { b.forward(ctx, feed.Events()) })
 	run(b.sendLoop)
-	run(b.receiveLoop)
+	for _, c := range b.cons {
+		run(func(ctx context.Context) { b.receiveLoop(ctx, c) })
+	}
 	run(b.presenceLoop)
 	wg.Wait()
 	return nil
@@ -195,17 +197,15 @@ func (b *Bridge) dialAndSetUp(ctx context.Context) error {
 	if b.obs, err = b.cfg.ensureObjects(cctx, b.js); err != nil {
 		return b.fail(err)
 	}
-	b.cons, err = b.js.CreateOrUpdateConsumer(cctx, StreamName, jetstream.ConsumerConfig{
-		Durable:        "host_" + b.cfg.Host,
-		Description:    "ipc mail for host " + b.cfg.Host,
-		FilterSubjects: []string{"ipc.mail." + b.cfg.Host + ".>", "ipc.bcast.*"},
-		AckPolicy:      jetstream.AckExplicitPolicy,
-		AckWait:        b.cfg.AckWait,
-		DeliverPolicy:  jetstream.DeliverAllPolicy,
-		MaxAckPending:  1024,
-	})
-	if err != nil {
-		return b.fail(classify("consumer host_"+b.cfg.Host, err))
+	// Two consumers, not one with two filters: servers before 2.10 (Debian
+	// 12 ships 2.9) allow a consumer a single filter subject.
+	b.cons = nil
+	for _, c := range b.cfg.consumers() {
+		cons, err := b.js.CreateOrUpdateConsumer(cctx, StreamName, c)
+		if err != nil {
+			return b.fail(classify("consumer "+c.Durable, err))
+		}
+		b.cons = append(b.cons, cons)
 	}
 	return nil
 }

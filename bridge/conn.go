@@ -102,6 +102,25 @@ func (c Config) streamConfig() jetstream.StreamConfig {
 	}
 }
 
+// consumers are this host's two durable pull consumers: its mail, and
+// every host's broadcasts.
+func (c Config) consumers() []jetstream.ConsumerConfig {
+	mk := func(durable, desc, filter string) jetstream.ConsumerConfig {
+		return jetstream.ConsumerConfig{
+			Durable: durable, Description: desc, FilterSubject: filter,
+			AckPolicy: jetstream.AckExplicitPolicy, AckWait: c.AckWait,
+			DeliverPolicy: jetstream.DeliverAllPolicy, MaxAckPending: 1024,
+		}
+	}
+	return []jetstream.ConsumerConfig{
+		mk(mailConsumer(c.Host), "ipc mail for host "+c.Host, "ipc.mail."+c.Host+".>"),
+		mk(bcastConsumer(c.Host), "ipc broadcasts for host "+c.Host, "ipc.bcast.*"),
+	}
+}
+
+func mailConsumer(host string) string  { return "host_" + host }
+func bcastConsumer(host string) string { return "host_" + host + "_bcast" }
+
 // ensureStream creates the mail stream or checks the one that exists.
 func (c Config) ensureStream(ctx context.Context, js jetstream.JetStream) (jetstream.Stream, error) {
 	want := c.streamConfig()

@@ -20,9 +20,9 @@ import (
 
 // receiveLoop delivers what the stream holds for this host until ctx ends.
 // nats.go's iterator keeps pulling across reconnects.
-func (b *Bridge) receiveLoop(ctx context.Context) {
+func (b *Bridge) receiveLoop(ctx context.Context, cons jetstream.Consumer) {
 	for ctx.Err() == nil {
-		it, err := b.cons.Messages(jetstream.PullMaxMessages(256))
+		it, err := cons.Messages(jetstream.PullMaxMessages(256))
 		if err != nil {
 			b.setError(classify("consume", err))
 			sleep(ctx, b.cfg.RetryEvery)

@@ -17,6 +17,7 @@ type presence struct {
 	Online    bool      `json:"online"`
 	LastSeen  time.Time `json:"last_seen,omitzero"`
 	ForwardTo string    `json:"forward_to,omitempty"`
+	Until     time.Time `json:"forward_until,omitzero"`
 }
 
 // presenceLoop writes this host's names and reads the others' every
@@ -61,7 +62,7 @@ func (b *Bridge) publishPresence(ctx context.Context) error {
 	for _, ni := range infos {
 		p := presence{Online: ni.Online, LastSeen: ni.LastSeen}
 		if ni.Forward != nil {
-			p.ForwardTo = ni.Forward.To
+			p.ForwardTo, p.Until = ni.Forward.To, ni.Forward.Until
 		}
 		v, _ := json.Marshal(p)
 		if _, err := b.kv.Put(ctx, b.cfg.Host+"."+ni.Name, v); err != nil {
@@ -99,7 +100,7 @@ func (b *Bridge) readFleet(ctx context.Context) (spool.Fleet, error) {
 			fh = spool.FleetHost{Names: map[string]spool.FleetName{}}
 			fleet.Hosts[host] = fh
 		}
-		fh.Names[name] = spool.FleetName{Online: p.Online, LastSeen: p.LastSeen, ForwardTo: p.ForwardTo}
+		fh.Names[name] = spool.FleetName{Online: p.Online, LastSeen: p.LastSeen, ForwardTo: p.ForwardTo, ForwardUntil: p.Until}
 	}
 	_ = keys.Stop() // the lister has ended; Stop only releases it
 	return fleet, nil

@@ -38,7 +38,8 @@ func TestPermissionsKeepAHostToItsOwnName(t *testing.T) {
 	// The documented permissions are enough for everything the bridge does.
 	a.send("alice", "bob@hostb", "allowed")
 	b.send("bob", "alice@hosta", "allowed too")
-	b.waitCount("bob", 1, 10*time.Second)
+	a.send("alice", "bob@hostb", strings.Repeat("large, through the object store\n", 1000))
+	b.waitCount("bob", 2, 10*time.Second)
 	a.waitCount("alice", 1, 10*time.Second)
 	waitFor(t, "presence both ways", 5*time.Second, func() bool {
 		return len(a.sp.Fleet().HostsOf("bob")) == 1 && len(b.sp.Fleet().HostsOf("alice")) == 1
@@ -56,8 +57,8 @@ func TestPermissionsKeepAHostToItsOwnName(t *testing.T) {
 		t.Fatal("hosta published as hostc")
 	}
 	time.Sleep(300 * time.Millisecond)
-	if got := b.mail("bob"); len(got) != 1 {
-		t.Errorf("bob has %d messages, want only the allowed one", len(got))
+	if got := b.mail("bob"); len(got) != 2 {
+		t.Errorf("bob has %d messages, want only the two allowed", len(got))
 	}
 }
 

@@ -21,7 +21,8 @@ import (
 func init() { register(newDaemonCmd) }
 
 func newDaemonCmd(a *App) *cobra.Command {
-	return &cobra.Command{
+	var f natsFlags
+	cmd := &cobra.Command{
 		Use:   "daemon",
 		Short: "Run the spool's leader in the foreground",
 		Long: `Daemon runs the leader: the one process that routes files dropped into
@@ -36,21 +37,32 @@ within a second of its death, SIGKILL included. It logs each action to
 stderr — one short line each on a terminal, key=value text otherwise,
 JSON lines with --json — and stops cleanly on SIGINT or SIGTERM.
 
+With --nats URL (or a "bridge" object in config.json) the daemon also
+runs the bridge to other hosts (see 'ipc bridge --help'); a bridge that
+fails is logged and the leader goes on.
+
 Environment: IPC_POLL=1 polls directories instead of using inotify (for
 NFS and the like); IPC_POLL_INTERVAL (default 250ms) sets how often.`,
 		Example: `  ipc daemon
+  ipc daemon --nats nats://natshost:4222
   nohup ipc daemon --json 2>>~/ipc-daemon.log &`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return runDaemon(ctx, a)
+			return runDaemon(ctx, a, &f)
 		},
 	}
+	f.add(cmd.Flags())
+	return cmd
 }
 
-func runDaemon(ctx context.Context, a *App) error {
+func runDaemon(ctx context.Context, a *App, f *natsFlags) error {
 	sp, wo, err := a.watchedSpool()
+	if err != nil {
+		return err
+	}
+	cfg, err := f.config(sp)
 	if err != nil {
 		return err
 	}
@@ -58,8 +70,23 @@ func runDaemon(ctx context.Context, a *App) error {
 	if info, ok := sp.Leader(); ok {
 		log.Info("waiting: another process leads", "pid", info.PID, "since", info.Since)
 	}
-	err = leader.Run(ctx, sp, leader.Options{Logger: log, Poll: wo.Poll, PollInterval: wo.PollInterval})
-	if err != nil {
+	lo := leader.Options{Logger: log, Poll: wo.Poll, PollInterval: wo.PollInterval}
+	if cfg.URL != "" {
+		fol, err := a.follower(ctx, sp, wo)
+		if err != nil {
+			return err
+		}
+		defer fol.Close()
+		lo.Follower = fol
+		var wg sync.WaitGroup
+		defer wg.Wait()
+		wg.Go(func() {
+			if err := startBridge(ctx, a, sp, cfg, fol); err != nil {
+				log.Error("bridge stopped; local mail goes on, mail for other hosts waits in remote/", "err", err)
+			}
+		})
+	}
+	if err = leader.Run(ctx, sp, lo); err != nil {
 		return fmt.Errorf("daemon: %w", err)
 	}
 	log.Info("stopped")

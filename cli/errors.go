@@ -6,6 +6,7 @@ import (
 	"os"
 	"syscall"
 
+	"github.com/claude-ipc/ipc/bridge"
 	"github.com/claude-ipc/ipc/spool"
 )
 
@@ -42,7 +43,10 @@ func ExitCode(err error) int {
 		errors.Is(err, spool.ErrQuota), errors.Is(err, spool.ErrTooSoon),
 		errors.Is(err, spool.ErrNotFound), errors.Is(err, spool.ErrBadSignature):
 		return ExitRefused
-	case errors.Is(err, spool.ErrUnsafe), errors.Is(err, spool.ErrUnavailable):
+	case errors.Is(err, bridge.ErrConfig):
+		return ExitUsage
+	case errors.Is(err, spool.ErrUnsafe), errors.Is(err, spool.ErrUnavailable),
+		errors.Is(err, bridge.ErrAuth), errors.Is(err, bridge.ErrSettings), errors.Is(err, bridge.ErrUnreachable):
 		return ExitSpool
 	case errors.As(err, new(*fs.PathError)), errors.As(err, new(*os.LinkError)), errors.As(err, new(syscall.Errno)):
 		return ExitSpool // a full disk, a read-only or missing spool

@@ -27,6 +27,9 @@ active, and where its mail is forwarded if it was renamed.
 
 A name is online while a long-running process (ipc watch, ipc mcp) holds
 it; "never registered" names have mail waiting for them but no owner yet.
+With a bridge to other hosts (ipc bridge), their names follow as
+NAME@HOST, as the bridge last saw them; a host whose bridge stopped
+drops out of the list within two minutes.
 
 --json prints an array of objects with the fields name, online, pid,
 unread, last_seen, registered, forward ({"to", "until"}) and error (why
@@ -53,6 +56,8 @@ func runList(a *App) error {
 		a.noSpool("")
 	} else if infos, listErr = sp.List(); listErr != nil && infos == nil {
 		return listErr
+	} else {
+		infos = append(infos, sp.FleetInfos()...)
 	}
 	if a.JSON {
 		if infos == nil {

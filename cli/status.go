@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/claude-ipc/ipc/bridge"
 	"github.com/claude-ipc/ipc/rules"
 	"github.com/claude-ipc/ipc/spool"
 	"github.com/spf13/cobra"
@@ -22,6 +23,9 @@ type statusResult struct {
 	Online      []string      `json:"online"`
 	Quarantined int           `json:"quarantined"`
 	Leader      *spool.Holder `json:"leader"` // null when no leader runs
+	// Bridge is the bridge to other hosts: null when none ever ran and no
+	// mail waits for one.
+	Bridge *bridge.Status `json:"bridge"`
 }
 
 func newStatusCmd(a *App) *cobra.Command {
@@ -37,8 +41,13 @@ No leader is needed to send or read mail; 'ipc daemon' or the first
 'ipc mcp' becomes one. Where no spool exists yet, status says so and
 creates none (nor does list, check or hook: only commands that write do).
 
+When mail for other hosts waits in remote/ or a bridge has run, a bridge
+line says whether it is connected, how many messages wait and why.
+
 --json prints {"spool", "mailboxes", "unread", "online": [names],
-"quarantined", "leader": {"pid", "since"} or null}.
+"quarantined", "leader": {"pid", "since"} or null, "bridge": {"host",
+"url", "running", "connected", "error", "queued", "sent", "received"} or
+null}.
 
 With a message id (as send prints it), status says how far each copy of
 that message got instead: stored, notified (pushed, or its session woken),
@@ -107,6 +116,9 @@ func runStatus(a *App) error {
 	if st.Quarantined, err = countQuarantined(sp.Root); err != nil {
 		return err
 	}
+	if bs, ran, _ := bridge.ReadStatus(sp); ran || bs.Queued > 0 {
+		st.Bridge = &bs
+	}
 	if a.JSON {
 		return errors.Join(a.printJSON(st), listErr)
 	}
@@ -127,11 +139,36 @@ func runStatus(a *App) error {
 	}
 	for _, kv := range [][2]string{
 		{"spool", st.Spool}, {"leader", leader}, {"mailboxes", fmt.Sprint(st.Mailboxes)},
-		{"unread", fmt.Sprint(st.Unread)}, {"online", who}, {"quarantined", quar},
+		{"unread", fmt.Sprint(st.Unread)}, {"online", who}, {"quarantined", quar}, {"bridge", bridgeLine(st.Bridge)},
 	} {
+		if kv[1] == "" {
+			continue
+		}
 		fmt.Fprintf(a.Out, "%-12s %s\n", kv[0]+":", kv[1])
 	}
 	return listErr
+}
+
+// bridgeLine sums up the bridge: "connected to URL as HOST; 0 waiting",
+// or what keeps mail from moving.
+func bridgeLine(bs *bridge.Status) string {
+	if bs == nil {
+		return ""
+	}
+	waiting := plural(bs.Queued, "message") + " waiting for other hosts"
+	switch {
+	case bs.Running && bs.Connected && bs.Error == "":
+		return fmt.Sprintf("connected to %s as %s; %s", bs.URL, bs.Host, waiting)
+	case bs.Error != "":
+		state := "not running"
+		if bs.Running {
+			state = "not connected"
+		}
+		return fmt.Sprintf("%s; %s: %s", state, waiting, bs.Error)
+	case !bs.Running:
+		return "not running; " + waiting + " (run 'ipc bridge --nats URL' or 'ipc daemon --nats URL')"
+	}
+	return waiting
 }
 
 // leaderOf returns the live leader of the spool, or nil.

@@ -350,6 +350,7 @@ func (s *Server) toolList(context.Context, mcpgo.CallToolRequest) (*mcpgo.CallTo
 	if err != nil && names == nil {
 		return failed(err)
 	}
+	names = append(names, s.sp.FleetInfos()...) // NAME@HOST on other hosts, through the bridge
 	if err != nil { // some mailboxes could not be looked at: an error, with what could be listed
 		return fail(fmt.Errorf("%w\n%s", err, namesText(names, "", s.sp.Now()))), nil
 	}

@@ -149,6 +149,8 @@ type FleetName struct {
 	Online    bool      `json:"online"`
 	LastSeen  time.Time `json:"last_seen,omitzero"`
 	ForwardTo string    `json:"forward_to,omitempty"`
+	// ForwardUntil is when the forward ends.
+	ForwardUntil time.Time `json:"forward_until,omitzero"`
 }
 
 // HostsOf returns the other hosts on which name exists, sorted.
@@ -214,4 +216,22 @@ func (s *Spool) Carried(m *Message, host string) ([]byte, error) {
 		return nil, fmt.Errorf("carry message %s from %s: %w", m.ID, host, err)
 	}
 	return c.Format(host), nil
+}
+
+// FleetInfos returns the other hosts' names as the bridge last saw them,
+// as lines of ipc list named NAME@HOST, sorted.
+func (s *Spool) FleetInfos() []NameInfo {
+	f := s.Fleet()
+	var out []NameInfo
+	for host, fh := range f.Hosts {
+		for name, fn := range fh.Names {
+			ni := NameInfo{Name: name + "@" + host, Online: fn.Online, LastSeen: fn.LastSeen, Registered: true}
+			if fn.ForwardTo != "" {
+				ni.Forward = &Forward{From: ni.Name, To: fn.ForwardTo + "@" + host, Until: fn.ForwardUntil}
+			}
+			out = append(out, ni)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
 }
