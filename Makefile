@@ -11,10 +11,10 @@ GO        ?= go
 BIN       := bin/ipc
 # The Debian packages the tests read and deliver mail with, tmux and npm
 # for the tests that drive Claude Code and Gemini CLI (which they install
-# from npm, pinned, into the user's cache directory), and the browser the
-# web inbox's tests drive.
-TEST_DEBS := mblaze notmuch safecat maildrop tmux npm chromium
-TEST_CMDS := mlist notmuch safecat maildrop tmux npm chromium
+# from npm, pinned, into the user's cache directory), the browser the
+# web inbox's tests drive, and the NATS server the bridge's tests run.
+TEST_DEBS := mblaze notmuch safecat maildrop tmux npm chromium nats-server
+TEST_CMDS := mlist notmuch safecat maildrop tmux npm chromium nats-server
 
 .PHONY: run build test test-deps bench fuzz soak lint install clean
 
