@@ -22,12 +22,15 @@ func newReplyCmd(a *App) *cobra.Command {
 sender, with In-Reply-To and References set so mail readers thread it, and
 a subject "Re: …". The original is flagged as replied.
 
-ID is the id 'ipc check' shows (at least its first 4 characters). The
-message is the remaining arguments joined by spaces, or stdin when the only
-one is '-'.`,
+ID is any id 'ipc check' shows, or a unique prefix of it of at least 4
+characters: ipc's own 12-digit ids, the file name of a message another
+program delivered, or the Message-ID of mail written elsewhere (mutt, cron,
+safecat), with or without <>. The message is the remaining arguments joined
+by spaces, or stdin when the only one is '-'.`,
 		Example: `  ipc --as bob check
   ipc --as bob reply 3f2a9c1b04de "on it"
-  ipc --as bob reply 3f2a "done" --data '{"status":"done"}'`,
+  ipc --as bob reply 3f2a "done" --data '{"status":"done"}'
+  ipc --as bob reply '<20261201.1234@laptop>' "thanks"`,
 		Args:              argsRule(1, -1, "reply needs the ID of a message ('ipc check' shows it) and a MESSAGE (or - to read it from stdin)", ""),
 		ValidArgsFunction: completeIDs(a),
 		RunE: func(cmd *cobra.Command, args []string) error {

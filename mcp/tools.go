@@ -89,7 +89,7 @@ func (s *Server) addTools() {
 			hints{title: "Process new messages"},
 			str("instance_id", descMe)), Handler: s.toolAutoProcess},
 		server.ServerTool{Tool: tool("reply",
-			`Answer a message by its id, in the same thread, from your registered name ("reply ID: TEXT"). The id is in check's ID lines and in the message_id of pushed <channel> events; a unique prefix of 4 or more characters will do.`,
+			`Answer a message by its id, in the same thread, from your registered name ("reply ID: TEXT"). The id is any id check shows (its ID lines, and the message_id of pushed <channel> events), including the Message-ID of mail written by other programs, with or without <>; a unique prefix of 4 or more characters will do.`,
 			hints{title: "Reply"},
 			str("message_id", "The id of the message to answer."), str("content", descContent)), Handler: s.toolReply},
 		server.ServerTool{Tool: tool("wait",

@@ -381,3 +381,72 @@ func TestGiveExcludesOtherReaders(t *testing.T) {
 		t.Errorf("a concurrent Check also got %v", ids(got))
 	}
 }
+
+// TestFindAnyID: reply finds a message by any id check shows, for mail
+// ipc wrote and for mail other programs delivered under their own names.
+func TestFindAnyID(t *testing.T) {
+	s := openTest(t)
+	rc, err := s.Send(Draft{From: "a", To: []string{"b"}, Body: "ours"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mb := mustMailbox(t, s, "b")
+	drop := func(sub, name, msgID string) {
+		text := "From: Person <person@example.com>\nTo: b@h\nSubject: from outside\n"
+		if msgID != "" {
+			text += "Message-ID: " + msgID + "\n"
+		}
+		if err := os.WriteFile(filepath.Join(mb.Dir, sub, name), []byte(text+"\nhello\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	drop("new", "1764600000.4242_1.mx", "<CAF+x.y@mail.example.com>")
+	drop("cur", "1764600001.4243_1.mx:2,S", "<abcd1@example.com>")
+	drop("cur", "1764600002.4244_1.mx:2,", "<abcd2@example.com>")
+	drop("new", "x2", "")
+	shown := map[string]bool{}
+	all, _ := mb.Check(CheckOptions{Peek: true, All: true})
+	for _, m := range all {
+		shown[m.ID] = true
+	}
+	for _, id := range []string{rc.ID, "CAF+x.y@mail.example.com", "abcd1@example.com", "x2"} {
+		if !shown[id] {
+			t.Fatalf("check does not show id %q (shows %v)", id, shown)
+		}
+	}
+	for _, tc := range []struct {
+		id, want string // want: the ID of the message found; "" for an error
+		err      error
+	}{
+		{rc.ID, rc.ID, nil},
+		{rc.ID[:5], rc.ID, nil},
+		{"<" + rc.ID + "@host>", rc.ID, nil},
+		{"CAF+x.y@mail.example.com", "CAF+x.y@mail.example.com", nil},
+		{"<CAF+x.y@mail.example.com>", "CAF+x.y@mail.example.com", nil},
+		{" CAF+x ", "CAF+x.y@mail.example.com", nil},
+		{"1764600000.4242_1.mx", "CAF+x.y@mail.example.com", nil}, // its key
+		{"abcd1@example.com", "abcd1@example.com", nil},             // read already, in cur/
+		{"abcd2", "abcd2@example.com", nil},
+		{"abcd", "", ErrNotFound}, // two match
+		{"x2", "x2", nil},
+		{"nope@example.com", "", ErrNotFound},
+		{"ab", "", ErrBadID},
+	} {
+		m, err := mb.Find(tc.id)
+		switch {
+		case tc.err != nil && !errors.Is(err, tc.err):
+			t.Errorf("Find(%q) = %v, want %v", tc.id, err, tc.err)
+		case tc.err == nil && (err != nil || m.ID != tc.want):
+			t.Errorf("Find(%q) = %v, %v; want %s", tc.id, m, err, tc.want)
+		}
+	}
+	// And a reply to a message delivered by another program goes to its
+	// sender, in its thread.
+	if _, err := s.Reply("b", "CAF+x.y@mail.example.com", "answer", nil); err != nil {
+		t.Fatalf("Reply: %v", err)
+	}
+	back, err := mustMailbox(t, s, "person").Check(CheckOptions{})
+	if err != nil || len(back) != 1 || back[0].InReplyTo != "CAF+x.y@mail.example.com" {
+		t.Fatalf("person's mailbox after the reply: %v, %v", back, err)
+	}
+}

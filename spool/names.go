@@ -149,7 +149,8 @@ func (s *Spool) quarantineAll(dir, why string) (int, error) {
 
 // removeEmpty removes a forgotten Maildir whose mail has been moved out:
 // its three folders, the owner.lock (held by the caller; nobody can lock
-// it by its name any more, the directory having moved) and the directory.
+// it by its name any more, the directory having moved), the readers.lock
+// (likewise out of reach of new readers) and the directory.
 // Any other file in it is quarantined, never deleted.
 func (s *Spool) removeEmpty(dir string) error {
 	for _, sub := range []string{"tmp", "new", "cur"} {
@@ -157,8 +158,10 @@ func (s *Spool) removeEmpty(dir string) error {
 			return err
 		}
 	}
-	if err := s.fs.Remove(filepath.Join(dir, ownerFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
+	for _, lock := range []string{ownerFile, readersLock} {
+		if err := s.fs.Remove(filepath.Join(dir, lock)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
 	}
 	ents, err := os.ReadDir(dir)
 	if err != nil {

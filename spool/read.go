@@ -1,11 +1,13 @@
 package spool
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"net/mail"
 	"os"
 	"path/filepath"
 	"slices"
@@ -285,46 +287,120 @@ func (mb *Mailbox) SetFlag(m *Message, flag rune) error {
 	return mb.sp.fs.SyncDir(filepath.Join(mb.Dir, "cur"))
 }
 
-// Find returns the message with the given id, or with a unique prefix of
-// it of at least 4 characters, from new/ or cur/. A name some other program
-// gave a file matches whole, however short.
+// Find returns the message with the given id from new/ or cur/: any id
+// check shows. That is our 12-digit id, the Maildir key of a file another
+// program named, or the Message-ID of a message another program wrote
+// (with or without <>); or a unique prefix of any of these of at least 4
+// characters. A key matches whole, however short. File names are looked
+// at first; only when none matches are the headers of the messages read.
 func (mb *Mailbox) Find(id string) (*Message, error) {
-	id = strings.Trim(id, "<> ")
-	if i := strings.IndexByte(id, '@'); i >= 0 {
-		id = id[:i]
+	id = strings.TrimSpace(id)
+	if strings.HasPrefix(id, "<") && strings.HasSuffix(id, ">") {
+		id = id[1 : len(id)-1]
 	}
 	if id == "" {
 		return nil, fmt.Errorf("%w: give the id of a message (ipc check shows them)", ErrBadID)
 	}
-	var exact, prefix []entry
+	var ents []entry
 	for _, sub := range []string{"new", "cur"} {
-		ents, err := mb.entries(sub)
+		es, err := mb.entries(sub)
 		if err != nil {
 			return nil, err
 		}
-		for _, e := range ents {
-			k, ours := e.key(), idFromKey(e.key())
-			switch {
-			case ours == id || k == id:
-				exact = append(exact, e)
-			case len(id) >= 4 && (strings.HasPrefix(ours, id) || strings.HasPrefix(k, id)):
-				prefix = append(prefix, e)
-			}
+		ents = append(ents, es...)
+	}
+	if e, n, ok := findByName(ents, id); ok || n > 1 {
+		return mb.found(id, []entry{e}, n)
+	}
+	hits, n := mb.findByHeader(ents, id)
+	if n == 0 && len(id) < 4 {
+		return nil, fmt.Errorf("%w: %q is too short; give at least 4 characters of the id", ErrBadID, id)
+	}
+	return mb.found(id, hits, n)
+}
+
+// found reads the one hit, or says why there is none.
+func (mb *Mailbox) found(id string, hits []entry, n int) (*Message, error) {
+	switch {
+	case n == 1:
+		return mb.read(hits[0])
+	case n > 1:
+		return nil, fmt.Errorf("%w: %q matches %d messages; give more of the id", ErrNotFound, id, n)
+	}
+	return nil, fmt.Errorf("%w: no message %q in %s's mailbox", ErrNotFound, id, mb.Name)
+}
+
+// findByName matches id against the ids in file names: ours (also as
+// ID@HOST) and keys. An exact match wins over prefixes; n counts the
+// matches of the kind that won.
+func findByName(ents []entry, id string) (e entry, n int, ok bool) {
+	ours := id
+	if l, _, at := strings.Cut(id, "@"); at && len(l) == 12 && isHex(l) {
+		ours = l
+	}
+	var exact, prefix []entry
+	for _, e := range ents {
+		k, o := e.key(), idFromKey(e.key())
+		switch {
+		case (o != "" && o == ours) || k == id:
+			exact = append(exact, e)
+		case len(id) >= 4 && ((o != "" && strings.HasPrefix(o, ours)) || strings.HasPrefix(k, id)):
+			prefix = append(prefix, e)
 		}
 	}
 	hits := exact
 	if len(hits) == 0 {
 		hits = prefix
 	}
-	switch {
-	case len(hits) == 1:
-		return mb.read(hits[0])
-	case len(hits) > 1:
-		return nil, fmt.Errorf("%w: %q matches %d messages; give more of the id", ErrNotFound, id, len(hits))
-	case len(id) < 4:
-		return nil, fmt.Errorf("%w: %q is too short; give at least 4 characters of the id", ErrBadID, id)
+	if len(hits) == 1 {
+		return hits[0], 1, true
 	}
-	return nil, fmt.Errorf("%w: no message %q in %s's mailbox", ErrNotFound, id, mb.Name)
+	if len(hits) > 1 {
+		return hits[0], len(hits), false
+	}
+	return entry{}, 0, false
+}
+
+// findByHeader matches id against the Message-ID of each file (as check
+// shows it: ours without the host, others whole), exactly or, for 4
+// characters or more, as a unique prefix.
+func (mb *Mailbox) findByHeader(ents []entry, id string) ([]entry, int) {
+	var exact, prefix []entry
+	for _, e := range ents {
+		mid := headerID(mb.path(e))
+		switch {
+		case mid == "":
+		case mid == id:
+			exact = append(exact, e)
+		case len(id) >= 4 && strings.HasPrefix(mid, id):
+			prefix = append(prefix, e)
+		}
+	}
+	if len(exact) > 0 {
+		return exact, len(exact)
+	}
+	return prefix, len(prefix)
+}
+
+// headerID returns the Message-ID in the headers of the file at path, as
+// check shows it, or "".
+func headerID(path string) string {
+	f, err := openNoFollow(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || unsafeFile(fi) != "" {
+		return ""
+	}
+	msg, err := mail.ReadMessage(bufio.NewReaderSize(io.LimitReader(f, 64<<10), 4096))
+	if err != nil {
+		return ""
+	}
+	if ids := msgIDs(msg.Header.Get("Message-Id")); len(ids) > 0 {
+		return ids[0]
+	}
+	return ""
 }
 
 // ReadNew reads the unread message whose file in new/ has the given name
