@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -55,7 +56,7 @@ func argsRule(min, max int, few, many string) cobra.PositionalArgs {
 func messageText(a *App, args []string) (string, error) {
 	text := strings.Join(args, " ")
 	if len(args) == 1 && args[0] == "-" {
-		b, err := io.ReadAll(io.LimitReader(a.In, maxInput+1))
+		b, err := readAtMost(a.In, maxInput+1)
 		if err != nil {
 			return "", fmt.Errorf("read message from stdin: %w", err)
 		}
@@ -68,6 +69,20 @@ func messageText(a *App, args []string) (string, error) {
 		return "", usageErr(fmt.Errorf("message %w; to send a binary file, share its path", err))
 	}
 	return text, nil
+}
+
+// readAtMost reads r to its end or to limit bytes. A regular file (stdin
+// redirected from one) is read into a buffer of its size, not one grown
+// by doubling, so memory stays near the message's size.
+func readAtMost(r io.Reader, limit int64) ([]byte, error) {
+	var buf bytes.Buffer
+	if f, ok := r.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			buf.Grow(int(min(fi.Size(), limit)) + bytes.MinRead)
+		}
+	}
+	_, err := buf.ReadFrom(io.LimitReader(r, limit))
+	return buf.Bytes(), err
 }
 
 // parseData checks --data: empty, or one JSON object, kept byte for byte.

@@ -1,7 +1,6 @@
 package spool
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -231,13 +230,20 @@ func Subject(body string) string {
 	return ""
 }
 
-// shorten cuts s to at most n runes, ending in "…" when it cut.
+// shorten cuts s to at most n runes, ending in "…" when it cut. It looks
+// at no more of s than it keeps, so a 60 MB line costs no 240 MB of runes.
 func shorten(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
+	cut, runes := 0, 0
+	for i := range s {
+		if runes == n-1 {
+			cut = i
+		}
+		if runes == n {
+			return strings.TrimSpace(s[:cut]) + "…"
+		}
+		runes++
 	}
-	r := []rune(s)
-	return strings.TrimSpace(string(r[:n-1])) + "…"
+	return s
 }
 
 // ParseMessage reads a message from r. A file without headers (a script's
@@ -446,16 +452,16 @@ func firstLines(s string, maxBytes int) string {
 	if len(s) <= maxBytes {
 		return s
 	}
-	sc := bufio.NewScanner(strings.NewReader(s))
-	var b strings.Builder
-	for sc.Scan() {
-		if b.Len()+len(sc.Text())+1 > maxBytes {
+	end := 0 // s[:end] is whole lines that fit
+	for end < len(s) {
+		i := strings.IndexByte(s[end:], '\n')
+		if i < 0 || end+i+1 > maxBytes {
 			break
 		}
-		b.WriteString(sc.Text() + "\n")
+		end += i + 1
 	}
-	if b.Len() == 0 {
-		return shorten(s, maxBytes/4)
+	if end == 0 {
+		return shorten(s[:min(len(s), maxBytes)], maxBytes/4)
 	}
-	return b.String()
+	return s[:end]
 }

@@ -261,7 +261,7 @@ func (s *Spool) storeLarge(m *Message) error {
 	path := s.path(dirLarge, name)
 	head := fmt.Sprintf("From: %s\nTo: %s\nTime: %s\nSize: %d bytes\n\n", from, strings.Join(m.To, ", "),
 		m.Date.Format(time.RFC3339), len(m.Body))
-	full := []byte(head + m.Body)
+	full := append(append(make([]byte, 0, len(head)+len(m.Body)), head...), m.Body...) // one copy, not two
 	if err := s.writeFileAtomic(path, full, 0o600); err != nil {
 		return fmt.Errorf("store large message: %w", err)
 	}
