@@ -230,7 +230,7 @@ func TestStatusLeader(t *testing.T) {
 	lead.Release()
 	// A pid that is alive but no longer holds the lock is no leader.
 	lock := fmt.Sprintf(`{"pid":%d,"since":%q}`, os.Getpid(), time.Now().UTC().Format(time.RFC3339))
-	if err := os.WriteFile(filepath.Join(home, "spool.lock"), []byte(lock), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(home, "spool.holder"), []byte(lock), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if st := status(); st.Leader != nil {

@@ -1,14 +1,13 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/claude-ipc/ipc/internal/platform"
 	"github.com/claude-ipc/ipc/spool"
 )
 
@@ -178,23 +177,5 @@ func ancestry(pid int, read procReader, climb int) []proc {
 	return chain
 }
 
-// readProc reads a process's parent and command name from /proc/PID/stat,
-// whose second field (the name, in parentheses) may itself hold spaces and
-// parentheses: the fields after the last ')' are fixed.
-func readProc(pid int) (int, string, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, "", err
-	}
-	s := string(b)
-	open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
-	if open < 0 || end < open {
-		return 0, "", errors.New("unexpected /proc stat format")
-	}
-	f := strings.Fields(s[end+1:]) // state, ppid, ...
-	if len(f) < 2 {
-		return 0, "", errors.New("unexpected /proc stat format")
-	}
-	ppid, err := strconv.Atoi(f[1])
-	return ppid, s[open+1 : end], err
-}
+// readProc reads a process's parent and command name.
+func readProc(pid int) (int, string, error) { return platform.Parent(pid) }

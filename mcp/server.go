@@ -17,12 +17,11 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/claude-ipc/ipc/follow"
+	"github.com/claude-ipc/ipc/internal/platform"
 	"github.com/claude-ipc/ipc/rules"
 	"github.com/claude-ipc/ipc/share"
 	"github.com/claude-ipc/ipc/spool"
@@ -312,23 +311,7 @@ func pollable(out io.Writer) (*os.File, bool) {
 	if err != nil || fi.Mode()&(os.ModeNamedPipe|os.ModeSocket) == 0 {
 		return nil, false
 	}
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return nil, false
-	}
-	fd := -1
-	if cerr := rc.Control(func(orig uintptr) {
-		if d, err := unix.FcntlInt(orig, unix.F_DUPFD_CLOEXEC, 0); err == nil {
-			fd = d
-		}
-	}); cerr != nil || fd < 0 {
-		return nil, false
-	}
-	if err := unix.SetNonblock(fd, true); err != nil {
-		unix.Close(fd)
-		return nil, false
-	}
-	return os.NewFile(uintptr(fd), f.Name()), true
+	return platform.DupNonblock(f)
 }
 
 // HTTPHandler returns the streamable HTTP transport: mount it at /mcp. It

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"github.com/claude-ipc/ipc/internal/platform"
 )
 
 // TokenFile is where the bearer token of "ipc mcp --http" is kept, relative
@@ -40,7 +42,7 @@ func HTTPToken(root string) (token, path string, err error) {
 // readToken reads the token in path, refusing a file anyone else could
 // have written or read.
 func readToken(path string) (string, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	f, err := platform.OpenNoFollow(path, os.O_RDONLY, 0)
 	switch {
 	case errors.Is(err, syscall.ELOOP):
 		return "", fmt.Errorf("mcp: %s is a symbolic link, not a token: remove it, and a new token is made", path)
@@ -52,8 +54,8 @@ func readToken(path string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("mcp: read the HTTP token: %w", err)
 	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !fi.Mode().IsRegular() || fi.Mode().Perm()&0o077 != 0 || !ok || int(st.Uid) != os.Getuid() {
+	_, other := platform.OwnedByOther(fi)
+	if !fi.Mode().IsRegular() || fi.Mode().Perm()&0o077 != 0 || other {
 		return "", fmt.Errorf("mcp: %s must be a regular file of yours that nobody else may read or write, like 0600 (it is %v): remove it, and a new token is made", path, fi.Mode())
 	}
 	b, err := io.ReadAll(io.LimitReader(f, 1024))
@@ -75,7 +77,7 @@ func createToken(path string) error {
 		return err
 	}
 	tmp := fmt.Sprintf("%s.%d.%x.tmp", path, os.Getpid(), raw[:4])
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o600)
+	f, err := platform.OpenNoFollow(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return err
 	}

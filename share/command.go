@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/claude-ipc/ipc/internal/platform"
 )
 
 // MaxCapture is how much of each of stdout and stderr a shared command
@@ -108,8 +110,9 @@ func RunCommand(ctx context.Context, line string, argv []string, timeout time.Du
 	res := &Result{Line: line, Argv: argv, Timeout: timeout,
 		Stdout: Output{max: MaxCapture}, Stderr: Output{max: MaxCapture}}
 	c := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	c.Cancel = func() error { return syscall.Kill(-c.Process.Pid, syscall.SIGKILL) }
+	g := platform.NewGroup(c) // so a kill ends what the command started, too
+	defer g.Close()
+	c.Cancel = g.Kill
 	drain, err := capture(c, &res.Stdout, &res.Stderr)
 	if err != nil {
 		return nil, fmt.Errorf("command: %w", err)
@@ -118,11 +121,17 @@ func RunCommand(ctx context.Context, line string, argv []string, timeout time.Du
 		drain(true)
 		return nil, err
 	}
+	if err := g.Started(); err != nil {
+		_ = c.Process.Kill()
+		_ = c.Wait()
+		drain(true)
+		return nil, fmt.Errorf("command: %w", err)
+	}
 	// With *os.File outputs Wait returns as soon as the command exits; its
 	// error only repeats what ProcessState says (a non-zero exit, a kill),
 	// and without a state it is real.
 	werr := c.Wait()
-	_ = syscall.Kill(-c.Process.Pid, syscall.SIGKILL) // what it left running
+	_ = g.Kill() // what it left running
 	drain(false)
 	switch {
 	case werr != nil && c.ProcessState == nil:

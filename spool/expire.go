@@ -6,8 +6,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
+
+	"github.com/claude-ipc/ipc/internal/platform"
 )
 
 // Expiry, one of the leader's jobs: mail for a name that never registered
@@ -32,9 +33,8 @@ func (s *Spool) deliveredAt(path, key string) time.Time {
 // script moved it in; expiring it at once would be wrong.
 func (s *Spool) arrivedAt(path, key string) time.Time {
 	t := s.deliveredAt(path, key)
-	var st syscall.Stat_t
-	if syscall.Lstat(path, &st) == nil {
-		if ct := time.Unix(st.Ctim.Unix()); ct.After(t) {
+	if fi, err := os.Lstat(path); err == nil {
+		if ct := platform.ChangeTime(fi); ct.After(t) {
 			return ct
 		}
 	}

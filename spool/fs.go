@@ -1,13 +1,11 @@
 package spool
 
 import (
-	"errors"
 	"io"
 	"os"
 	"path/filepath"
-	"syscall"
 
-	"golang.org/x/sys/unix"
+	"github.com/claude-ipc/ipc/internal/platform"
 )
 
 // FS is the set of file-system writes the spool performs. It is a seam for
@@ -40,52 +38,31 @@ var OS FS = osFS{}
 type osFS struct{}
 
 func (osFS) Create(name string, perm os.FileMode) (File, error) {
-	return os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, perm)
+	return platform.OpenNoFollow(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
 }
 
 func (osFS) Rename(oldpath, newpath string) error { return os.Rename(oldpath, newpath) }
 func (osFS) Link(oldpath, newpath string) error   { return os.Link(oldpath, newpath) }
 
-// RenameNoReplace uses renameat2(RENAME_NOREPLACE); where the file system
-// lacks it, link then unlink gives the same guarantee.
+// RenameNoReplace is platform.RenameNoReplace: renameat2, renamex_np or
+// MoveFileEx where the system has one, link then unlink where it has not.
 func (osFS) RenameNoReplace(oldpath, newpath string) error {
-	err := unix.Renameat2(unix.AT_FDCWD, oldpath, unix.AT_FDCWD, newpath, unix.RENAME_NOREPLACE)
-	if errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ENOSYS) {
-		if err = os.Link(oldpath, newpath); err == nil {
-			return os.Remove(oldpath)
-		}
-		return err
-	}
-	if err != nil {
-		return &os.LinkError{Op: "rename", Old: oldpath, New: newpath, Err: err}
-	}
-	return nil
+	return platform.RenameNoReplace(oldpath, newpath)
 }
+
 func (osFS) Remove(name string) error { return os.Remove(name) }
 func (osFS) Mkdir(name string, perm os.FileMode) error {
 	return os.Mkdir(name, perm)
 }
 
-// SyncDir opens dir, fsyncs it and closes it, returning the first error.
-func (osFS) SyncDir(dir string) error {
-	f, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = f.Sync()
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if errors.Is(err, syscall.EINVAL) { // some file systems cannot fsync a directory
-		return nil
-	}
-	return err
-}
+// SyncDir is platform.SyncDir: fsync of the directory, where the system
+// and the file system allow one.
+func (osFS) SyncDir(dir string) error { return platform.SyncDir(dir) }
 
 // openNoFollow opens name for reading without following a final symlink and
 // without blocking on a FIFO.
 func openNoFollow(name string) (*os.File, error) {
-	return os.OpenFile(name, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	return platform.OpenNoFollow(name, os.O_RDONLY, 0)
 }
 
 // readNoFollow reads a small state file without following a symlink.

@@ -50,7 +50,7 @@ func (l *Leadership) Release() error {
 	if l == nil || l.lk == nil {
 		return nil
 	}
-	_ = l.lk.replace(nil)
+	dropHolder(l.lk)
 	err := l.lk.close()
 	l.lk = nil
 	return err

@@ -37,7 +37,7 @@ func TestLeaderLock(t *testing.T) {
 	if _, ok := b.Leader(); ok {
 		t.Error("released leadership still reported")
 	}
-	if rec, _ := os.ReadFile(filepath.Join(root, "spool.lock")); len(rec) != 0 {
+	if rec, err := os.ReadFile(filepath.Join(root, "spool.holder")); err == nil {
 		t.Errorf("released lock still names a leader: %q", rec)
 	}
 	lb, ok, err := b.TryLead()
@@ -55,7 +55,7 @@ func TestLeaderIgnoresStalePid(t *testing.T) {
 	s := openTest(t)
 	// A lock file naming a live process that does not hold the lock (pid
 	// reuse after a crash) is no leader.
-	if err := os.WriteFile(s.path(leaderFile), []byte(fmt.Sprintf(`{"pid":%d}`, os.Getppid())), 0o600); err != nil {
+	if err := os.WriteFile(holderPath(s.path(leaderFile)), []byte(fmt.Sprintf(`{"pid":%d}`, os.Getppid())), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if info, ok := s.Leader(); ok {

@@ -7,12 +7,14 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/claude-ipc/ipc/internal/platform"
 )
 
 // takeRate records one message from sender and refuses it when the sender
 // has already sent RatePerMinute messages in the last minute. The record is
-// a file of timestamps under state/rate/, locked with flock while it is
-// read and rewritten, so concurrent senders in many processes count right.
+// state/rate/SENDER, a file of timestamps read and rewritten only under
+// the lock state/rate/SENDER.lock, so senders in many processes count right.
 func (s *Spool) takeRate(sender string) error {
 	limit := s.Config.RatePerMinute
 	if limit <= 0 || sender == "" {
@@ -22,7 +24,7 @@ func (s *Spool) takeRate(sender string) error {
 	if err := s.mkdir(dir); err != nil {
 		return fmt.Errorf("rate limit: %w", err)
 	}
-	lk, err := openLock(filepath.Join(dir, sender))
+	lk, err := openLock(filepath.Join(dir, sender+".lock"))
 	if err != nil {
 		return fmt.Errorf("rate limit: %w", err)
 	}
@@ -30,7 +32,11 @@ func (s *Spool) takeRate(sender string) error {
 	if err := lk.lock(); err != nil {
 		return fmt.Errorf("rate limit: %w", err)
 	}
-	f := lk.f
+	f, err := platform.OpenNoFollow(filepath.Join(dir, sender), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("rate limit: %w", err)
+	}
+	defer f.Close()
 	stamps := readStamps(f)
 	now := s.clock()
 	recent := stamps[:0]

@@ -5,95 +5,96 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/gofrs/flock"
+
+	"github.com/claude-ipc/ipc/internal/platform"
 )
 
-// lockFile is a file locked with flock(2). The file is opened without
-// following a symlink and is never deleted or renamed while the spool
-// exists: a process that opened a replacement would lock a different inode
-// and two processes would both hold "the" lock.
+// lockFile is a lock taken with github.com/gofrs/flock: flock(2) on Unix,
+// LockFileEx on Windows; the kernel drops it when the process dies. The
+// file is created once (0600, without following a symlink) and never
+// deleted or renamed while the spool exists: a process that opened a
+// replacement would lock a different inode and two processes would both
+// hold "the" lock. It carries no content: on Windows a locked range cannot
+// be read by others, so what a holder records goes in a file beside it.
 type lockFile struct {
-	f *os.File
+	fl *flock.Flock
 }
 
-// openLock opens (creating if needed, 0600) the lock file at path.
+// openLock opens (creating if needed) the lock file at path.
 func openLock(path string) (*lockFile, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o600)
+	f, err := platform.OpenNoFollow(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open lock: %w", err)
 	}
-	return &lockFile{f: f}, nil
+	f.Close()
+	return &lockFile{fl: flock.New(path, flock.SetFlag(os.O_RDWR|platform.ONoFollow), flock.SetPermissions(0o600))}, nil
 }
 
-// flock applies how (LOCK_EX, LOCK_UN, with LOCK_NB or not), retrying when
-// a signal interrupts it.
-func (l *lockFile) flock(how int) error {
+// retryEINTR runs a lock operation again when a signal interrupts it:
+// gofrs/flock passes EINTR through.
+func retryEINTR[T any](op string, path string, f func() (T, error)) (T, error) {
 	for {
-		err := unix.Flock(int(l.f.Fd()), how)
-		if !errors.Is(err, syscall.EINTR) {
-			if err != nil {
-				return &os.PathError{Op: "flock", Path: l.f.Name(), Err: err}
-			}
-			return nil
+		v, err := f()
+		if errors.Is(err, syscall.EINTR) {
+			continue
 		}
+		if err != nil {
+			err = &os.PathError{Op: op, Path: path, Err: err}
+		}
+		return v, err
 	}
 }
 
 // tryLock takes the lock if it is free and reports whether it did.
 func (l *lockFile) tryLock() (bool, error) {
-	err := l.flock(unix.LOCK_EX | unix.LOCK_NB)
-	if errors.Is(err, syscall.EWOULDBLOCK) {
-		return false, nil
-	}
-	return err == nil, err
+	return retryEINTR("lock", l.fl.Path(), l.fl.TryLock)
 }
 
 // check reports whether the held descriptor is still the file at its path
 // (same device and inode, and the path not a symbolic link).
 func (l *lockFile) check() error {
-	held, err := l.f.Stat()
+	held, err := l.fl.Stat()
 	if err != nil {
-		return fmt.Errorf("%w: %s: %v", ErrLostLock, l.f.Name(), err)
+		return fmt.Errorf("%w: %s: %v", ErrLostLock, l.path(), err)
 	}
-	now, err := os.Lstat(l.f.Name())
+	now, err := os.Lstat(l.path())
 	if err != nil {
-		return fmt.Errorf("%w: %s: %v", ErrLostLock, l.f.Name(), err)
+		return fmt.Errorf("%w: %s: %v", ErrLostLock, l.path(), err)
 	}
 	if !os.SameFile(held, now) {
-		return fmt.Errorf("%w: %s is another file now", ErrLostLock, l.f.Name())
+		return fmt.Errorf("%w: %s is another file now", ErrLostLock, l.path())
 	}
 	return nil
 }
 
 // lock waits for the lock.
-func (l *lockFile) lock() error { return l.flock(unix.LOCK_EX) }
+func (l *lockFile) lock() error {
+	_, err := retryEINTR("lock", l.fl.Path(), func() (struct{}, error) { return struct{}{}, l.fl.Lock() })
+	return err
+}
+
+// close releases the lock (closing the descriptor drops it).
+func (l *lockFile) close() error { return l.fl.Close() }
+
+// path returns the lock file's path.
+func (l *lockFile) path() string { return l.fl.Path() }
 
 // isAt reports whether path still names the locked file (it was not
 // renamed or removed meanwhile).
 func (l *lockFile) isAt(path string) bool {
-	a, errA := l.f.Stat()
+	a, errA := l.fl.Stat()
 	b, errB := os.Lstat(path)
 	return errA == nil && errB == nil && os.SameFile(a, b)
 }
 
-// close releases the lock (closing the descriptor drops it).
-func (l *lockFile) close() error { return l.f.Close() }
-
-// replace sets the file's content to b through the locked descriptor.
-// Readers may glimpse it half-written; they treat what they cannot parse
-// as unknown, never as an answer.
-func (l *lockFile) replace(b []byte) error {
-	if _, err := l.f.WriteAt(b, 0); err != nil {
-		return err
-	}
-	return l.f.Truncate(int64(len(b)))
-}
-
 // Holder is what the process holding a name's owner.lock or the spool's
-// spool.lock records in it.
+// spool.lock records beside it (owner.holder, spool.holder).
 type Holder struct {
 	PID   int       `json:"pid"`
 	Since time.Time `json:"since"`
@@ -104,9 +105,12 @@ type Holder struct {
 	Session int `json:"session,omitempty"`
 }
 
-// tryHold takes the lock at path if it is free and records h (JSON) in it
-// for others to read. ok is false, with a nil error, while someone else
-// holds it.
+// holderPath returns where the holder of the lock at path is recorded.
+func holderPath(lock string) string { return strings.TrimSuffix(lock, ".lock") + ".holder" }
+
+// tryHold takes the lock at path if it is free and then records h (JSON)
+// beside it for others to read. ok is false, with a nil error, while
+// someone else holds it.
 func tryHold(path string, h Holder) (lk *lockFile, ok bool, err error) {
 	lk, err = openLock(path)
 	if err != nil {
@@ -120,33 +124,59 @@ func tryHold(path string, h Holder) (lk *lockFile, ok bool, err error) {
 		lk.close()
 		return nil, false, nil
 	}
-	b, _ := json.Marshal(h)
-	// Written in place, not by rename: the lock file must keep its inode.
-	if err := lk.replace(append(b, '\n')); err != nil {
+	if err := writeHolder(holderPath(path), h); err != nil {
 		lk.close()
-		return nil, false, fmt.Errorf("record holder in %s: %w", path, err)
+		return nil, false, fmt.Errorf("record holder of %s: %w", path, err)
 	}
 	return lk, true, nil
 }
 
-// readHolder reads the record in the lock file at path; zero when absent
-// or caught half-written.
+// writeHolder replaces the record at path by rename, so a reader sees the
+// previous holder's record or this one, never a part. It is advisory (the
+// lock is the truth), so it is not fsynced.
+func writeHolder(path string, h Holder) error {
+	b, _ := json.Marshal(h)
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp"+newID())
+	f, err := platform.OpenNoFollow(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(append(b, '\n'))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
+}
+
+// dropHolder removes the record of the lock lk, while it is still held, so
+// that a process that goes on living is not reported as the holder.
+func dropHolder(lk *lockFile) {
+	_ = os.Remove(holderPath(lk.path()))
+}
+
+// readHolder reads the record beside the lock at path; zero when absent
+// or damaged.
 func readHolder(path string) Holder {
 	var h Holder
-	if b, err := readNoFollow(path); err == nil {
+	if b, err := readNoFollow(holderPath(path)); err == nil {
 		_ = json.Unmarshal(b, &h)
 	}
 	return h
 }
 
-// heldBy reports who holds the lock at path, if a live process does. When
-// the recorded pid names a process that is gone it answers at once;
-// otherwise it tries the lock, disturbing a concurrent claim for only
-// microseconds. A record caught half-written counts as unknown, never as
-// an answer.
+// heldBy reports who holds the lock at path, if a live process does. A
+// record is only a claim: when its pid names a process that is gone it
+// answers at once; otherwise it tries the lock, disturbing a concurrent
+// claim for only microseconds, and a record without a held lock is stale.
 func heldBy(path string) (Holder, bool) {
 	h := readHolder(path)
-	if h.PID > 0 && !alive(h.PID) {
+	if h.PID > 0 && !platform.Alive(h.PID) {
 		return h, false
 	}
 	lk, err := openLock(path)

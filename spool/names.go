@@ -149,8 +149,9 @@ func (s *Spool) quarantineAll(dir, why string) (int, error) {
 
 // removeEmpty removes a forgotten Maildir whose mail has been moved out:
 // its three folders, the owner.lock (held by the caller; nobody can lock
-// it by its name any more, the directory having moved), the readers.lock
-// (likewise out of reach of new readers) and the directory.
+// it by its name any more, the directory having moved) with its holder
+// record, the readers.lock (likewise out of reach of new readers) and the
+// directory.
 // Any other file in it is quarantined, never deleted.
 func (s *Spool) removeEmpty(dir string) error {
 	for _, sub := range []string{"tmp", "new", "cur"} {
@@ -158,7 +159,7 @@ func (s *Spool) removeEmpty(dir string) error {
 			return err
 		}
 	}
-	for _, lock := range []string{ownerFile, readersLock} {
+	for _, lock := range []string{ownerFile, holderPath(ownerFile), readersLock} {
 		if err := s.fs.Remove(filepath.Join(dir, lock)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}

@@ -211,6 +211,12 @@ func TestClaimAfterForgetMovedTheLock(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer lk.close()
+	if ok, err := lk.tryLock(); !ok || err != nil {
+		t.Fatalf("lock: %v %v", ok, err)
+	}
+	if !lk.isAt(filepath.Join(mb.Dir, ownerFile)) {
+		t.Fatal("a lock not moved does not count as at its path")
+	}
 	if err := os.Rename(mb.Dir, s.path(dirMail, ".dora.forget.x")); err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,8 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+
+	"github.com/claude-ipc/ipc/internal/platform"
 )
 
 // Routing of outbox/ drop-ins, one of the leader's jobs (the others:
@@ -166,8 +168,8 @@ func (s *Spool) readDropIn(path string) (d dropIn, why string, err error) {
 	if openForWriting(f) {
 		return d, "", fmt.Errorf("%s: %w", path, ErrBusy)
 	}
-	if st, ok := d.fi.Sys().(*syscall.Stat_t); ok {
-		d.ino, d.nlink = st.Ino, uint64(st.Nlink)
+	if d.ino, d.nlink, err = platform.FileID(f); err != nil {
+		return d, "", err
 	}
 	if d.raw, err = io.ReadAll(io.LimitReader(f, maxMessage)); err != nil {
 		return d, fmt.Sprintf("unreadable: %v", err), nil

@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
 )
 
@@ -61,6 +60,8 @@ func (s *Spool) Claim(name string) (*Owner, error) {
 	if !ok {
 		return nil, &TakenError{Name: name, PID: readHolder(filepath.Join(mb.Dir, ownerFile)).PID}
 	}
+	now := s.clock()
+	_ = os.Chtimes(lk.path(), now, now) // last claim, for "last seen"
 	o := &Owner{Name: name, lk: lk, sp: s}
 	if fw, ok := s.Forward(name); ok && s.clock().Before(fw.Until) {
 		o.EndedForward = &fw
@@ -78,7 +79,8 @@ func (o *Owner) Release() error {
 		return nil
 	}
 	now := o.sp.clock()
-	_ = os.Chtimes(o.lk.f.Name(), now, now) // last seen
+	dropHolder(o.lk)
+	_ = os.Chtimes(o.lk.path(), now, now) // last seen
 	err := o.lk.close()
 	o.lk = nil
 	return err
@@ -133,12 +135,6 @@ func (s *Spool) Presence(name string) Presence {
 		p.LastSeen = seen
 	}
 	return p
-}
-
-// alive reports whether a process with pid exists.
-func alive(pid int) bool {
-	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 // Touch records activity by name (a send or a check) for "last seen".

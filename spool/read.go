@@ -16,6 +16,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/claude-ipc/ipc/internal/platform"
 )
 
 // MaxMessage is the one size limit of every message, whichever way it
@@ -224,8 +226,8 @@ func unsafeFile(fi os.FileInfo) string {
 	case fi.Size() > maxMessage:
 		return fmt.Sprintf("larger than %d MiB", maxMessage>>20)
 	}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() {
-		return fmt.Sprintf("owned by uid %d, not by this user", st.Uid)
+	if owner, other := platform.OwnedByOther(fi); other {
+		return fmt.Sprintf("owned by %s, not by this user", owner)
 	}
 	return ""
 }

@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/claude-ipc/ipc/internal/platform"
 )
 
 // ErrUnavailable reports a spool that cannot be used: its path is not a
@@ -167,10 +169,9 @@ func checkSafe(root string) error {
 	if !fi.IsDir() {
 		return fmt.Errorf("%w: %s is not a directory; remove it or set IPC_HOME to another path", ErrUnavailable, root)
 	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if ok && int(st.Uid) != os.Geteuid() {
-		return fmt.Errorf("%w: %s is owned by uid %d, not you (uid %d); use your own spool (IPC_HOME) or chown it",
-			ErrUnsafe, root, st.Uid, os.Geteuid())
+	if owner, other := platform.OwnedByOther(fi); other {
+		return fmt.Errorf("%w: %s is owned by %s, not you (uid %d); use your own spool (IPC_HOME) or chown it",
+			ErrUnsafe, root, owner, os.Geteuid())
 	}
 	if fi.Mode().Perm()&0o077 != 0 {
 		return fmt.Errorf("%w: %s is open to other users (mode %04o); run: chmod 700 %s",

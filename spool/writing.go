@@ -1,25 +1,15 @@
 package spool
 
 import (
-	"errors"
 	"os"
-	"syscall"
 
-	"golang.org/x/sys/unix"
+	"github.com/claude-ipc/ipc/internal/platform"
 )
 
 // openForWriting reports whether some process has f's file open for
-// writing: a script writing a drop-in in place (a read lease is refused
-// then). Where leases are not supported it answers false and the settle
-// rules alone decide.
+// writing: a script writing a drop-in in place. Where the system cannot
+// tell it answers false and the settle rules alone decide.
 func openForWriting(f *os.File) bool {
-	fd := f.Fd()
-	_, err := unix.FcntlInt(fd, unix.F_SETLEASE, unix.F_RDLCK)
-	if errors.Is(err, syscall.EAGAIN) {
-		return true
-	}
-	if err == nil {
-		_, _ = unix.FcntlInt(fd, unix.F_SETLEASE, unix.F_UNLCK)
-	}
-	return false
+	open, _ := platform.OpenForWriting(f)
+	return open
 }

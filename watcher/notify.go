@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/claude-ipc/ipc/internal/platform"
 	"github.com/fsnotify/fsnotify"
 )
 
@@ -114,7 +115,7 @@ func removeStaleBarriers() {
 		if _, err := fmt.Sscanf(filepath.Base(d), "ipc-watcher-%d-", &pid); err != nil || pid <= 0 {
 			continue
 		}
-		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+		if !platform.Alive(pid) {
 			os.Remove(d) // only ever empty; Remove refuses anything else
 		}
 	}

@@ -251,7 +251,7 @@ func (w *world) shell() *shell {
 	}
 	w.t.Cleanup(func() {
 		for _, pid := range childrenOf(sh.cmd.Process.Pid) { // its background jobs
-			_ = syscall.Kill(pid, syscall.SIGKILL)
+			_ = signalPID(pid, syscall.SIGKILL)
 		}
 		sh.in.Close()
 		done := make(chan struct{})
@@ -399,7 +399,7 @@ func TestHookFindsItsSession(t *testing.T) {
 	// too far up, where unrelated sessions meet.
 	for name, pid := range w.onlineNames() {
 		if name != "yuri" {
-			_ = syscall.Kill(pid, syscall.SIGTERM)
+			_ = signalPID(pid, syscall.SIGTERM)
 		}
 	}
 	eventually(t, "xena and zoe offline", func() bool { return len(w.onlineNames()) == 1 })

@@ -130,11 +130,11 @@ func putFile(t *testing.T, dir, name, content string) string {
 // inotifyWatching reports whether process pid holds an inotify watch on
 // dir, from /proc/PID/fdinfo: the proof that it waits on an event.
 func inotifyWatching(pid int, dir string) bool {
-	var st syscall.Stat_t
-	if syscall.Stat(dir, &st) != nil {
+	ino, ok := inode(dir)
+	if !ok {
 		return false
 	}
-	want := fmt.Sprintf(" ino:%x ", st.Ino)
+	want := fmt.Sprintf(" ino:%x ", ino)
 	fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
 	for _, fd := range fds {
 		link, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name()))

@@ -90,7 +90,7 @@ func newNotmuch(t *testing.T, w *world) *notmuchWorld {
 	if err := os.Mkdir(db, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	conf := fmt.Sprintf("[database]\npath=%s\nmail_root=%s\n[new]\ntags=unread;inbox\nignore=owner.lock\n[user]\nname=test\nprimary_email=test@localhost\n",
+	conf := fmt.Sprintf("[database]\npath=%s\nmail_root=%s\n[new]\ntags=unread;inbox\nignore=owner.lock;owner.holder\n[user]\nname=test\nprimary_email=test@localhost\n",
 		db, filepath.Join(w.home, "mail"))
 	cfg := filepath.Join(dir, "config")
 	if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {

@@ -20,8 +20,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/client/transport"
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
@@ -628,7 +626,7 @@ func TestMCPStdioStopsWhenClientStopsReading(t *testing.T) {
 	}
 	deadline := time.Now().Add(mcpWait)
 	for {
-		n, err := unix.IoctlGetInt(int(f.Fd()), unix.TIOCINQ) // bytes waiting in the pipe (FIONREAD)
+		n, err := pipeQueued(t, f) // bytes waiting in the pipe
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -15,8 +15,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/claude-ipc/ipc/internal/testkit"
 )
 
@@ -94,7 +92,9 @@ func TestNameFromSession(t *testing.T) {
 	w.ok("--as", "alice", "send", "xena", "hello xena")
 	sh := w.shell()
 	fifo := filepath.Join(t.TempDir(), "mcp-in")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+	if err := testkit.Mkfifo(fifo); errors.Is(err, errors.ErrUnsupported) {
+		t.Skip("no FIFOs on this system")
+	} else if err != nil {
 		t.Fatal(err)
 	}
 	// The session's MCP server, its stdin held open by the shell.
@@ -325,36 +325,6 @@ func TestDaemonLogsOnTerminal(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^\d\d:\d\d:\d\d leading  pid=\d+ spool=`).MatchString(got) || strings.Contains(got, "level=") || strings.Contains(got, "msg=") {
 		t.Errorf("daemon log on a terminal:\n%s", got)
 	}
-}
-
-// openPTY opens a pseudo-terminal pair, skipping the test where there is
-// none.
-func openPTY(t *testing.T) (master, slave *os.File) {
-	t.Helper()
-	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
-	if err != nil {
-		testkit.SkipEnv(t, "no pseudo-terminal: %v", err)
-	}
-	rc, err := m.SyscallConn() // not Fd(): that would make reads block past Close
-	if err != nil {
-		m.Close()
-		t.Fatal(err)
-	}
-	var n int
-	if cerr := rc.Control(func(fd uintptr) {
-		if err = unix.IoctlSetPointerInt(int(fd), unix.TIOCSPTLCK, 0); err == nil {
-			n, err = unix.IoctlGetInt(int(fd), unix.TIOCGPTN)
-		}
-	}); cerr != nil || err != nil {
-		m.Close()
-		testkit.SkipEnv(t, "set up pseudo-terminal: %v %v", cerr, err)
-	}
-	s, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|syscall.O_NOCTTY, 0)
-	if err != nil {
-		m.Close()
-		testkit.SkipEnv(t, "open pseudo-terminal: %v", err)
-	}
-	return m, s
 }
 
 // TestClosedOutputLeavesMailUnread checks that a watcher whose output is

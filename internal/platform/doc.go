@@ -1,0 +1,23 @@
+// Package platform is ipc's one seam to the operating system: the few
+// operations whose system calls differ between Linux, macOS, FreeBSD and
+// Windows, each behind one function with per-OS files (*_linux.go,
+// *_darwin.go, *_freebsd.go, *_unix.go, *_windows.go). Nothing outside this
+// package names a system-specific identifier.
+//
+//   - RenameNoReplace: rename that fails with fs.ErrExist instead of
+//     replacing (renameat2 RENAME_NOREPLACE, renamex_np RENAME_EXCL,
+//     MoveFileEx without MOVEFILE_REPLACE_EXISTING, else link+unlink).
+//   - OpenNoFollow: open without following a final symbolic link (a link is
+//     refused with an error matching syscall.ELOOP on every system).
+//   - OpenForWriting: whether another process has a file open for writing,
+//     where the system can tell (a Linux read lease, a Windows share mode).
+//   - ChangeTime, FileID, OwnedByOther: what a stat says beyond os.FileInfo.
+//   - Alive, Parent: whether a process exists; its parent and command name.
+//   - Group: a command and everything it starts, killed as one (a process
+//     group on Unix, a job object on Windows).
+//   - IsTerminal, DupNonblock: terminal detection; a non-blocking duplicate
+//     of a pipe for pollable writes.
+//
+// Each function documents what it answers where the system cannot tell.
+// This package imports only the standard library and golang.org/x/sys.
+package platform

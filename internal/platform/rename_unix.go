@@ -1,0 +1,14 @@
+//go:build unix
+
+package platform
+
+import "os"
+
+// linkUnlink renames by link(2) then unlink(2): never replacing newpath,
+// and a crash between the steps leaves the file under both names.
+func linkUnlink(oldpath, newpath string) error {
+	if err := os.Link(oldpath, newpath); err != nil {
+		return err
+	}
+	return os.Remove(oldpath)
+}

@@ -1,0 +1,33 @@
+//go:build unix
+
+package platform
+
+import (
+	"os"
+	"syscall"
+)
+
+// FileID returns the open file's inode number and link count.
+func FileID(f *os.File) (ino, nlink uint64, err error) {
+	fi, err := f.Stat()
+	if err != nil {
+		return 0, 0, err
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return uint64(st.Ino), uint64(st.Nlink), nil
+	}
+	return 0, 0, nil
+}
+
+// OwnedByOther reports whether the file fi describes belongs to a user
+// other than the effective one, and that owner's uid as text.
+func OwnedByOther(fi os.FileInfo) (owner string, other bool) {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok || int(st.Uid) == os.Geteuid() {
+		return "", false
+	}
+	return "uid " + itoa(int(st.Uid)), true
+}
+
+// OwnershipChecked says whether OwnedByOther can answer on this system.
+const OwnershipChecked = true

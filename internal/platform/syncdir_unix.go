@@ -1,0 +1,31 @@
+//go:build unix
+
+package platform
+
+import (
+	"errors"
+	"os"
+	"syscall"
+)
+
+// SyncDir fsyncs the directory dir, so the entries created, renamed or
+// removed in it are durable. A file system that cannot fsync a directory
+// (EINVAL) is not an error: its entries are as durable as it makes them.
+func SyncDir(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if errors.Is(err, syscall.EINVAL) {
+		return nil
+	}
+	return err
+}
+
+// DirSyncDurable says whether SyncDir makes a directory's entries durable
+// on this system (where the file system supports it).
+const DirSyncDurable = true
