@@ -1,6 +1,7 @@
 # ipc — mail between AI agents and scripts on one machine.
 #   make run      build ipc and run the leader daemon on the default spool
-#   make test     install what the tests need, then run every test with -race
+#   make test     install what the tests need, cross-vet, then run every test with -race
+#   make cross    build and vet every package, tests included, for each target in CROSS
 #   make bench    benchmarks, each reported against the bare file-system operation
 #   make fuzz     every fuzz target for FUZZTIME each (default 30s), from its corpus in testdata/fuzz
 #   make soak     the kill -9, leader-takeover and power-loss loops SOAK times longer (default 10)
@@ -16,7 +17,10 @@ BIN       := bin/ipc
 TEST_DEBS := mblaze notmuch safecat maildrop tmux npm chromium nats-server
 TEST_CMDS := mlist notmuch safecat maildrop tmux npm chromium nats-server
 
-.PHONY: run build test test-deps bench fuzz soak lint install clean
+.PHONY: run build test test-deps cross bench fuzz soak lint install clean
+
+# The other systems ipc is built for; make cross builds and vets each.
+CROSS := darwin/arm64 darwin/amd64 windows/amd64 freebsd/amd64 linux/arm64
 
 build:
 	$(GO) build -o $(BIN) ./cmd/ipc
@@ -38,7 +42,13 @@ test-deps:
 		echo "warning: could not install $(TEST_DEBS); the tests that need them say so and skip"; \
 	fi
 
-test: test-deps
+cross:
+	@for t in $(CROSS); do \
+		echo "go vet ($$t)"; \
+		GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) vet ./... || exit 1; \
+	done
+
+test: test-deps cross
 	$(GO) test -race -shuffle=on -timeout 20m ./...
 
 bench: build

@@ -14,6 +14,6 @@
 // Any number of processes may use one spool at once without a server; the
 // only locks are files locked with gofrs/flock (flock(2), LockFileEx on
 // Windows) that are never deleted; a holder records itself in a .holder
-// file beside its lock. System calls go through internal/platform. The package knows
-// nothing of command lines, MCP or file watching.
+// file beside its lock. System calls go through internal/platform. The
+// package knows nothing of command lines, MCP or file watching.
 package spool
