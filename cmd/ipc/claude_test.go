@@ -9,11 +9,11 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/claude-ipc/ipc/internal/fakemodel"
+	"github.com/claude-ipc/ipc/internal/platform"
 	"github.com/claude-ipc/ipc/spool"
 )
 
@@ -47,7 +47,7 @@ func newClaude(t *testing.T, script fakemodel.Script) *claudeEnv {
 			files, _ := filepath.Glob(filepath.Join(w.home, "state", "wake", "*"))
 			for _, f := range files {
 				b, _ := os.ReadFile(f)
-				if pid := atoiOr(strings.TrimSpace(string(b))); pid > 0 && syscall.Kill(pid, 0) == nil {
+				if pid := atoiOr(strings.TrimSpace(string(b))); platform.Alive(pid) {
 					return false
 				}
 			}
@@ -269,7 +269,7 @@ func (w *world) waiters(name string) []int {
 	files, _ := filepath.Glob(filepath.Join(w.home, "state", "wake", name+".*"))
 	for _, f := range files {
 		b, _ := os.ReadFile(f)
-		if pid := atoiOr(strings.TrimSpace(string(b))); pid > 0 && syscall.Kill(pid, 0) == nil {
+		if pid := atoiOr(strings.TrimSpace(string(b))); platform.Alive(pid) {
 			pids = append(pids, pid)
 		}
 	}

@@ -13,11 +13,11 @@ import (
 	"regexp"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/claude-ipc/ipc/internal/fakemodel"
+	"github.com/claude-ipc/ipc/internal/platform"
 	"github.com/claude-ipc/ipc/internal/testkit"
 )
 
@@ -150,7 +150,7 @@ func startTmux(t *testing.T, dir string, env, argv []string) *tmux {
 		_ = exec.Command("tmux", "-S", tm.sock, "kill-server").Run()
 		// The program and what it started may still write to the test's
 		// folders for a moment.
-		waitUntil(10*time.Second, func() bool { return pid <= 0 || syscall.Kill(pid, 0) != nil })
+		waitUntil(10*time.Second, func() bool { return !platform.Alive(pid) })
 	})
 	return tm
 }

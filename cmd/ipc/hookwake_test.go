@@ -7,9 +7,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/claude-ipc/ipc/internal/platform"
 )
 
 // waker is a running 'ipc hook Stop --wake'.
@@ -132,7 +133,7 @@ func TestHookWakeEndsWithItsSession(t *testing.T) {
 	})
 	_ = sh.Process.Kill()
 	_ = sh.Wait()
-	eventually(t, "the orphaned waker to exit", func() bool { return syscall.Kill(pid, 0) != nil })
+	eventually(t, "the orphaned waker to exit", func() bool { return !platform.Alive(pid) })
 }
 
 func atoiOr(s string) int {
