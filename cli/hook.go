@@ -268,8 +268,7 @@ func hookStop(a *App, sp *spool.Spool, mb *spool.Mailbox, in hookInput) error {
 func mailNotice(name string, g spool.Glance) string {
 	items := make([]string, 0, len(g.Newest))
 	for _, s := range g.Newest {
-		from := rules.Sender(s.From)
-		items = append(items, fmt.Sprintf("from %s %q (id %s)", from, s.Subject, s.ID))
+		items = append(items, fmt.Sprintf("from %s %q (id %s)", summarySender(s), s.Subject, s.ID))
 	}
 	list := strings.Join(items, "; ")
 	if more := g.Unread - len(g.Newest); more > 0 {
@@ -291,4 +290,14 @@ func writeHookJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
+}
+
+// summarySender names the sender of a message summed up for the model,
+// marking plainly one that is not vouched for: "alice [UNVERIFIED: cli]".
+func summarySender(s spool.Summary) string {
+	from := rules.Sender(s.From)
+	if !s.Provenance.Verified() {
+		from += " [UNVERIFIED: " + string(s.Provenance) + "]"
+	}
+	return from
 }

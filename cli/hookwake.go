@@ -147,11 +147,7 @@ func freshOf(g spool.Glance, mark time.Time) []spool.Summary {
 func wakeSummary(name string, g spool.Glance, mark time.Time, fresh []spool.Summary) string {
 	items := make([]string, 0, len(fresh))
 	for _, s := range fresh {
-		from := s.From
-		if from == "" {
-			from = "unknown sender"
-		}
-		items = append(items, fmt.Sprintf("from %s %q (id %s)", from, s.Subject, s.ID))
+		items = append(items, fmt.Sprintf("from %s %q (id %s)", summarySender(s), s.Subject, s.ID))
 	}
 	n := g.Since // new since the mark, of which fresh are the newest few
 	if mark.IsZero() {

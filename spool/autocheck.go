@@ -147,6 +147,8 @@ type Summary struct {
 	Subject string    `json:"subject"`
 	Arrived time.Time `json:"arrived"`
 	Name    string    `json:"-"` // file name in new/ or cur/
+	// Provenance is how the sender was established (see Message).
+	Provenance Provenance `json:"provenance"`
 }
 
 // Glance is a cheap look at a mailbox's unread mail.
@@ -211,7 +213,7 @@ func (mb *Mailbox) Glance(max int, since time.Time) (Glance, error) {
 func (mb *Mailbox) summarize(e entry, at time.Time) (Summary, bool) {
 	key := e.key()
 	path := mb.path(e)
-	sum := Summary{ID: idFromKey(key), Arrived: at, Name: e.name}
+	sum := Summary{ID: idFromKey(key), Arrived: at, Name: e.name, Provenance: ProvDropIn}
 	if sum.ID == "" {
 		sum.ID = key
 	}
@@ -229,7 +231,8 @@ func (mb *Mailbox) summarize(e entry, at time.Time) (Summary, bool) {
 		if err != nil || mb.distrust(m, e) != "" {
 			return sum, false
 		}
-		sum.ID, sum.From, sum.Subject = m.ID, m.From, m.Subject
+		mb.sp.settleProvenance(m)
+		sum.ID, sum.From, sum.Subject, sum.Provenance = m.ID, m.From, m.Subject, m.Provenance
 		return sum, true
 	}
 	br := bufio.NewReaderSize(io.LimitReader(f, 64<<10), 4096)
@@ -259,6 +262,14 @@ func (mb *Mailbox) summarize(e entry, at time.Time) (Summary, bool) {
 	}
 	if ids := msgIDs(h.Get("Message-Id")); len(ids) > 0 {
 		sum.ID = ids[0]
+	}
+	if h.Get(hdrSeal) != "" { // ipc's own: the seal covers the body, so read it all
+		if _, err := f.Seek(0, io.SeekStart); err == nil {
+			if m, err := ParseMessage(io.LimitReader(f, maxMessage), key, fi.ModTime()); err == nil {
+				mb.sp.settleProvenance(m)
+				sum.Provenance = m.Provenance
+			}
+		}
 	}
 	return sum, true
 }

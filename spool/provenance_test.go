@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseProvenance(t *testing.T) {
@@ -347,5 +348,42 @@ func TestHolderRecordsItsSession(t *testing.T) {
 				t.Errorf("session %d, want %d", h.Session, tc.want)
 			}
 		})
+	}
+}
+
+// TestGlanceCarriesProvenance: the summaries hooks tell the model of
+// carry the provenance too, with or without the shared secret.
+func TestGlanceCarriesProvenance(t *testing.T) {
+	for _, secret := range []string{"", "s3cret"} {
+		c := DefaultConfig()
+		c.Secret = secret
+		s := openTest(t, WithConfig(c))
+		o, _ := s.Claim("alice")
+		if _, err := s.Send(Draft{From: "alice", To: []string{"bob"}, Body: "from the holder"}); err != nil {
+			t.Fatal(err)
+		}
+		o.Release()
+		if _, err := s.Send(Draft{From: "alice", To: []string{"bob"}, Body: "from a script"}); err != nil {
+			t.Fatal(err)
+		}
+		if secret == "" {
+			dropInFile(t, s, "bob", "From: alice@h\nTo: bob@h\nSubject: dropped\nX-IPC-Provenance: session\nX-IPC-Seal: 00\n\nx\n")
+		}
+		mb, _ := s.Mailbox("bob")
+		g, err := mb.Glance(5, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]Provenance{}
+		for _, sum := range g.Newest {
+			got[sum.Subject] = sum.Provenance
+		}
+		want := map[string]Provenance{"from the holder": ProvSession, "from a script": ProvCLI}
+		if secret == "" {
+			want["dropped"] = ProvDropIn
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("secret %q: summaries %v, want %v", secret, got, want)
+		}
 	}
 }

@@ -106,7 +106,7 @@ func TestHookNotice(t *testing.T) {
 	w := newWorld(t)
 	w.ok("register", "bob")
 	ids := w.sendIDs("build is green\nall 412 tests pass", "lunch?")
-	want := fmt.Sprintf("📬 2 new messages for bob: from alice \"build is green\" (id %s); from alice \"lunch?\" (id %s)."+
+	want := fmt.Sprintf("📬 2 new messages for bob: from alice [UNVERIFIED: cli] \"build is green\" (id %s); from alice [UNVERIFIED: cli] \"lunch?\" (id %s)."+
 		" Use the check tool (or `ipc check`) to read them.", ids[0], ids[1])
 	for _, ev := range []string{"UserPromptSubmit", "SessionStart", "PostToolUse"} {
 		if got := contextOf(t, ev, w.hook(ev, hookInput(ev, "s-"+ev, false))); got != want {
@@ -126,7 +126,7 @@ func TestHookNotice(t *testing.T) {
 	}
 	more := w.sendIDs("deploy done")
 	got := contextOf(t, "PostToolUse", w.hook("PostToolUse", hookInput("PostToolUse", "s-PostToolUse", false)))
-	want = fmt.Sprintf("📬 1 new message for bob: from alice \"deploy done\" (id %s). 2 more, told of before, also unread."+
+	want = fmt.Sprintf("📬 1 new message for bob: from alice [UNVERIFIED: cli] \"deploy done\" (id %s). 2 more, told of before, also unread."+
 		" Use the check tool (or `ipc check`) to read them.", more[0])
 	if got != want {
 		t.Errorf("PostToolUse after new mail:\n got %q\nwant %q", got, want)
@@ -160,7 +160,7 @@ func TestHookStop(t *testing.T) {
 		t.Errorf("IPC_HOOK_STOP=1: %q", out)
 	}
 	w.ok("--as", "bob", "auto-check", "start", "2")
-	want := fmt.Sprintf("📬 1 new message for bob: from alice \"please review PR 7\" (id %s). "+
+	want := fmt.Sprintf("📬 1 new message for bob: from alice [UNVERIFIED: cli] \"please review PR 7\" (id %s). "+
 		"Read it with the check tool (or `ipc check`) and deal with it before you stop.", first[0])
 	if got := blockReason(t, stop(false)); got != want {
 		t.Errorf("Stop reason:\n got %q\nwant %q", got, want)
@@ -370,7 +370,7 @@ func TestHookFindsItsSession(t *testing.T) {
 	in := hookInput("UserPromptSubmit", "s1", false)
 
 	got := contextOf(t, "UserPromptSubmit", sh.run(in, 0, "hook", "UserPromptSubmit"))
-	if !strings.HasPrefix(got, "📬 1 new message for xena: from alice \"hello xena\"") {
+	if !strings.HasPrefix(got, "📬 1 new message for xena: from alice [UNVERIFIED: cli] \"hello xena\"") {
 		t.Errorf("hook in xena's session: %q", got)
 	}
 	if out := sh.run("", 0, "whoami", "--json"); !strings.Contains(out, `"name": "xena"`) || !strings.Contains(out, `"how": "ancestry"`) {

@@ -77,7 +77,7 @@ func TestHookWake(t *testing.T) {
 	if !ended || code != 2 {
 		t.Fatalf("after mail: ended %v, exit %d, stderr %q", ended, code, k.stderr.String())
 	}
-	want := `📬 1 new message for bob: from alice "build is green" (id ` + ids[0] + "). Use the check tool (or `ipc check`) to read it.\n"
+	want := `📬 1 new message for bob: from alice [UNVERIFIED: cli] "build is green" (id ` + ids[0] + "). Use the check tool (or `ipc check`) to read it.\n"
 	if got := k.stderr.String(); got != want {
 		t.Errorf("summary:\n got %q\nwant %q", got, want)
 	}
