@@ -1,6 +1,7 @@
 # ipc — mail between AI agents and scripts on one machine.
 #   make run      build ipc and run the leader daemon on the default spool
-#   make test     install what the tests need, cross-vet, then run every test with -race
+#   make test     install what the tests need, cross-vet, then run every test with -race -cover
+#                 (the process tests then run ipc itself with the race detector)
 #   make cross    build and vet every package, tests included, for each target in CROSS
 #   make bench    benchmarks, each reported against the bare file-system operation
 #   make fuzz     every fuzz target for FUZZTIME each (default 30s), from its corpus in testdata/fuzz
@@ -49,7 +50,7 @@ cross:
 	done
 
 test: test-deps cross
-	$(GO) test -race -shuffle=on -timeout 20m ./...
+	$(GO) test -race -cover -shuffle=on -timeout 30m ./...
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 200x -timeout 30m ./...

@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -18,7 +20,15 @@ import (
 	"github.com/claude-ipc/ipc/spool"
 )
 
-// ipcBin is the ipc binary built once for every test in the package.
+// ipcBin is the ipc command every process test runs. Under -cover (or
+// with IPC_TEST_SELF=1) it is a copy named "ipc" of this test binary,
+// which TestMain turns into the command itself: the processes then run
+// with the race detector when the tests do, and their coverage counts in
+// the package's (their counter files go to the test's coverage directory
+// and share the test binary's metadata). Otherwise it is ipc built
+// plainly: a race-enabled process takes about a second to start on a
+// loaded machine, which would make 'go test -race ./...' several times
+// slower.
 var ipcBin string
 
 // holdEnv, when set, makes the test binary claim the name it holds and
@@ -26,24 +36,58 @@ var ipcBin string
 const holdEnv = "IPC_TEST_HOLD"
 
 func TestMain(m *testing.M) {
+	if filepath.Base(os.Args[0]) == "ipc" { // run through ipcBin
+		main() // exits
+	}
 	if name := os.Getenv(holdEnv); name != "" {
 		os.Exit(hold(name))
 	}
+	flag.Parse()
 	dir, err := os.MkdirTemp("", "ipc-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	ipcBin = filepath.Join(dir, "ipc")
-	build := exec.Command(goTool(), "build", "-o", ipcBin, "github.com/claude-ipc/ipc/cmd/ipc")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build ipc: %v\n%s", err, out)
-		os.RemoveAll(dir)
-		os.Exit(1)
+	code, err := runAsIPC(m, dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
 	}
-	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// runAsIPC puts the ipc command in dir (see ipcBin), points the
+// processes' coverage output where the test's goes, and runs the tests.
+func runAsIPC(m *testing.M, dir string) (int, error) {
+	ipcBin = filepath.Join(dir, "ipc")
+	if testing.CoverMode() == "" && os.Getenv("IPC_TEST_SELF") != "1" {
+		build := exec.Command(goTool(), "build", "-o", ipcBin, "github.com/claude-ipc/ipc/cmd/ipc")
+		if out, err := build.CombinedOutput(); err != nil {
+			return 1, fmt.Errorf("build ipc: %v\n%s", err, out)
+		}
+		return m.Run(), nil
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return 1, err
+	}
+	// A copy, not a link: tests run it as another user, who cannot reach
+	// the go command's build directory.
+	if err := copyFile(self, ipcBin); err != nil {
+		return 1, err
+	}
+	if testing.CoverMode() != "" {
+		// Without GOCOVERDIR a covered binary warns on stderr at exit.
+		covdir := flag.Lookup("test.gocoverdir").Value.String()
+		if covdir == "" {
+			covdir = filepath.Join(dir, "cover")
+			if err := os.Mkdir(covdir, 0o700); err != nil {
+				return 1, err
+			}
+		}
+		os.Setenv("GOCOVERDIR", covdir)
+	}
+	return m.Run(), nil
 }
 
 // goTool finds the go command that runs these tests.
@@ -311,3 +355,21 @@ func need(t *testing.T, progs ...string) {
 }
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+// copyFile copies the executable src to dst.
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o755)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
