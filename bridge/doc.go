@@ -37,4 +37,7 @@
 // carried as provenance "bridge" from its host), and keeps no watcher of
 // its own. Read receipts cross hosts because the rules layer answers
 // spool.ReplyAddress, NAME@HOST for a sender elsewhere.
+//
+// bridge is a front end: it must not import cli or mcp, and it learns of
+// mail only through a follow.Feed (ARCHITECTURE.md).
 package bridge

@@ -1,5 +1,10 @@
 // Package cli is ipc's command line: one cobra command per file, each a thin
 // layer that parses flags, calls spool (or watcher, mcp) and prints.
+//
+// cli is a front end: it parses, calls and formats, and decides nothing
+// about mail (rules does, spool enforces the limits). It must not import
+// fsnotify or mcp-go; it learns of mail through a follow.Feed
+// (ARCHITECTURE.md).
 package cli
 
 import (

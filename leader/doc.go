@@ -17,4 +17,8 @@
 // idempotent and crash-safe, so a leader killed at any instant loses and
 // doubles nothing: its successor finishes the work. Run returns only once
 // every goroutine it started has stopped.
+//
+// leader stands on follow, search and spool: it must not import cli or mcp,
+// and it watches only through a follow.Feed on the process's Follower
+// (ARCHITECTURE.md).
 package leader

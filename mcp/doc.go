@@ -36,4 +36,9 @@
 //
 // Over stdio nothing but the protocol is written to stdout; status goes to
 // the Logger.
+//
+// mcp is a front end: it transports and renders, and decides nothing about
+// mail (rules does, spool enforces the limits). It must not import cli,
+// cobra or fsnotify, and it learns of mail only through a follow.Feed
+// (ARCHITECTURE.md).
 package mcp

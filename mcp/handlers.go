@@ -351,7 +351,7 @@ func (s *Server) toolList(context.Context, mcpgo.CallToolRequest) (*mcpgo.CallTo
 		return failed(err)
 	}
 	names = append(names, s.sp.FleetInfos()...) // NAME@HOST on other hosts, through the bridge
-	if err != nil { // some mailboxes could not be looked at: an error, with what could be listed
+	if err != nil {                             // some mailboxes could not be looked at: an error, with what could be listed
 		return fail(fmt.Errorf("%w\n%s", err, namesText(names, "", s.sp.Now()))), nil
 	}
 	l := listed{Names: names}

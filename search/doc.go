@@ -16,4 +16,7 @@
 // Guarantees: a search never writes to a mailbox (notmuch is configured
 // to tag nothing and never to rename mail); it reads through the spool, so
 // a file that is not safe mail is quarantined as every reader does.
+//
+// search stands on spool alone: it must not import follow, watcher, leader
+// or any front end (ARCHITECTURE.md).
 package search

@@ -10,4 +10,7 @@
 // killed with its children at the time limit; the output kept is bounded,
 // so a chatty command can neither block nor exhaust memory. Nothing here
 // writes to the spool: callers send what these functions build.
+//
+// share must not import spool or anything above it: both front ends call it
+// and send what it builds (ARCHITECTURE.md).
 package share

@@ -16,4 +16,8 @@
 // Windows) that are never deleted; a holder records itself in a .holder
 // file beside its lock. System calls go through internal/platform. The
 // package knows nothing of command lines, MCP or file watching.
+//
+// spool stands on the standard library and internal/platform alone: it must
+// not import any other package of ipc, nor cobra, mcp-go or fsnotify
+// (ARCHITECTURE.md).
 package spool

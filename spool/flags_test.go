@@ -425,7 +425,7 @@ func TestFindAnyID(t *testing.T) {
 		{"<CAF+x.y@mail.example.com>", "CAF+x.y@mail.example.com", nil},
 		{" CAF+x ", "CAF+x.y@mail.example.com", nil},
 		{"1764600000.4242_1.mx", "CAF+x.y@mail.example.com", nil}, // its key
-		{"abcd1@example.com", "abcd1@example.com", nil},             // read already, in cur/
+		{"abcd1@example.com", "abcd1@example.com", nil},           // read already, in cur/
 		{"abcd2", "abcd2@example.com", nil},
 		{"abcd", "", ErrNotFound}, // two match
 		{"x2", "x2", nil},

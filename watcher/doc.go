@@ -29,4 +29,8 @@
 //
 // One goroutine owns all state; the methods of a Watcher are safe for
 // concurrent use.
+//
+// watcher knows nothing of mail: it must not import any package of ipc but
+// internal/platform. Only follow starts a Watcher; everything else follows
+// mail through a follow.Feed (ARCHITECTURE.md).
 package watcher

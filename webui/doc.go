@@ -34,4 +34,7 @@
 // Assets (templates, one stylesheet, one script) are embedded in the
 // binary; the page makes no request outside this server and works
 // without JavaScript (live updates then need a reload).
+//
+// webui is a front end: it must not import cli or mcp, and it learns of
+// mail only through a follow.Feed (ARCHITECTURE.md).
 package webui

@@ -20,4 +20,7 @@
 //
 // Each function documents what it answers where the system cannot tell.
 // This package imports only the standard library and golang.org/x/sys.
+//
+// platform must not import any other package of ipc: every layer may stand
+// on it (ARCHITECTURE.md).
 package platform
