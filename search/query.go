@@ -1,6 +1,7 @@
 package search
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strconv"
@@ -292,6 +293,35 @@ func (q Query) Match(mailbox string, m *spool.Message) bool {
 	}
 	return true
 }
+
+// mayMatch looks at a message file's bytes before they are parsed: it is
+// false only when the message cannot match q's words, so most files of a
+// search by words are never parsed. A file whose text may be encoded
+// (quoted-printable, base64, RFC 2047 words) may always match; otherwise
+// its decoded text is its bytes, and each word (each part of a phrase, as
+// headers fold) must occur in them, in any case.
+func (q Query) mayMatch(raw []byte) bool {
+	if len(q.Words) == 0 {
+		return true
+	}
+	lower := bytes.ToLower(raw)
+	for _, enc := range encodedMarks {
+		if bytes.Contains(lower, enc) {
+			return true
+		}
+	}
+	for _, w := range q.Words {
+		for _, part := range strings.Fields(w) {
+			if !bytes.Contains(lower, []byte(part)) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// encodedMarks say a message's text may not be its bytes.
+var encodedMarks = [][]byte{[]byte("quoted-printable"), []byte("base64"), []byte("=?")}
 
 // inThread reports whether m is the message id or answers it.
 func inThread(m *spool.Message, id string) bool {

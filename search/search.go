@@ -117,9 +117,9 @@ func check(sp *spool.Spool, q Query, e spool.Entry) (Hit, bool) {
 	if err != nil {
 		return Hit{}, false
 	}
-	m, err := mb.Read(e)
-	if err != nil {
-		return Hit{}, false // moved meanwhile, or quarantined as unsafe
+	m, err := mb.ReadIf(e, q.mayMatch)
+	if err != nil || m == nil {
+		return Hit{}, false // passed over unparsed, moved meanwhile, or quarantined as unsafe
 	}
 	if !q.Match(e.Mailbox, m) {
 		return Hit{}, false

@@ -275,3 +275,46 @@ func TestNotmuchPagesLikeScan(t *testing.T) {
 		}
 	}
 }
+
+// TestEncodedTextFound checks that words are found in text the file holds
+// encoded (quoted-printable with a soft line break in the word, an RFC 2047
+// subject, base64) and in a folded subject, where the bytes of the file do
+// not hold the word as it reads.
+func TestEncodedTextFound(t *testing.T) {
+	sp := testSpool(t)
+	send(t, sp, spool.Draft{From: "alice", To: []string{"bob"}, Body: "make the mailbox"})
+	files := map[string]string{
+		"qp":     "From: a@h\nTo: bob@h\nSubject: x\nContent-Transfer-Encoding: quoted-printable\n\nthe deplo=\nyment is done\n",
+		"b64":    "From: a@h\nTo: bob@h\nSubject: y\nContent-Transfer-Encoding: base64\n\ndGhlIGRlcGxveW1lbnQgaXMgZG9uZQo=\n",
+		"word":   "From: a@h\nTo: bob@h\nSubject: =?utf-8?q?deployment_=C3=A9t=C3=A9?=\n\nnothing\n",
+		"folded": "From: a@h\nTo: bob@h\nSubject: the big\n deployment plan\n\nnothing\n",
+		"plain":  "From: a@h\nTo: bob@h\nSubject: z\n\nno such word here\n",
+	}
+	old := time.Now().Add(-time.Minute)
+	for name, text := range files {
+		p := filepath.Join(sp.MailDir(), "bob", "new", name)
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		os.Chtimes(p, old, old)
+	}
+	for query, want := range map[string][]string{
+		"deployment":         {"bob/b64", "bob/folded", "bob/qp", "bob/word"},
+		`"big deployment"`:   {"bob/folded"},
+		"deployment été":     {"bob/word"},
+		"no such word here":  {"bob/plain"},
+		"nowhere-to-be-seen": nil,
+	} {
+		q, err := Parse(query, time.Now(), time.Local)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := New(sp).Search(context.Background(), q, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ids(res); !slices.Equal(got, want) {
+			t.Errorf("%s: %v, want %v", query, got, want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package spool
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -140,10 +141,14 @@ func sortByDate(ms []*Message) {
 
 // read opens one entry safely: no symlink followed, nothing but a regular
 // file owned by us accepted. Anything else is quarantined.
-func (mb *Mailbox) read(e entry) (*Message, error) {
+func (mb *Mailbox) read(e entry) (*Message, error) { return mb.readIf(e, nil) }
+
+// readIf is read, but a file whose bytes keep refuses is not parsed: it
+// gives errSkipped (nil keep takes every file).
+func (mb *Mailbox) readIf(e entry, keep func(raw []byte) bool) (*Message, error) {
 	path := filepath.Join(mb.Dir, e.dir, e.name)
-	m, why, err := readFile(path, e.key())
-	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, errNotReady) {
+	m, why, err := readFile(path, e.key(), keep)
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, errNotReady) || errors.Is(err, errSkipped) {
 		return nil, err
 	}
 	if err != nil { // unreadable: move it aside rather than fail every check
@@ -166,7 +171,7 @@ func (mb *Mailbox) read(e entry) (*Message, error) {
 // readFile parses the message at path. why is non-empty when the file must
 // not be read as mail (a symlink, FIFO, directory, another user's file, a
 // file too large).
-func readFile(path, key string) (m *Message, why string, err error) {
+func readFile(path, key string, keep func(raw []byte) bool) (m *Message, why string, err error) {
 	f, err := openNoFollow(path)
 	if errors.Is(err, syscall.ELOOP) {
 		return nil, "a symbolic link, not a message", nil
@@ -185,12 +190,26 @@ func readFile(path, key string) (m *Message, why string, err error) {
 	if beingWritten(fi, key) {
 		return nil, "", errNotReady
 	}
-	m, err = ParseMessage(io.LimitReader(f, maxMessage), key, fi.ModTime())
+	var r io.Reader = io.LimitReader(f, maxMessage)
+	if keep != nil {
+		raw, err := io.ReadAll(r)
+		if err != nil {
+			return nil, "", err
+		}
+		if !keep(raw) {
+			return nil, "", errSkipped
+		}
+		r = bytes.NewReader(raw)
+	}
+	m, err = ParseMessage(r, key, fi.ModTime())
 	if err != nil {
 		return nil, "", err
 	}
 	return m, "", nil
 }
+
+// errSkipped is a file a reader's filter passed over unparsed.
+var errSkipped = errors.New("skipped by filter")
 
 // errNotReady marks a file in new/ that a careless writer may still be
 // writing in place; it is left for a later look.

@@ -1,6 +1,7 @@
 package spool
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -65,6 +66,21 @@ func (mb *Mailbox) Read(e Entry) (*Message, error) {
 		return nil, fmt.Errorf("%w: %q is not a message file of %s", ErrNotFound, filepath.Join(e.Dir, e.Name), mb.Name)
 	}
 	return mb.read(e.entry())
+}
+
+// ReadIf is Read for searches: keep sees the file's bytes, after the
+// safety checks and before they are parsed, and a file it refuses is not
+// parsed at all: ReadIf then returns nil and no error. keep must not keep
+// raw.
+func (mb *Mailbox) ReadIf(e Entry, keep func(raw []byte) bool) (*Message, error) {
+	if e.Mailbox != mb.Name || (e.Dir != "new" && e.Dir != "cur") || !plainFileName(e.Name) {
+		return nil, fmt.Errorf("%w: %q is not a message file of %s", ErrNotFound, filepath.Join(e.Dir, e.Name), mb.Name)
+	}
+	m, err := mb.readIf(e.entry(), keep)
+	if errors.Is(err, errSkipped) {
+		return nil, nil
+	}
+	return m, err
 }
 
 // plainFileName reports whether name is a bare file name, never a path.
