@@ -43,6 +43,23 @@ type hookBlock struct {
 // hookShown is how many of the newest messages a hook lists.
 const hookShown = 5
 
+// sessionStartWait is how long SessionStart waits for the session's MCP
+// server to hold its name (the README's hook timeout is 5 s).
+const sessionStartWait = 3 * time.Second
+
+// awaitSessionName looks for the session's name (whoami by ancestry) every
+// 50 ms until limit: the process tree, not the mail, is what is looked at,
+// and only at the start of a session.
+func (a *App) awaitSessionName(sp *spool.Spool, limit time.Duration) (whoamiResult, bool) {
+	for end := time.Now().Add(limit); time.Now().Before(end); {
+		time.Sleep(50 * time.Millisecond)
+		if who, ok := a.whoami(sp); ok {
+			return who, true
+		}
+	}
+	return whoamiResult{}, false
+}
+
 func newHookCmd(a *App) *cobra.Command {
 	var wake bool
 	var wakeFor time.Duration
@@ -54,7 +71,8 @@ on stdin and, when unread mail waits, prints what Claude Code expects:
 
   SessionStart                    context for the model: "📬 N new messages
                                   for NAME: …" with sender, subject and id
-                                  of the newest
+                                  of the newest; it waits up to 3 s for the
+                                  session's 'ipc mcp' to hold its name
   UserPromptSubmit, PostToolUse   the same, but only for mail the session
                                   has not been told of yet
   Stop                            {"decision":"block"} with that list as the
@@ -160,6 +178,9 @@ func runHookWake(ctx context.Context, a *App, in hookInput, wakeFor time.Duratio
 	if !ok {
 		return nil
 	}
+	if _, err := sp.Vouch(who.Name); err != nil {
+		return nil // another session's name: not this session to wake
+	}
 	mb, err := sp.Mailbox(who.Name)
 	if err != nil || !mb.Exists() {
 		return err
@@ -179,6 +200,11 @@ func runHook(a *App, event string, in hookInput) error {
 		return err // no spool: no mail, nothing to say
 	}
 	who, ok := a.whoami(sp)
+	if !ok && event == "SessionStart" {
+		// Claude Code runs SessionStart before its MCP servers have
+		// started: give the session's own a moment to claim its name.
+		who, ok = a.awaitSessionName(sp, sessionStartWait)
+	}
 	if !ok {
 		return nil // not an ipc session, or cannot tell which: say nothing
 	}

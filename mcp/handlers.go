@@ -203,15 +203,20 @@ func (s *Server) toolRegister(_ context.Context, req mcpgo.CallToolRequest) (*mc
 	} else {
 		b.WriteString(waitingText(r.Waiting))
 	}
-	b.WriteString(" New mail will be pushed to you as it arrives.")
+	b.WriteString(" Read mail with check; wait blocks until some arrives. (ipc's hooks, or a channel if your client shows one, tell you of new mail by themselves.)")
 	return ok(r, b.String())
 }
 
-func (s *Server) toolSend(_ context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
+func (s *Server) toolSend(ctx context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
 	a := argsOf(req)
 	from, to, content, data := a.str("from_id", true), a.address("to_id"), a.str("content", true), a.data()
+	waitFor, secs := a.str("wait_for", false), a.seconds("timeout_seconds", 60)
 	if a.err != nil {
 		return failed(a.err)
+	}
+	want, err := spool.ParseState(waitFor)
+	if waitFor != "" && err != nil {
+		return failf("The wait_for argument %q is not a delivery state: use notified, surfaced, read, acknowledged or replied.", waitFor), nil
 	}
 	cur, err := s.me("from_id", from)
 	if err != nil {
@@ -221,7 +226,63 @@ func (s *Server) toolSend(_ context.Context, req mcpgo.CallToolRequest) (*mcpgo.
 	if err != nil {
 		return failed(err)
 	}
-	return ok(rc, receiptText(rc))
+	if waitFor == "" {
+		return ok(rc, receiptText(rc))
+	}
+	return s.awaitState(ctx, rc, want, s.cutWait(secs))
+}
+
+// sentProgress is the structured result of a send that waited.
+type sentProgress struct {
+	spool.Receipt
+	Progress []spool.Progress `json:"progress"`
+	Reached  bool             `json:"reached"`
+}
+
+// awaitState waits until the copies of rc reached want (rules.WaitFor),
+// with a feed of its own on the process's follower watching their
+// directories, and says how far they got.
+func (s *Server) awaitState(ctx context.Context, rc spool.Receipt, want spool.State, timeout time.Duration) (*mcpgo.CallToolResult, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	fd := s.fol.Open()
+	defer fd.Close()
+	for _, dir := range s.rules.WatchDirs(rc) {
+		if err := fd.Watch(dir); err != nil {
+			return failed(err)
+		}
+	}
+	changed := make(chan struct{}, 1)
+	go func() {
+		for range fd.Events() {
+			select {
+			case changed <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	ps, err := s.rules.WaitFor(ctx, rc, want, changed)
+	if err != nil && !errors.Is(err, rules.ErrNotReached) {
+		return failed(err)
+	}
+	var lines []string
+	for _, p := range ps {
+		lines = append(lines, fmt.Sprintf("%s: %s", p.Mailbox, p.State))
+	}
+	text := receiptText(rc) + "\n" + strings.Join(lines, "\n")
+	if err != nil {
+		text += fmt.Sprintf("\nNot %s within %s.", want, timeout)
+	}
+	return ok(sentProgress{Receipt: rc, Progress: ps, Reached: err == nil}, text)
+}
+
+// cutWait turns a timeout in seconds into a duration no longer than the
+// server's longest wait.
+func (s *Server) cutWait(secs float64) time.Duration {
+	if d := time.Duration(secs * float64(time.Second)); d < s.opts.MaxWait {
+		return d
+	}
+	return s.opts.MaxWait
 }
 
 func (s *Server) toolBroadcast(_ context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {

@@ -27,6 +27,7 @@ const (
 type pushItem struct {
 	id     string         // message id: the key that stops a second push to a session
 	path   string         // the message file in new/; "" for notices
+	to     string         // the mailbox it is in, for its delivery state
 	params map[string]any // content and meta
 }
 
@@ -388,6 +389,11 @@ func (s *Server) send(ss *session) {
 			if it != nil {
 				ss.pop(it)
 				s.hub.sent()
+				if it.path != "" {
+					// Pushed, not surfaced: most clients drop channel events
+					// unseen, so the hooks still tell the session of it.
+					s.rules.Mark(it.to, spool.Notified, it.id)
+				}
 			}
 		case errors.Is(err, server.ErrNotificationChannelBlocked), errors.Is(err, server.ErrSessionNotInitialized):
 			s.hub.refusal()
@@ -574,7 +580,7 @@ func messageItem(to string, m *spool.Message) *pushItem {
 	if m.Subject != "" {
 		meta["subject"] = m.Subject
 	}
-	return &pushItem{id: m.ID, path: m.Path, params: map[string]any{"content": channelContent(m), "meta": meta}}
+	return &pushItem{id: m.ID, path: m.Path, to: to, params: map[string]any{"content": channelContent(m), "meta": meta}}
 }
 
 // channelContent is a message as the model should read it: the text, then

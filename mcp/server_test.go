@@ -43,7 +43,7 @@ func TestInitializeAdvertisesChannelAndTools(t *testing.T) {
 	}
 	params := map[string][]string{
 		"register":       {"instance_id"},
-		"send":           {"from_id", "to_id", "content", "data"},
+		"send":           {"from_id", "to_id", "content", "data", "wait_for", "timeout_seconds"},
 		"broadcast":      {"from_id", "content", "data"},
 		"check":          {"instance_id"},
 		"list_instances": nil,

@@ -26,7 +26,8 @@ import (
 // surfaced and acknowledged, which Maildir has no flag for, are marker
 // files in state/delivery/NAME/ (ID.STATE, their mtime the time), each
 // created once with O_EXCL, so processes marking the same message at once
-// lose nothing and a crash leaves a marker either made or not.
+// lose nothing and a crash leaves a marker either made or not (a power cut
+// may forget the newest markers: they are not fsynced).
 type State int
 
 // The delivery states, in order.
@@ -115,7 +116,10 @@ func (mb *Mailbox) Mark(id string, st State) error {
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("mark %s of %s: %w", id, mb.Name, err)
 	}
-	return mb.sp.fs.SyncDir(dir)
+	// Not fsynced: a marker is a report, not mail, and a push or a hook
+	// must not wait on the disk for it. A power cut may forget the last
+	// markers made (the state shows less than it reached), never more.
+	return nil
 }
 
 // Progress returns how far the message id in mb got. It fails with

@@ -407,3 +407,37 @@ func TestClaudeCode(t *testing.T) {
 		t.Errorf("waiters of alice's session: %v, want one", waiting)
 	}
 }
+
+// TestClaudeSessionStartBacklog checks that mail waiting when a session
+// starts is announced: the SessionStart hook waits for the session's MCP
+// server (given its name with -e IPC_NAME, as the README shows) to hold the
+// name.
+func TestClaudeSessionStartBacklog(t *testing.T) {
+	ag := &agent{name: "bob"}
+	ce := newClaude(t, ag.script)
+	add := readmeCommand(t, "**Claude Code**", "claude mcp add --scope project ")
+	for i, f := range add {
+		switch {
+		case f == "project":
+			add[i] = "user" // no project-server approval prompt in the test
+		case strings.HasPrefix(f, "IPC_NAME="):
+			add[i] = "IPC_NAME=bob"
+		}
+	}
+	ce.cli(t, add[1:]...)
+	id := ce.w.sendIDs("waiting since before you started")[0]
+	tm := ce.interactive(t)
+	tm.typeLine("hello")
+	r, _, ok := ce.model.WaitFor(0, 60*time.Second, func(r *fakemodel.Request) bool { return r.HasTool("Bash") && strings.Contains(r.Text(), "hello") })
+	if !ok {
+		t.Fatalf("no model request carrying the prompt\n%s", tm.screen())
+	}
+	if !strings.Contains(r.Text(), "SessionStart hook additional context: 📬") || strings.Count(r.Text(), "(id "+id+")") != 1 {
+		t.Errorf("the first request does not announce the waiting mail %s once, from SessionStart:\n%s", id, r.Text())
+	}
+	var ps []spool.Progress
+	ce.w.checkJSON(&ps, "status", id)
+	if len(ps) != 1 || ps[0].State != spool.Surfaced {
+		t.Errorf("delivery of the waiting mail: %+v, want surfaced", ps)
+	}
+}
