@@ -88,7 +88,8 @@ func (a *App) messageBytes(m *spool.Message, first bool) ([]byte, error) {
 	enc := json.NewEncoder(&b)
 	enc.SetIndent("  ", "  ")
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(m); err != nil {
+	// Given is read: it is marked so once it is written out.
+	if err := enc.Encode(checkedMessage{Message: m, State: spool.Read}); err != nil {
 		return nil, err
 	}
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil

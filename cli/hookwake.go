@@ -176,11 +176,18 @@ func (a *App) mailArrivals(ctx context.Context, mb *spool.Mailbox) (<-chan struc
 // channel is closed when ctx ends or the follower stops. Nothing is
 // logged: a waking hook's stderr is read by the model.
 func (a *App) changes(ctx context.Context, add func(*follow.Feed) error) (<-chan struct{}, error) {
+	return a.changesOf(ctx, nil, add)
+}
+
+// changesOf is changes with the follower's file filter (nil: its
+// default, unread mail only).
+func (a *App) changesOf(ctx context.Context, filter func(dir, name string) bool, add func(*follow.Feed) error) (<-chan struct{}, error) {
 	wo, err := a.watchOptions()
 	if err != nil {
 		return nil, err
 	}
 	wo.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	wo.Filter = filter
 	sp, err := a.Spool()
 	if err != nil {
 		return nil, err

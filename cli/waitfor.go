@@ -51,7 +51,7 @@ func awaitState(ctx context.Context, a *App, sp *spool.Spool, rc spool.Receipt, 
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
-	changed, err := a.changes(ctx, func(fd *follow.Feed) error {
+	changed, err := a.changesOf(ctx, everyFile, func(fd *follow.Feed) error {
 		for _, dir := range r.WatchDirs(rc) {
 			if err := fd.Watch(dir); err != nil {
 				return err
@@ -79,6 +79,10 @@ func awaitState(ctx context.Context, a *App, sp *spool.Spool, rc spool.Receipt, 
 	}
 	return err
 }
+
+// everyFile reports every file: a message read (S flag in cur/), which a
+// follower leaves out by default, is what a wait for "read" waits for.
+func everyFile(dir, name string) bool { return true }
 
 // printProgress prints one line per copy: "bob: read (stored 15:04:05, surfaced 15:04:07)".
 func printProgress(w io.Writer, ps []spool.Progress) {

@@ -10,9 +10,11 @@ import (
 
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/claude-ipc/ipc/follow"
 	"github.com/claude-ipc/ipc/rules"
 	"github.com/claude-ipc/ipc/share"
 	"github.com/claude-ipc/ipc/spool"
+	"github.com/claude-ipc/ipc/watcher"
 )
 
 // Every handler returns its failures as tool errors (fail), never as Go
@@ -240,13 +242,19 @@ type sentProgress struct {
 }
 
 // awaitState waits until the copies of rc reached want (rules.WaitFor),
-// with a feed of its own on the process's follower watching their
-// directories, and says how far they got.
+// following their directories, and says how far they got. The follower is
+// one of its own for the wait: the process's reports only unread mail, and
+// a message read (S in cur/) is what a wait for "read" waits for.
 func (s *Server) awaitState(ctx context.Context, rc spool.Receipt, want spool.State, timeout time.Duration) (*mcpgo.CallToolResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	fd := s.fol.Open()
-	defer fd.Close()
+	fol, err := follow.New(ctx, s.sp, follow.Options{Watcher: watcher.Options{Poll: s.opts.Poll, PollInterval: s.opts.PollInterval,
+		Logger: s.log, Filter: func(string, string) bool { return true }}})
+	if err != nil {
+		return failed(err)
+	}
+	defer fol.Close()
+	fd := fol.Open()
 	for _, dir := range s.rules.WatchDirs(rc) {
 		if err := fd.Watch(dir); err != nil {
 			return failed(err)

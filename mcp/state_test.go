@@ -17,9 +17,12 @@ func TestSendWaitFor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go func() {
-		time.Sleep(300 * time.Millisecond)
-		_, _ = bob.Check(spool.CheckOptions{})
+	go func() { // bob reads it once it is there
+		for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+			if msgs, _ := bob.Check(spool.CheckOptions{}); len(msgs) > 0 {
+				return
+			}
+		}
 	}()
 	res := call(t, c, "send", map[string]any{"from_id": "alice", "to_id": "bob", "content": "read me", "wait_for": "read", "timeout_seconds": 20})
 	var got struct {
