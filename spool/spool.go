@@ -1,9 +1,11 @@
 package spool
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math/rand/v2"
 	"os"
@@ -200,8 +202,8 @@ func loadConfig(root string) (Config, error) {
 	b, err := readNoFollow(filepath.Join(root, "config.json"))
 	switch {
 	case err == nil:
-		if err := json.Unmarshal(b, &c); err != nil {
-			return c, fmt.Errorf("%w: %s: %v", ErrUnavailable, filepath.Join(root, "config.json"), err)
+		if err := decodeConfig(b, &c); err != nil {
+			return c, fmt.Errorf("%s: %w", filepath.Join(root, "config.json"), err)
 		}
 	case !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR):
 		return c, fmt.Errorf("%w: %v", ErrUnavailable, err)
@@ -217,6 +219,43 @@ func loadConfig(root string) (Config, error) {
 	}
 	c.Secret = os.Getenv("IPC_SHARED_SECRET")
 	return c, nil
+}
+
+// decodeConfig reads config.json's content over c as strictly as the
+// environment is read: a field ipc does not know, or a limit that is not
+// a whole number in range, is ErrBadConfig naming the field; a file that
+// is not JSON at all is ErrUnavailable (the spool is damaged).
+func decodeConfig(b []byte, c *Config) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(c); err != nil {
+		var syn *json.SyntaxError
+		if errors.As(err, &syn) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return fmt.Errorf("%w: %v", ErrUnavailable, err)
+		}
+		return fmt.Errorf("%w: %v (known fields: rate_limit, max_unread, large_threshold, bridge)", ErrBadConfig, err)
+	}
+	if dec.More() {
+		return fmt.Errorf("%w: more than one JSON value", ErrBadConfig)
+	}
+	return c.Validate()
+}
+
+// Validate checks the limits: none may be negative (0 means no limit),
+// and the large-message threshold must be positive.
+func (c Config) Validate() error {
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"rate_limit", c.RatePerMinute}, {"max_unread", c.MaxUnread}} {
+		if f.v < 0 {
+			return fmt.Errorf("%w: %s is %d: want a whole number, 0 for no limit", ErrBadConfig, f.name, f.v)
+		}
+	}
+	if c.LargeThreshold <= 0 {
+		return fmt.Errorf("%w: large_threshold is %d: want a number of bytes above 0", ErrBadConfig, c.LargeThreshold)
+	}
+	return nil
 }
 
 // Now returns the spool's idea of the current time.

@@ -110,6 +110,13 @@ func TestOpenRefuses(t *testing.T) {
 			mustMkdir(t, root)
 			os.WriteFile(filepath.Join(root, "config.json"), []byte("{"), 0o600)
 		}, ErrUnavailable, "config.json"},
+		{"negative rate limit in config", writeConfig(`{"rate_limit": -5}`), ErrBadConfig, "rate_limit is -5"},
+		{"negative max_unread in config", writeConfig(`{"max_unread": -1}`), ErrBadConfig, "max_unread is -1"},
+		{"zero large_threshold in config", writeConfig(`{"large_threshold": 0}`), ErrBadConfig, "large_threshold is 0"},
+		{"unknown field in config", writeConfig(`{"rate_limt": 5}`), ErrBadConfig, `unknown field "rate_limt"`},
+		{"wrong type in config", writeConfig(`{"rate_limit": "many"}`), ErrBadConfig, "rate_limit"},
+		{"fraction in config", writeConfig(`{"max_unread": 1.5}`), ErrBadConfig, "max_unread"},
+		{"two values in config", writeConfig(`{} {}`), ErrBadConfig, "more than one"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			root := filepath.Join(t.TempDir(), "spool")
@@ -119,6 +126,16 @@ func TestOpenRefuses(t *testing.T) {
 				t.Fatalf("Open = %v, want %v saying %q", err, tc.want, tc.says)
 			}
 		})
+	}
+}
+
+// writeConfig prepares a spool whose config.json holds content.
+func writeConfig(content string) func(*testing.T, string) {
+	return func(t *testing.T, root string) {
+		mustMkdir(t, root)
+		if err := os.WriteFile(filepath.Join(root, "config.json"), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
