@@ -78,8 +78,11 @@ func TestRunCommandKillsBackgroundChildren(t *testing.T) {
 func TestRunCommandCancelled(t *testing.T) {
 	pidFile := filepath.Join(t.TempDir(), "pid")
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	go func() {
-		for {
+		// The pid file is renamed into place whole: once it exists it has
+		// its content, so cancelling cannot cut the write short.
+		for ctx.Err() == nil {
 			if _, err := os.Stat(pidFile); err == nil {
 				cancel()
 				return
@@ -87,7 +90,8 @@ func TestRunCommandCancelled(t *testing.T) {
 			time.Sleep(5 * time.Millisecond)
 		}
 	}()
-	res, err := RunCommand(ctx, "", []string{"sh", "-c", "sleep 30 & echo $! > " + pidFile + "; wait"}, 20*time.Second)
+	script := fmt.Sprintf("sleep 30 & echo $! > %[1]s.tmp && mv %[1]s.tmp %[1]s; wait", pidFile)
+	res, err := RunCommand(ctx, "", []string{"sh", "-c", script}, 20*time.Second)
 	if !errors.Is(err, ErrCancelled) {
 		t.Fatalf("RunCommand after cancel = %+v, %v; want ErrCancelled", res, err)
 	}
