@@ -57,7 +57,7 @@ bench: build
 
 # package:target for every fuzz target.
 FUZZ_TARGETS := spool:FuzzParseMessage spool:FuzzRoundTrip spool:FuzzUniqueName spool:FuzzForward \
-	spool:FuzzData cli:FuzzHookInput mcp:FuzzPhrase
+	spool:FuzzData cli:FuzzHookInput phrase:FuzzPhrase
 FUZZTIME ?= 30s
 
 fuzz:

@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/claude-ipc/ipc/mcp"
+	"github.com/claude-ipc/ipc/phrase"
 	"github.com/claude-ipc/ipc/spool"
 )
 
@@ -45,8 +45,8 @@ flags (--as, --home, --json) apply to the command run.`,
 	}
 }
 
-func runDo(cmd *cobra.Command, a *App, phrase string) error {
-	act, err := mcp.ParsePhrase(phrase)
+func runDo(cmd *cobra.Command, a *App, text string) error {
+	act, err := phrase.Parse(text)
 	if err != nil {
 		return usageErr(err)
 	}
@@ -78,21 +78,21 @@ func (a *App) globalArgs() []string {
 
 // doArgs is the command line an Action runs. Text comes after "--", so
 // a message that starts with '-' is not taken for a flag.
-func doArgs(a *App, act mcp.Action) ([]string, error) {
+func doArgs(a *App, act phrase.Action) ([]string, error) {
 	switch act.Verb {
-	case mcp.VerbRegister:
+	case phrase.VerbRegister:
 		return []string{"register", act.Name}, nil
-	case mcp.VerbSend:
+	case phrase.VerbSend:
 		return []string{"send", "--", act.Name, act.Text}, nil
-	case mcp.VerbBroadcast:
+	case phrase.VerbBroadcast:
 		return []string{"broadcast", "--", act.Text}, nil
-	case mcp.VerbCheck:
+	case phrase.VerbCheck:
 		return []string{"check"}, nil
-	case mcp.VerbList:
+	case phrase.VerbList:
 		return []string{"list"}, nil
-	case mcp.VerbRename:
+	case phrase.VerbRename:
 		return []string{"rename", act.Name}, nil
-	case mcp.VerbReply:
+	case phrase.VerbReply:
 		id := act.ID
 		if id == "" {
 			var err error
@@ -101,14 +101,14 @@ func doArgs(a *App, act mcp.Action) ([]string, error) {
 			}
 		}
 		return []string{"reply", "--", id, act.Text}, nil
-	case mcp.VerbAutoStart:
+	case phrase.VerbAutoStart:
 		if act.Minutes > 0 {
 			return []string{"auto-check", "start", strconv.Itoa(act.Minutes)}, nil
 		}
 		return []string{"auto-check", "start"}, nil
-	case mcp.VerbAutoStop:
+	case phrase.VerbAutoStop:
 		return []string{"auto-check", "stop"}, nil
-	case mcp.VerbAutoStatus:
+	case phrase.VerbAutoStatus:
 		return []string{"auto-check", "status"}, nil
 	}
 	return nil, usageErr(fmt.Errorf("do: no command for %q", act.Verb))

@@ -28,11 +28,12 @@ var allowed = map[string][]string{
 	"follow":            {"spool", "watcher"},
 	"rules":             {"spool"},
 	"search":            {"spool"},
+	"phrase":            {"spool"},
 	"leader":            {"follow", "search", "spool", "watcher"},
 	"bridge":            {"follow", "rules", "spool", "watcher"},
 	"webui":             {"follow", "rules", "search", "share", "spool", "watcher"},
 	"mcp":               {"follow", "internal/platform", "rules", "search", "share", "spool", "watcher"},
-	"cli":               {"bridge", "follow", "internal/platform", "leader", "mcp", "rules", "search", "share", "spool", "watcher", "webui"},
+	"cli":               {"bridge", "follow", "internal/platform", "leader", "mcp", "phrase", "rules", "search", "share", "spool", "watcher", "webui"},
 	"cmd/ipc":           {"cli"},
 	// Test helpers (imported only by tests).
 	"internal/mcptest":   {"spool"},

@@ -1,4 +1,4 @@
-package mcp
+package phrase
 
 import (
 	"errors"
@@ -133,12 +133,12 @@ func TestParsePhrase(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			got, err := ParsePhrase(tt.in)
+			got, err := Parse(tt.in)
 			if err != nil {
-				t.Fatalf("ParsePhrase(%q): %v", tt.in, err)
+				t.Fatalf("Parse(%q): %v", tt.in, err)
 			}
 			if got != tt.want {
-				t.Errorf("ParsePhrase(%q) = %+v, want %+v", tt.in, got, tt.want)
+				t.Errorf("Parse(%q) = %+v, want %+v", tt.in, got, tt.want)
 			}
 		})
 	}
@@ -155,9 +155,9 @@ func TestParsePhraseRefuses(t *testing.T) {
 		{"regster as bob", "did you mean", []string{"register this instance as NAME"}, nil},
 		{"brodcast hello", "did you mean", []string{"broadcast: TEXT"}, nil},
 		{"renam to bob", "did you mean", []string{"rename to NAME"}, nil},
-		{"make me a sandwich", "did you mean one of:", Phrases, nil},
-		{"", "did you mean one of:", Phrases, nil},
-		{"???", "did you mean one of:", Phrases, nil},
+		{"make me a sandwich", "did you mean one of:", All, nil},
+		{"", "did you mean one of:", All, nil},
+		{"???", "did you mean one of:", All, nil},
 		{"msg bob:", "no message text", nil, spool.ErrEmpty},
 		{"broadcast:   ", "no message text", nil, spool.ErrEmpty},
 		{"register as " + strings.Repeat("x", 40), "invalid name", nil, spool.ErrBadName},
@@ -165,10 +165,10 @@ func TestParsePhraseRefuses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			a, err := ParsePhrase(tt.in)
-			var pe *PhraseError
+			a, err := Parse(tt.in)
+			var pe *Error
 			if !errors.As(err, &pe) {
-				t.Fatalf("ParsePhrase(%q) = %+v, %v; want a *PhraseError", tt.in, a, err)
+				t.Fatalf("Parse(%q) = %+v, %v; want a *Error", tt.in, a, err)
 			}
 			if !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error %q does not say %q", err, tt.want)
@@ -185,10 +185,10 @@ func TestParsePhraseRefuses(t *testing.T) {
 	}
 }
 
-func ExampleParsePhrase() {
-	a, _ := ParsePhrase("msg bob: the build is green")
+func ExampleParse() {
+	a, _ := Parse("msg bob: the build is green")
 	fmt.Printf("%s to %s: %s\n", a.Verb, a.Name, a.Text)
-	_, err := ParsePhrase("chek mesages")
+	_, err := Parse("chek mesages")
 	fmt.Println(err)
 	// Output:
 	// send to bob: the build is green

@@ -1,4 +1,13 @@
-package mcp
+// Package phrase parses the seed's natural-language phrases ("msg bob:
+// hi", "check messages", "who's online?", "rename to X", "start auto
+// checking 5") into an Action, deterministically, with suggestions for a
+// phrase it does not understand. ipc do runs what it returns; the MCP
+// server teaches the same phrases in its instructions.
+//
+// phrase decides nothing about mail and touches no spool: it must not
+// import any package of ipc but spool (for name rules), nor cobra or
+// mcp-go (ARCHITECTURE.md).
+package phrase
 
 import (
 	"fmt"
@@ -12,7 +21,7 @@ import (
 // Verb is what a phrase asks for.
 type Verb string
 
-// The verbs ParsePhrase knows: one per ipc command the original tool's phrases map to.
+// The verbs Parse knows: one per ipc command the original tool's phrases map to.
 const (
 	VerbRegister   Verb = "register"
 	VerbSend       Verb = "send"
@@ -35,17 +44,17 @@ type Action struct {
 	Minutes int    `json:"minutes,omitempty"` // auto-check start: the interval; 0 for the default
 }
 
-// PhraseError reports a phrase ParsePhrase could not turn into an Action:
+// Error reports a phrase Parse could not turn into an Action:
 // one it does not understand (Suggestions lists the phrases it resembles,
 // or all of them), or one it understands but finds wrong (Reason).
-type PhraseError struct {
+type Error struct {
 	Phrase      string
 	Reason      string   // what is wrong with a phrase understood; "" when not understood
 	Suggestions []string // phrases to try
 	Err         error    // the underlying error (spool.ErrBadName), if any
 }
 
-func (e *PhraseError) Error() string {
+func (e *Error) Error() string {
 	if e.Reason != "" {
 		return fmt.Sprintf("%q: %s", e.Phrase, e.Reason)
 	}
@@ -60,11 +69,11 @@ func (e *PhraseError) Error() string {
 }
 
 // Unwrap returns the underlying error.
-func (e *PhraseError) Unwrap() error { return e.Err }
+func (e *Error) Unwrap() error { return e.Err }
 
-// Phrases are the canonical forms of the phrases ParsePhrase understands,
+// All are the canonical forms of the phrases Parse understands,
 // one per verb, as suggestions show them.
-var Phrases = []string{
+var All = []string{
 	"register this instance as NAME",
 	"msg NAME: TEXT",
 	"broadcast: TEXT",
@@ -122,23 +131,23 @@ var (
 	}
 )
 
-// ParsePhrase turns one of the original tool's natural-language phrases into an
+// Parse turns one of the original tool's natural-language phrases into an
 // Action, deterministically: "register this instance as X", "msg X: text",
 // "broadcast: text", "check messages", "who's online?", "rename to X",
 // "reply ID: text", "start auto checking 5", "stop auto checking", "auto
 // check status", and the variants the original tool documented. A phrase it does
-// not understand gives a *PhraseError listing the phrases it resembles.
-func ParsePhrase(s string) (Action, error) {
+// not understand gives a *Error listing the phrases it resembles.
+func Parse(s string) (Action, error) {
 	p := normalize(s)
 	if p == "" {
-		return Action{}, &PhraseError{Phrase: s, Suggestions: Phrases}
+		return Action{}, &Error{Phrase: s, Suggestions: All}
 	}
 	for _, try := range []func(string) (Action, bool){parseReply, parseAuto, parseRegister, parseRename, parseCheck, parseList, parseBroadcast, parseSend} {
 		if a, ok := try(p); ok {
 			return a, check(s, a)
 		}
 	}
-	return Action{}, &PhraseError{Phrase: s, Suggestions: suggest(p)}
+	return Action{}, &Error{Phrase: s, Suggestions: suggest(p)}
 }
 
 // normalize trims the phrase, drops a leading "please" and trailing
@@ -263,17 +272,17 @@ func cleanText(t string) string {
 func check(phrase string, a Action) error {
 	if a.Name != "" {
 		if err := spool.ValidName(a.Name); err != nil {
-			return &PhraseError{Phrase: phrase, Reason: err.Error(), Err: err}
+			return &Error{Phrase: phrase, Reason: err.Error(), Err: err}
 		}
 	}
 	switch a.Verb {
 	case VerbSend, VerbBroadcast, VerbReply:
 		if a.Text == "" {
-			return &PhraseError{Phrase: phrase, Reason: "no message text; put it after a colon, like " + strconv.Quote(formOf(a.Verb)), Err: spool.ErrEmpty}
+			return &Error{Phrase: phrase, Reason: "no message text; put it after a colon, like " + strconv.Quote(formOf(a.Verb)), Err: spool.ErrEmpty}
 		}
 	case VerbAutoStart:
 		if a.Minutes != 0 && (a.Minutes < spool.MinAutoCheckMinutes || a.Minutes > spool.MaxAutoCheckMinutes) {
-			return &PhraseError{Phrase: phrase, Reason: fmt.Sprintf("auto-check interval must be %d to %d minutes (got %d)",
+			return &Error{Phrase: phrase, Reason: fmt.Sprintf("auto-check interval must be %d to %d minutes (got %d)",
 				spool.MinAutoCheckMinutes, spool.MaxAutoCheckMinutes, a.Minutes), Err: spool.ErrBadInterval}
 		}
 	}
@@ -299,7 +308,7 @@ func suggest(p string) []string {
 		d    float64
 	}
 	var best []scored
-	for _, f := range Phrases {
+	for _, f := range All {
 		keys := keywords(f)
 		n := min(len(keys), len(words))
 		if n == 0 {
@@ -312,7 +321,7 @@ func suggest(p string) []string {
 		}
 	}
 	if len(best) == 0 {
-		return Phrases
+		return All
 	}
 	for i := 1; i < len(best); i++ { // insertion sort: a handful of items
 		for j := i; j > 0 && best[j].d < best[j-1].d; j-- {

@@ -1,4 +1,4 @@
-package mcp
+package phrase
 
 import (
 	"reflect"
@@ -11,17 +11,17 @@ import (
 // same way every time, and what is understood names only valid names.
 // Its seed corpus is in testdata/fuzz/FuzzPhrase.
 func FuzzPhrase(f *testing.F) {
-	for _, p := range Phrases {
+	for _, p := range All {
 		f.Add(p)
 	}
 	for _, p := range []string{"msg bob: hi", "register this instance as alice", "reply 0123abcd: ok", "start auto checking 61", "msg ../x: hi", "broadcast:", "  please  check messages!!"} {
 		f.Add(p)
 	}
 	f.Fuzz(func(t *testing.T, phrase string) {
-		a, err := ParsePhrase(phrase)
-		b, err2 := ParsePhrase(phrase)
+		a, err := Parse(phrase)
+		b, err2 := Parse(phrase)
 		if !reflect.DeepEqual(a, b) || (err == nil) != (err2 == nil) {
-			t.Fatalf("ParsePhrase(%q) is not deterministic: %+v %v / %+v %v", phrase, a, err, b, err2)
+			t.Fatalf("Parse(%q) is not deterministic: %+v %v / %+v %v", phrase, a, err, b, err2)
 		}
 		if err != nil {
 			return
@@ -29,15 +29,15 @@ func FuzzPhrase(f *testing.F) {
 		switch a.Verb {
 		case VerbRegister, VerbRename:
 			if spool.ValidName(a.Name) != nil {
-				t.Fatalf("ParsePhrase(%q) = %+v: not a valid name", phrase, a)
+				t.Fatalf("Parse(%q) = %+v: not a valid name", phrase, a)
 			}
 		case VerbSend:
 			if spool.ValidAddress(a.Name) != nil {
-				t.Fatalf("ParsePhrase(%q) = %+v: not a valid recipient", phrase, a)
+				t.Fatalf("Parse(%q) = %+v: not a valid recipient", phrase, a)
 			}
 		case VerbBroadcast, VerbCheck, VerbList, VerbReply, VerbAutoStart, VerbAutoStop, VerbAutoStatus:
 		default:
-			t.Fatalf("ParsePhrase(%q) = unknown verb %q", phrase, a.Verb)
+			t.Fatalf("Parse(%q) = unknown verb %q", phrase, a.Verb)
 		}
 	})
 }
