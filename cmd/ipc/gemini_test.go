@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/claude-ipc/ipc/internal/fakemodel"
+)
+
+// geminiTool returns the full name of the offered tool called name (Gemini
+// CLI may prefix MCP tools with their server's name).
+func geminiTool(r *fakemodel.Request, name string) string {
+	for _, t := range r.Tools {
+		if t == name || strings.HasSuffix(t, "__"+name) || strings.HasSuffix(t, "_"+name) {
+			return t
+		}
+	}
+	return ""
+}
+
+// TestGeminiCLI drives the real Gemini CLI, set up as the README says,
+// headless against the fake model: ipc's tools and instructions reach the
+// model, and registering through them makes the name online.
+func TestGeminiCLI(t *testing.T) {
+	bin := npmBin(t, geminiPackage, "gemini")
+	w := newWorld(t)
+	home := strings.TrimPrefix(w.env[len(w.env)-3], "HOME=")
+	project := filepath.Join(home, "project")
+	if err := os.MkdirAll(project, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sp := w.openSpool()
+	var online atomic.Bool
+	model := startModel(t, func(r *fakemodel.Request) fakemodel.Reply {
+		register := geminiTool(r, "register")
+		last := r.Last()
+		switch {
+		case register == "":
+			return fakemodel.Reply{Text: `{"reasoning": "nothing more to do", "next_speaker": "user"}`}
+		case len(last.ToolResults) > 0:
+			online.Store(sp.Presence("gemini").Online) // while the session runs
+			return fakemodel.Reply{Text: "done"}
+		case strings.Contains(r.Text(), "TOOL register"):
+			return fakemodel.Reply{Tool: &fakemodel.ToolCall{Name: register, Input: map[string]any{"instance_id": "gemini"}}}
+		}
+		return fakemodel.Reply{Text: "ok"}
+	})
+	var settings map[string]any
+	if err := json.Unmarshal([]byte(readmeBlock(t, "**Gemini CLI** (`~/.gemini/settings.json`):", "json")), &settings); err != nil {
+		t.Fatalf("README Gemini CLI block: %v", err)
+	}
+	settings["security"] = map[string]any{"auth": map[string]any{"selectedType": "gemini-api-key"}}
+	writeJSONFile(t, filepath.Join(home, ".gemini", "settings.json"), settings)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "--yolo", "-p", `TOOL register {"instance_id":"gemini"}`)
+	cmd.Dir = project
+	cmd.Env = append(append([]string(nil), w.env...),
+		"PATH="+filepath.Dir(ipcBin)+":"+os.Getenv("PATH"),
+		"GEMINI_API_KEY=ipc-test-key", "GOOGLE_GEMINI_BASE_URL="+model.URL,
+		"GEMINI_CLI_TRUST_WORKSPACE=true", "GEMINI_TELEMETRY_ENABLED=false", "NO_BROWSER=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("gemini: %v\n%s", err, out)
+	}
+	var called *fakemodel.Request
+	for _, r := range model.Requests() {
+		if last := r.Last(); len(last.ToolResults) > 0 && geminiTool(r, "register") != "" {
+			called = r
+		}
+	}
+	if called == nil {
+		t.Fatalf("no request carried register's result; gemini said:\n%s", out)
+	}
+	if res := called.Last().ToolResults[0].Text; !strings.Contains(res, "gemini") {
+		t.Errorf("register's result as the model got it: %q", res)
+	}
+	if !strings.Contains(string(called.Raw), "ipc is mail between") {
+		t.Errorf("the server instructions did not reach the model")
+	}
+	if !online.Load() {
+		t.Errorf("gemini was not online while the session ran")
+	}
+	if !strings.Contains(string(out), "done") {
+		t.Errorf("gemini did not print the model's answer:\n%s", out)
+	}
+}
