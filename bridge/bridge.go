@@ -54,7 +54,7 @@ func New(sp *spool.Spool, cfg Config, opts Options) (*Bridge, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	b := &Bridge{sp: sp, cfg: cfg, log: log, fol: opts.Follower, kick: make(chan struct{}, 1)}
-	b.status = Status{Host: cfg.Host, URL: cfg.URL}
+	b.status = Status{Host: cfg.Host, URL: cfg.RedactedURL()}
 	return b, nil
 }
 

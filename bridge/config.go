@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -102,6 +103,19 @@ func (c Config) withDefaults() Config {
 	def(&c.MaxAge, 7*24*time.Hour)
 	def(&c.DedupWindow, time.Hour)
 	return c
+}
+
+// RedactedURL returns the server URL(s) without any user or password,
+// for logs and status.
+func (c Config) RedactedURL() string {
+	parts := strings.Split(c.URL, ",")
+	for i, p := range parts {
+		if u, err := url.Parse(strings.TrimSpace(p)); err == nil && u.User != nil {
+			u.User = nil
+			parts[i] = u.String()
+		}
+	}
+	return strings.Join(parts, ",")
 }
 
 // Validate checks the settings, naming the one that is wrong.

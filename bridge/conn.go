@@ -65,7 +65,7 @@ func (c Config) dial(extra ...nats.Option) (*nats.Conn, error) {
 	}
 	nc, err := nats.Connect(c.URL, append(c.options(), extra...)...)
 	if err != nil {
-		return nil, classify(fmt.Sprintf("connect to %s", c.URL), err)
+		return nil, classify(fmt.Sprintf("connect to %s", c.RedactedURL()), err)
 	}
 	return nc, nil
 }

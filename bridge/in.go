@@ -7,10 +7,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -18,7 +20,12 @@ import (
 	"github.com/claude-ipc/ipc/spool"
 )
 
-// receiveLoop delivers what the stream holds for this host until ctx ends.
+// receiveWorkers is how many messages are delivered at once. A message's
+// redeliveries always go to the same worker (chosen by its Message-ID), so
+// two copies of one message are never delivered side by side.
+const receiveWorkers = 4
+
+// receiveLoop delivers what cons holds for this host until ctx ends.
 // nats.go's iterator keeps pulling across reconnects.
 func (b *Bridge) receiveLoop(ctx context.Context, cons jetstream.Consumer) {
 	for ctx.Err() == nil {
@@ -29,19 +36,40 @@ func (b *Bridge) receiveLoop(ctx context.Context, cons jetstream.Consumer) {
 			continue
 		}
 		stop := context.AfterFunc(ctx, it.Stop)
-		for {
-			msg, err := it.Next()
-			if err != nil {
-				if !errors.Is(err, jetstream.ErrMsgIteratorClosed) && ctx.Err() == nil {
-					b.setError(classify("consume", err))
-				}
-				break
-			}
-			b.receive(ctx, msg)
-		}
+		b.dispatch(ctx, it)
 		stop()
 		it.Stop()
 		sleep(ctx, b.cfg.RetryEvery)
+	}
+}
+
+// dispatch hands each message of it to its worker until it ends.
+func (b *Bridge) dispatch(ctx context.Context, it jetstream.MessagesContext) {
+	var wg sync.WaitGroup
+	work := make([]chan jetstream.Msg, receiveWorkers)
+	for i := range work {
+		work[i] = make(chan jetstream.Msg, 64)
+		wg.Go(func() {
+			for msg := range work[i] {
+				b.receive(ctx, msg)
+			}
+		})
+	}
+	defer wg.Wait()
+	for {
+		msg, err := it.Next()
+		if err != nil {
+			if !errors.Is(err, jetstream.ErrMsgIteratorClosed) && ctx.Err() == nil {
+				b.setError(classify("consume", err))
+			}
+			break
+		}
+		h := fnv.New32a()
+		h.Write([]byte(msg.Headers().Get(jetstream.MsgIDHeader)))
+		work[h.Sum32()%receiveWorkers] <- msg
+	}
+	for _, w := range work {
+		close(w)
 	}
 }
 
@@ -244,7 +272,9 @@ func (b *Bridge) deliverOnce(name, key, id string, raw []byte) (bool, error) {
 	return true, b.record(mark)
 }
 
-// record writes a ledger entry durably.
+// record writes a ledger entry. It is not fsynced: it spares the search
+// of the mailbox, and a power cut that loses it leaves the message in the
+// mailbox where deliverOnce finds it.
 func (b *Bridge) record(mark string) error {
 	dir := filepath.Dir(mark)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -254,8 +284,7 @@ func (b *Bridge) record(mark string) error {
 	if err != nil {
 		return fmt.Errorf("bridge: ledger: %w", err)
 	}
-	f.Close()
-	return syncDir(dir)
+	return f.Close()
 }
 
 // quarantineRaw keeps a stream message that must not be delivered in

@@ -21,14 +21,14 @@ import (
 // natsServer is an embedded JetStream server that can be stopped and
 // started again on the same port with the same store.
 type natsServer struct {
-	t    *testing.T
+	t    testing.TB
 	opts server.Options
 	srv  *server.Server
 }
 
 // startServer runs a JetStream server on a random loopback port with a
 // temporary store; edit changes its options first.
-func startServer(t *testing.T, edit func(*server.Options)) *natsServer {
+func startServer(t testing.TB, edit func(*server.Options)) *natsServer {
 	t.Helper()
 	ns := &natsServer{t: t, opts: server.Options{
 		Host: "127.0.0.1", Port: freePort(t), JetStream: true, StoreDir: t.TempDir(),
@@ -42,7 +42,7 @@ func startServer(t *testing.T, edit func(*server.Options)) *natsServer {
 	return ns
 }
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -78,7 +78,7 @@ func (ns *natsServer) url() string { return fmt.Sprintf("nats://127.0.0.1:%d", n
 
 // host is one spool and, while running, its bridge.
 type host struct {
-	t      *testing.T
+	t      testing.TB
 	name   string
 	sp     *spool.Spool
 	cfg    Config
@@ -93,7 +93,7 @@ func fastConfig(url, name string) Config {
 		RetryEvery: 100 * time.Millisecond, AckWait: time.Second}
 }
 
-func newHost(t *testing.T, url, name string, sc spool.Config) *host {
+func newHost(t testing.TB, url, name string, sc spool.Config) *host {
 	t.Helper()
 	sp, err := spool.Open(filepath.Join(t.TempDir(), "spool"), spool.WithConfig(sc))
 	if err != nil {
@@ -128,11 +128,11 @@ func (h *host) stop() {
 }
 
 // testLogger logs to the test, for failures only.
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
 
-type tWriter struct{ t *testing.T }
+type tWriter struct{ t testing.TB }
 
 var logMu sync.Mutex
 
@@ -205,7 +205,7 @@ func (h *host) status() Status {
 }
 
 // waitFor polls cond until it holds or within passes.
-func waitFor(t *testing.T, what string, within time.Duration, cond func() bool) {
+func waitFor(t testing.TB, what string, within time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for !cond() {
@@ -216,7 +216,7 @@ func waitFor(t *testing.T, what string, within time.Duration, cond func() bool) 
 	}
 }
 
-func mustRegister(t *testing.T, sp *spool.Spool, name string) *spool.Owner {
+func mustRegister(t testing.TB, sp *spool.Spool, name string) *spool.Owner {
 	t.Helper()
 	o, err := sp.Claim(name)
 	if err != nil {
@@ -249,7 +249,7 @@ func userURL(url, host string) string {
 }
 
 // connectJS connects to url and returns its JetStream.
-func connectJS(t *testing.T, url string) jetstream.JetStream {
+func connectJS(t testing.TB, url string) jetstream.JetStream {
 	t.Helper()
 	nc, err := nats.Connect(url)
 	if err != nil {

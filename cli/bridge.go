@@ -2,9 +2,12 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -60,10 +63,16 @@ does not verify is quarantined, not delivered.
 An unreachable server is retried for ever: mail waits on disk and
 'ipc status' says how much and why. Refused credentials and a stream or
 bucket with other settings end the bridge with exit 4 and say what to
-fix. 'ipc daemon --nats URL' runs the bridge inside the leader.`
+fix. 'ipc daemon --nats URL' runs the bridge inside the leader.
+
+Each host publishes with its own name as the last subject token, so
+the server's permissions can keep a host from posing as another:
+'ipc bridge --permissions --host NAME' prints the user entry for
+nats-server's authorization block.`
 
 func newBridgeCmd(a *App) *cobra.Command {
 	var f natsFlags
+	var perms bool
 	cmd := &cobra.Command{
 		Use:   "bridge --nats URL",
 		Short: "Carry mail to and from other hosts over NATS JetStream",
@@ -71,16 +80,46 @@ func newBridgeCmd(a *App) *cobra.Command {
 		Example: `  nats-server -js &                     # once, somewhere both hosts reach
   ipc bridge --nats nats://natshost:4222
   ipc bridge --nats tls://natshost:4222 --creds ~/.nats/ipc-laptop.creds --host laptop
-  ipc --as alice send bob@buildbox "the release is tagged"`,
+  ipc --as alice send bob@buildbox "the release is tagged"
+  ipc bridge --permissions --host buildbox   # for the server's config`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if perms {
+				return printPermissions(a, f.c.Host)
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			return runBridge(ctx, a, &f)
 		},
 	}
 	f.add(cmd.Flags())
+	cmd.Flags().BoolVar(&perms, "permissions", false, "print the nats-server user entry that keeps --host to its own name, and exit")
 	return cmd
+}
+
+// printPermissions prints a nats-server "users" entry for host with the
+// permissions bridge.Permissions gives it (JSON with --json).
+func printPermissions(a *App, host string) error {
+	if host == "" {
+		host = bridge.DefaultHost()
+	}
+	if err := spool.ValidHost(host); err != nil {
+		return usageErr(err)
+	}
+	pub, sub := bridge.Permissions(host)
+	if a.JSON {
+		return a.printJSON(map[string]any{"user": host, "permissions": map[string]any{"publish": pub, "subscribe": sub}})
+	}
+	list := func(ss []string) string {
+		q := make([]string, len(ss))
+		for i, s := range ss {
+			q[i] = "      " + strconv.Quote(s)
+		}
+		return "[\n" + strings.Join(q, "\n") + "\n    ]"
+	}
+	fmt.Fprintf(a.Out, "{ user: %q, password: $%s_PASSWORD, permissions: {\n    publish: %s\n    subscribe: %s\n} }\n",
+		host, strings.ToUpper(strings.ReplaceAll(host, "-", "_")), list(pub), list(sub))
+	return nil
 }
 
 func runBridge(ctx context.Context, a *App, f *natsFlags) error {
@@ -108,7 +147,7 @@ func startBridge(ctx context.Context, a *App, sp *spool.Spool, cfg bridge.Config
 	if err != nil {
 		return usageErr(err)
 	}
-	log.Info("bridge starting", "host", br.Host(), "nats", cfg.URL)
+	log.Debug("bridge starting", "host", br.Host(), "nats", cfg.RedactedURL())
 	if err := br.Run(ctx); err != nil {
 		return err // says "bridge: ..." itself
 	}

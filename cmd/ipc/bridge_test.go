@@ -19,10 +19,16 @@ type natsProc struct {
 	t     *testing.T
 	port  int
 	store string
+	conf  string   // a config file, when the test gives one
+	env   []string // its environment (passwords the config names)
 	cmd   *exec.Cmd
 }
 
-func startNATS(t *testing.T) *natsProc {
+func startNATS(t *testing.T) *natsProc { return startNATSWith(t, "", nil) }
+
+// startNATSWith runs the server with the authorization block auth (""
+// for none) in its config file.
+func startNATSWith(t *testing.T, auth string, env []string) *natsProc {
 	t.Helper()
 	need(t, "nats-server")
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -31,7 +37,14 @@ func startNATS(t *testing.T) *natsProc {
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
-	n := &natsProc{t: t, port: port, store: t.TempDir()}
+	n := &natsProc{t: t, port: port, store: t.TempDir(), env: env}
+	if auth != "" {
+		n.conf = filepath.Join(t.TempDir(), "nats.conf")
+		conf := fmt.Sprintf("listen: \"127.0.0.1:%d\"\njetstream { store_dir: %q }\n%s\n", port, n.store, auth)
+		if err := os.WriteFile(n.conf, []byte(conf), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	n.start()
 	t.Cleanup(n.kill)
 	return n
@@ -42,6 +55,10 @@ func (n *natsProc) url() string { return fmt.Sprintf("nats://127.0.0.1:%d", n.po
 func (n *natsProc) start() {
 	n.t.Helper()
 	n.cmd = exec.Command("nats-server", "-js", "-a", "127.0.0.1", "-p", fmt.Sprint(n.port), "-sd", n.store)
+	if n.conf != "" {
+		n.cmd = exec.Command("nats-server", "-c", n.conf)
+	}
+	n.cmd.Env = append(os.Environ(), n.env...)
 	if err := n.cmd.Start(); err != nil {
 		n.t.Fatal(err)
 	}
@@ -230,5 +247,34 @@ func TestBridgeThroughRealNATSServer(t *testing.T) {
 	b.checkJSON(&js, "list")
 	if !strings.Contains(fmt.Sprint(string(js[len(js)-1])), "@hosta") {
 		t.Errorf("ipc list --json on hostb lacks hosta's names: %s", js)
+	}
+}
+
+// TestBridgePermissionsOnRealServer runs Debian's nats-server with the
+// user entries 'ipc bridge --permissions' prints, one per host, and two
+// bridges that log in with them: the documented permissions are enough
+// for mail both ways, presence and the object store.
+func TestBridgePermissionsOnRealServer(t *testing.T) {
+	need(t, "nats-server")
+	a, b := newWorld(t), newWorld(t)
+	users := a.ok("bridge", "--permissions", "--host", "hosta").out + a.ok("bridge", "--permissions", "--host", "hostb").out
+	ns := startNATSWith(t, "authorization { users = [\n"+users+"\n] }", []string{"HOSTA_PASSWORD=pa", "HOSTB_PASSWORD=pb"})
+	url := func(user, pw string) string { return fmt.Sprintf("nats://%s:%s@127.0.0.1:%d", user, pw, ns.port) }
+	pa := a.background("bridge", "--nats", url("hosta", "pa"), "--host", "hosta")
+	pb := b.background("bridge", "--nats", url("hostb", "pb"), "--host", "hostb")
+	a.ok("--as", "alice", "send", "bob@hostb", "through the permissions")
+	a.okIn(strings.Repeat("a large body, carried by the object store\n", 600), "--as", "alice", "send", "bob@hostb", "-")
+	b.ok("--as", "bob", "send", "alice@hosta", "and back")
+	b.waitBodies("bob", 2, pa, pb)
+	a.waitBodies("alice", 1, pa, pb)
+	for _, p := range []*background{pa, pb} {
+		if strings.Contains(p.output(), "iolation") {
+			t.Errorf("a permission was refused:\n%s", p.output())
+		}
+	}
+	// A host may not log in as another: hosta's password is not hostb's.
+	r := a.run("bridge", "--nats", url("hostb", "pa"), "--host", "hostb")
+	if r.code != 4 || !strings.Contains(r.err, "refused the credentials") || strings.Contains(r.err+r.out, ":pa@") {
+		t.Errorf("logging in as hostb with hosta's password (want exit 4, the reason, no password shown):\n%s", r)
 	}
 }
