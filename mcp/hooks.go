@@ -57,10 +57,7 @@ func (s *Server) readyFrom(ctx context.Context) {
 // endSession forgets a session that ended: its sender stops, handing what
 // it had not pushed to another session, and its subscriptions go.
 func (s *Server) endSession(id string) {
-	s.mu.Lock()
-	ss := s.sessions[id]
-	delete(s.sessions, id)
-	s.mu.Unlock()
+	ss := s.sessions.remove(id)
 	if ss == nil {
 		return
 	}

@@ -81,9 +81,7 @@ func (s *Server) readStatus(context.Context, mcpgo.ReadResourceRequest) ([]mcpgo
 		st.Leader = &li
 	}
 	st.Pushed, st.PushWaiting, st.PushRetries = s.hub.stats()
-	s.mu.Lock()
-	st.Sessions = len(s.sessions)
-	s.mu.Unlock()
+	st.Sessions = s.sessions.count()
 	if f := s.follower(); f != nil {
 		st.Polling = f.Polling()
 	}

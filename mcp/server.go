@@ -120,9 +120,9 @@ type Server struct {
 	agent   agent     // who this server is, and what it watches
 	handing *handover // answers carrying claimed mail, until written
 
-	mu       sync.Mutex
-	sessions map[string]*session // by MCP session id
+	sessions *sessionTable // by MCP session id, with its own lock
 
+	mu     sync.Mutex       // guards what follows
 	fol    *follow.Follower // where the server learns of mail
 	ownFol bool             // fol was made by Start, so Close stops it
 	fd     *follow.Feed     // the mailboxes the server follows: its own name, subscribed inboxes
@@ -147,7 +147,7 @@ func New(sp *spool.Spool, opts Options) (*Server, error) {
 		log:      opts.Logger,
 		hub:      newHub(),
 		handing:  newHandover(opts.Logger),
-		sessions: map[string]*session{},
+		sessions: newSessionTable(opts.PushedIDs),
 	}
 	s.agent.init()
 	s.mcp = server.NewMCPServer(ServerName, opts.Version,

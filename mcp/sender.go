@@ -1,0 +1,226 @@
+package mcp
+
+// The send loop: one goroutine per registered session pushes its queue,
+// waiting until the client can take it.
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/claude-ipc/ipc/spool"
+)
+
+// Backoff bounds for a push the transport refused because the client lags.
+const (
+	minBackoff = time.Millisecond
+	maxBackoff = 100 * time.Millisecond
+)
+
+// serveSession starts the sender of a registered session, once.
+func (s *Server) serveSession(ss *session) {
+	ss.mu.Lock()
+	start := !ss.serving && ss.cs != nil
+	ss.serving = ss.serving || start
+	ss.mu.Unlock()
+	if start {
+		s.async(func() { s.send(ss) })
+	}
+}
+
+// send pushes ss's outbox for as long as the session lives: first the
+// unread mail it has not had, then whatever comes, in order, then the
+// resources that changed. A push the transport refuses is retried with
+// backoff; nothing is dropped while the session lives.
+func (s *Server) send(ss *session) {
+	defer s.hub.leave(ss)
+	if !s.awaitReady(ss) {
+		return
+	}
+	s.hub.join(ss)
+	s.catchUp(ss, s.agent.who())
+	var backoff time.Duration
+	for {
+		it, uri := ss.next()
+		if it == nil && uri == "" {
+			select {
+			case <-ss.wake:
+				continue
+			case <-ss.done:
+				return
+			case <-s.ctx.Done():
+				return
+			}
+		}
+		if !s.awaitQuiet(ss) {
+			return
+		}
+		if it != nil && it.path != "" {
+			if !s.awaitNoWait(ss) {
+				return
+			}
+			if !s.stillUnread(it.path) {
+				ss.pop(it)
+				continue
+			}
+		}
+		var err error
+		if it != nil {
+			err = s.mcp.SendNotificationToSpecificClient(ss.id, ChannelMethod, it.params)
+		} else {
+			err = s.mcp.SendNotificationToSpecificClient(ss.id, "notifications/resources/updated", map[string]any{"uri": uri})
+		}
+		switch {
+		case err == nil:
+			backoff = 0
+			if it != nil {
+				ss.pop(it)
+				s.hub.sent()
+				if it.path != "" {
+					// Pushed, not surfaced: most clients drop channel events
+					// unseen, so the hooks still tell the session of it.
+					s.rules.Mark(it.to, spool.Notified, it.id)
+				}
+			}
+		case errors.Is(err, server.ErrNotificationChannelBlocked), errors.Is(err, server.ErrSessionNotInitialized):
+			s.hub.refusal()
+			if uri != "" {
+				ss.touch(uri)
+			}
+			backoff = min(max(2*backoff, minBackoff), maxBackoff)
+			if !s.pause(ss, backoff) {
+				return
+			}
+		default: // the session is gone
+			s.log.Debug("session ended", "session", ss.id, "err", err)
+			return
+		}
+	}
+}
+
+// catchUp queues for ss the unread mail of id it has not had, oldest
+// first; when there is more than Options.Backlog of it, one notice says
+// how much instead, so a full mailbox does not flood the model.
+func (s *Server) catchUp(ss *session, id *identity) {
+	if id == nil {
+		return
+	}
+	names, err := readNames(id.dir)
+	if err != nil {
+		return
+	}
+	var fresh []*spool.Message
+	for _, n := range names {
+		m, err := id.mb.ReadNew(n)
+		switch {
+		case errors.Is(err, fs.ErrNotExist): // read meanwhile
+		case err != nil: // quarantined, or still being written (the watcher reports it once complete)
+			s.log.Debug("mail not pushed", "file", filepath.Join(id.dir, n), "err", err)
+		case !ss.knows(m.ID):
+			fresh = append(fresh, m)
+		}
+	}
+	if len(fresh) > s.opts.Backlog {
+		ids := make([]string, len(fresh))
+		for i, m := range fresh {
+			ids[i] = m.ID
+		}
+		ss.announce(ids)
+		ss.enqueue(backlogNotice(id.name, len(fresh), s.sp.Now()))
+		return
+	}
+	sortMessages(fresh)
+	for _, m := range fresh {
+		ss.enqueue(messageItem(id.name, m))
+	}
+}
+
+// awaitQuiet holds pushes to an HTTP session until it has a GET stream
+// open and none of its POSTs is being answered. mcp-go hands a session's
+// notifications to whichever of its requests takes them first: one taken
+// by a POST goes into that POST's response, where a client ignores it if
+// the POST was a notification (notifications/initialized: just when the
+// session becomes ready and catches up), and mcp-go drops it if it took
+// it as the request ended. Only the GET stream is sure to carry it. It
+// reports false if the session or the server ended first.
+func (s *Server) awaitQuiet(ss *session) bool {
+	for !ss.canPush() {
+		select {
+		case <-ss.wake:
+		case <-ss.done:
+			return false
+		case <-s.ctx.Done():
+			return false
+		}
+	}
+	return true
+}
+
+// awaitNoWait holds a push of mail while a wait call is blocked: the mail
+// it waits for is its answer, and is read by the time the push would go.
+// It reports false if the session or the server ended first.
+func (s *Server) awaitNoWait(ss *session) bool {
+	for {
+		idle := s.agent.waitIdle()
+		if idle == nil {
+			return true
+		}
+		select {
+		case <-idle:
+		case <-ss.done:
+			return false
+		case <-s.ctx.Done():
+			return false
+		}
+	}
+}
+
+// awaitReady waits until ss may be pushed to; false if it went first.
+func (s *Server) awaitReady(ss *session) bool {
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for !ss.isReady(s.opts.ReadyAfter, time.Now()) {
+		select {
+		case <-ss.wake:
+		case <-t.C:
+		case <-ss.done:
+			return false
+		case <-s.ctx.Done():
+			return false
+		}
+	}
+	return true
+}
+
+// pause sleeps for d unless the session or the server ends first.
+func (s *Server) pause(ss *session, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ss.done:
+		return false
+	case <-s.ctx.Done():
+		return false
+	}
+}
+
+// stillUnread reports whether the message at path is still unread: in new/
+// where it was found, or in the agent's new/ under the same name (a rename
+// moved it there).
+func (s *Server) stillUnread(path string) bool {
+	if _, err := os.Lstat(path); err == nil {
+		return true
+	}
+	cur := s.agent.who()
+	if cur == nil {
+		return false
+	}
+	_, err := os.Lstat(filepath.Join(cur.dir, filepath.Base(path)))
+	return err == nil
+}

@@ -1,0 +1,257 @@
+package mcp
+
+// Sessions: one client session's outbox and state, each guarded by its
+// own lock, and the table of sessions guarded by its own.
+
+import (
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/mark3labs/mcp-go/server"
+)
+
+// session is one client session's outbox: the channel events still to push
+// and the resources it subscribed to that changed since it was told.
+type session struct {
+	id   string
+	wake chan struct{} // a token when there is something to do
+	done chan struct{} // closed when the session is unregistered
+
+	mu      sync.Mutex
+	cs      server.ClientSession // nil until registered
+	serving bool                 // a sender goroutine runs for it
+	ready   bool                 // initialized: pushes may go
+	initAt  time.Time            // when it was first seen initialized
+	queue   []*pushItem
+	known   idSet // ids queued for this session, pushed to it, or announced by a notice
+	http    bool  // the session came over HTTP
+	streams int   // its GET streams open
+	posts   int   // its POSTs being answered
+	subs    map[string]bool
+	dirty   []string
+	isDirty map[string]bool
+	closed  bool
+}
+
+func newSession(id string, limit int) *session {
+	return &session{id: id, wake: make(chan struct{}, 1), done: make(chan struct{}),
+		known: newIDSet(limit), subs: map[string]bool{}, isDirty: map[string]bool{}}
+}
+
+func (ss *session) poke() {
+	select {
+	case ss.wake <- struct{}{}:
+	default:
+	}
+}
+
+// enqueue queues it unless the session had it already (queued, pushed or
+// announced) or has ended; it reports whether it did.
+func (ss *session) enqueue(it *pushItem) bool {
+	ss.mu.Lock()
+	if ss.closed || ss.known.has(it.id) {
+		ss.mu.Unlock()
+		return false
+	}
+	ss.known.add(it.id)
+	ss.queue = append(ss.queue, it)
+	ss.mu.Unlock()
+	ss.poke()
+	return true
+}
+
+// knows reports whether the session had message id: queued, pushed or
+// announced.
+func (ss *session) knows(id string) bool {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return ss.known.has(id)
+}
+
+// announce records ids as told by a notice, so that none is pushed.
+func (ss *session) announce(ids []string) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	for _, id := range ids {
+		ss.known.add(id)
+	}
+}
+
+// request records the start (+1) or end (-1) of an HTTP request of the
+// session, a GET stream or a POST; the sender is woken at each end.
+func (ss *session) request(method string, delta int) {
+	ss.mu.Lock()
+	ss.http = true
+	if method == http.MethodGet {
+		ss.streams += delta
+	} else {
+		ss.posts += delta
+	}
+	ss.mu.Unlock()
+	ss.poke()
+}
+
+// canPush reports whether a notification sent now reaches the client: an
+// HTTP session needs an open GET stream and no POST being answered.
+func (ss *session) canPush() bool {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return !ss.http || (ss.streams > 0 && ss.posts == 0)
+}
+
+// queued returns how many pushes wait.
+func (ss *session) queued() int {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return len(ss.queue)
+}
+
+// drain empties the queue, once the session has gone.
+func (ss *session) drain() {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	ss.queue = nil
+}
+
+// next returns the oldest push, else a changed resource to announce (taken
+// off the dirty list; put it back with touch if the send fails).
+func (ss *session) next() (*pushItem, string) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if len(ss.queue) > 0 {
+		return ss.queue[0], ""
+	}
+	if len(ss.dirty) > 0 {
+		uri := ss.dirty[0]
+		ss.dirty = ss.dirty[1:]
+		delete(ss.isDirty, uri)
+		return nil, uri
+	}
+	return nil, ""
+}
+
+// pop removes it, the head of the queue, once it has been dealt with.
+func (ss *session) pop(it *pushItem) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if len(ss.queue) > 0 && ss.queue[0] == it {
+		ss.queue[0] = nil
+		ss.queue = ss.queue[1:]
+	}
+}
+
+// touch notes that uri changed, if the session subscribed to it.
+func (ss *session) touch(uri string) {
+	ss.mu.Lock()
+	if !ss.subs[uri] || ss.isDirty[uri] {
+		ss.mu.Unlock()
+		return
+	}
+	ss.dirty = append(ss.dirty, uri)
+	ss.isDirty[uri] = true
+	ss.mu.Unlock()
+	ss.poke()
+}
+
+// markReady lets pushes go to the session.
+func (ss *session) markReady() {
+	ss.mu.Lock()
+	ss.ready = true
+	ss.mu.Unlock()
+	ss.poke()
+}
+
+// isReady reports whether the session initialized: it said so
+// (notifications/initialized, or a request after initialize), or it has
+// been initialized for longer than grace without saying so.
+func (ss *session) isReady(grace time.Duration, now time.Time) bool {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.ready || ss.cs == nil || !ss.cs.Initialized() {
+		return ss.ready
+	}
+	if ss.initAt.IsZero() {
+		ss.initAt = now
+	}
+	ss.ready = now.Sub(ss.initAt) >= grace
+	return ss.ready
+}
+
+func (ss *session) close() {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if !ss.closed {
+		ss.closed = true
+		close(ss.done)
+	}
+}
+
+// sessionTable holds the server's sessions by MCP session id. It has its
+// own lock, so looking a session up never waits for the server's.
+type sessionTable struct {
+	mu    sync.Mutex
+	limit int // how many pushed ids a new session remembers
+	byID  map[string]*session
+}
+
+func newSessionTable(limit int) *sessionTable {
+	return &sessionTable{limit: limit, byID: map[string]*session{}}
+}
+
+// get returns session id, nil if there is none.
+func (t *sessionTable) get(id string) *session {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.byID[id]
+}
+
+// make returns session id, creating it.
+func (t *sessionTable) make(id string) *session {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	ss := t.byID[id]
+	if ss == nil {
+		ss = newSession(id, t.limit)
+		t.byID[id] = ss
+	}
+	return ss
+}
+
+// remove forgets session id and returns it, nil if there was none.
+func (t *sessionTable) remove(id string) *session {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	ss := t.byID[id]
+	delete(t.byID, id)
+	return ss
+}
+
+// list returns the sessions known now, to act on without the lock.
+func (t *sessionTable) list() []*session {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make([]*session, 0, len(t.byID))
+	for _, ss := range t.byID {
+		out = append(out, ss)
+	}
+	return out
+}
+
+// count returns how many sessions there are.
+func (t *sessionTable) count() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.byID)
+}
+
+// existing returns the state of session id, nil if there is none.
+func (s *Server) existing(id string) *session { return s.sessions.get(id) }
+
+// session returns the state of session id, creating it: hooks for one
+// session may run before it is registered (over HTTP a client can post
+// notifications/initialized before the server has filed its session).
+func (s *Server) session(id string) *session { return s.sessions.make(id) }
+
+// sessionList returns the sessions known now, to act on without a lock.
+func (s *Server) sessionList() []*session { return s.sessions.list() }
