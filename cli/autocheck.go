@@ -11,8 +11,6 @@ import (
 	"github.com/claude-ipc/ipc/spool"
 )
 
-func init() { register(newAutoCheckCmd) }
-
 func newAutoCheckCmd(a *App) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "auto-check start [MINUTES] | stop | status",

@@ -18,8 +18,6 @@ import (
 	"github.com/claude-ipc/ipc/spool"
 )
 
-func init() { register(newBridgeCmd) }
-
 // natsFlags are the bridge's settings as flags, shared by ipc bridge and
 // ipc daemon --nats; they override config.json's "bridge" object.
 type natsFlags struct{ c bridge.Config }

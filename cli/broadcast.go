@@ -6,8 +6,6 @@ import (
 	"github.com/claude-ipc/ipc/rules"
 )
 
-func init() { register(newBroadcastCmd) }
-
 func newBroadcastCmd(a *App) *cobra.Command {
 	var data string
 	cmd := &cobra.Command{

@@ -12,8 +12,6 @@ import (
 	"github.com/claude-ipc/ipc/spool"
 )
 
-func init() { register(newCheckCmd) }
-
 func newCheckCmd(a *App) *cobra.Command {
 	var o spool.CheckOptions
 	cmd := &cobra.Command{

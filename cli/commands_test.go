@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -530,5 +533,34 @@ func TestReadersSendReceipts(t *testing.T) {
 				t.Errorf("alice's mailbox %s: receipt there %v, want %v", back.out, got, tt.sent)
 			}
 		})
+	}
+}
+
+// TestTreeBuiltExplicitly checks that no file of the package registers
+// anything from an init function: the command tree is wired in
+// commands(), so every NewRootCmd builds the same fresh tree.
+func TestTreeBuiltExplicitly(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range f.Decls {
+			if fn, ok := d.(*ast.FuncDecl); ok && fn.Recv == nil && fn.Name.Name == "init" {
+				t.Errorf("%s has an init function: add the command to commands() in root.go instead", name)
+			}
+		}
+	}
+	root := NewRootCmd(&App{Getenv: func(string) string { return "" }})
+	if n := len(root.Commands()); n < len(commands()) {
+		t.Errorf("the tree has %d commands, commands() lists %d", n, len(commands()))
 	}
 }

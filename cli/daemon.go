@@ -18,8 +18,6 @@ import (
 	"github.com/claude-ipc/ipc/watcher"
 )
 
-func init() { register(newDaemonCmd) }
-
 func newDaemonCmd(a *App) *cobra.Command {
 	var f natsFlags
 	cmd := &cobra.Command{

@@ -12,8 +12,6 @@ import (
 	"github.com/claude-ipc/ipc/spool"
 )
 
-func init() { register(newDoCmd) }
-
 func newDoCmd(a *App) *cobra.Command {
 	return &cobra.Command{
 		Use:   "do PHRASE",

@@ -8,8 +8,6 @@ import (
 	"github.com/claude-ipc/ipc/spool"
 )
 
-func init() { register(newForgetCmd) }
-
 func newForgetCmd(a *App) *cobra.Command {
 	return &cobra.Command{
 		Use:   "forget NAME",

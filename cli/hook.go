@@ -16,8 +16,6 @@ import (
 	"github.com/claude-ipc/ipc/spool"
 )
 
-func init() { register(newHookCmd) }
-
 // hookInput is the part of Claude Code's hook JSON (on stdin) ipc reads.
 type hookInput struct {
 	SessionID      string `json:"session_id"`

@@ -14,8 +14,6 @@ import (
 	"github.com/claude-ipc/ipc/spool"
 )
 
-func init() { register(newListCmd) }
-
 func newListCmd(a *App) *cobra.Command {
 	return &cobra.Command{
 		Use:     "list",

@@ -16,8 +16,6 @@ import (
 	"github.com/claude-ipc/ipc/share"
 )
 
-func init() { register(newMCPCmd) }
-
 func newMCPCmd(a *App) *cobra.Command {
 	var addr string
 	cmd := &cobra.Command{

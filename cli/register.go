@@ -6,8 +6,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { register(newRegisterCmd) }
-
 // registerResult is the --json output of ipc register.
 type registerResult struct {
 	Name    string `json:"name"`

@@ -10,8 +10,6 @@ import (
 	"github.com/claude-ipc/ipc/spool"
 )
 
-func init() { register(newRenameCmd) }
-
 // renameResult is the --json output of ipc rename.
 type renameResult struct {
 	Old          string `json:"old"`

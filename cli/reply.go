@@ -11,8 +11,6 @@ import (
 	"github.com/claude-ipc/ipc/spool"
 )
 
-func init() { register(newReplyCmd) }
-
 func newReplyCmd(a *App) *cobra.Command {
 	var data string
 	cmd := &cobra.Command{

@@ -51,12 +51,35 @@ func NewApp() *App {
 	return &App{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, Getenv: os.Getenv}
 }
 
-// commands lists the constructors of every subcommand; each lives in its
-// own file.
-var commands []func(*App) *cobra.Command
-
-// register adds a subcommand constructor; each command file calls it from init.
-func register(f func(*App) *cobra.Command) { commands = append(commands, f) }
+// commands returns the constructors of every subcommand, each in its own
+// file. The tree is wired here, explicitly, not by init functions: a new
+// command is one more line below.
+func commands() []func(*App) *cobra.Command {
+	return []func(*App) *cobra.Command{
+		newRegisterCmd,
+		newSendCmd,
+		newReplyCmd,
+		newBroadcastCmd,
+		newCheckCmd,
+		newWaitCmd,
+		newWatchCmd,
+		newListCmd,
+		newRenameCmd,
+		newForgetCmd,
+		newShareFileCmd,
+		newShareCommandCmd,
+		newAutoCheckCmd,
+		newHookCmd,
+		newDaemonCmd,
+		newMCPCmd,
+		newDoCmd,
+		newStatusCmd,
+		newWhoamiCmd,
+		newSearchCmd,
+		newUICmd,
+		newBridgeCmd,
+	}
+}
 
 // NewRootCmd builds the whole command tree afresh.
 func NewRootCmd(a *App) *cobra.Command {
@@ -88,7 +111,7 @@ name nobody holds works with --as, and its mail is marked "cli".`,
 	pf.StringVar(&a.As, "as", "", "your agent name (default $IPC_NAME, else the name your session's 'ipc mcp' holds)")
 	pf.BoolVar(&a.JSON, "json", false, "print JSON for scripts")
 	root.SetFlagErrorFunc(flagError)
-	for _, f := range commands {
+	for _, f := range commands() {
 		root.AddCommand(f(a))
 	}
 	noFileCompletion(root)

@@ -14,8 +14,6 @@ import (
 	"github.com/claude-ipc/ipc/search"
 )
 
-func init() { register(newSearchCmd) }
-
 type searchOptions struct {
 	limit  int
 	offset int

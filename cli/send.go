@@ -16,8 +16,6 @@ import (
 	"github.com/claude-ipc/ipc/spool"
 )
 
-func init() { register(newSendCmd) }
-
 type sendOptions struct {
 	subject string
 	data    string

@@ -13,8 +13,6 @@ import (
 	"github.com/claude-ipc/ipc/spool"
 )
 
-func init() { register(newShareCommandCmd) }
-
 type shareCommandOptions struct {
 	timeout     time.Duration
 	description string

@@ -11,8 +11,6 @@ import (
 	"github.com/claude-ipc/ipc/spool"
 )
 
-func init() { register(newShareFileCmd) }
-
 func newShareFileCmd(a *App) *cobra.Command {
 	var description string
 	cmd := &cobra.Command{

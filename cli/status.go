@@ -13,8 +13,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { register(newStatusCmd) }
-
 // statusResult is the --json output of ipc status.
 type statusResult struct {
 	Spool       string        `json:"spool"`

@@ -16,8 +16,6 @@ import (
 	"github.com/claude-ipc/ipc/webui"
 )
 
-func init() { register(newUICmd) }
-
 type uiOptions struct {
 	listen string
 	open   bool

@@ -16,8 +16,6 @@ import (
 	"github.com/claude-ipc/ipc/watcher"
 )
 
-func init() { register(newWaitCmd) }
-
 func newWaitCmd(a *App) *cobra.Command {
 	var timeout time.Duration
 	var peek bool

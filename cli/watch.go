@@ -15,8 +15,6 @@ import (
 	"github.com/claude-ipc/ipc/spool"
 )
 
-func init() { register(newWatchCmd) }
-
 func newWatchCmd(a *App) *cobra.Command {
 	var peek bool
 	cmd := &cobra.Command{

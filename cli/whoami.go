@@ -11,8 +11,6 @@ import (
 	"github.com/claude-ipc/ipc/spool"
 )
 
-func init() { register(newWhoamiCmd) }
-
 // whoamiResult is the --json output of ipc whoami.
 type whoamiResult struct {
 	Name string `json:"name"`
