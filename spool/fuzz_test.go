@@ -43,8 +43,11 @@ func FuzzForward(f *testing.F) {
 	f.Add(`{"to":"bob","until":"2999-01-01T00:00:00Z"}`, `{"to":"alice","until":"2999-01-01T00:00:00Z"}`)
 	f.Add(`{"to":"../x","until":"2999-01-01T00:00:00Z"}`, `not json`)
 	f.Add(`{"to":"b","until":"1999-01-01T00:00:00Z"}`, `{}`)
+	s, err := Open(filepath.Join(f.TempDir(), "spool"), WithConfig(DefaultConfig()))
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, a, b string) {
-		s := openTest(t)
 		for name, content := range map[string]string{"alice": a, "bob": b} {
 			if err := os.WriteFile(filepath.Join(s.Root, "forwards", name), []byte(content), 0o600); err != nil {
 				t.Fatal(err)
