@@ -74,6 +74,7 @@ func commands() []func(*App) *cobra.Command {
 		newMCPCmd,
 		newDoCmd,
 		newStatusCmd,
+		newDoctorCmd,
 		newWhoamiCmd,
 		newSearchCmd,
 		newUICmd,

@@ -518,6 +518,10 @@ func TestBadInput(t *testing.T) {
 		{"spool is a file", []string{"IPC_HOME=" + notDir}, []string{"--as", "alice", "send", "bob", "hi"}, 4, "not a directory"},
 		{"spool open to all", []string{"IPC_HOME=" + open}, []string{"--as", "alice", "send", "bob", "hi"}, 4, "chmod 700"},
 		{"spool open to all, check", []string{"IPC_HOME=" + open}, []string{"--as", "bob", "check"}, 4, "chmod 700"},
+		// A client that starts ipc mcp (claude mcp list) shows its stderr:
+		// the reason must be there, in one line.
+		{"spool open to all, mcp", []string{"IPC_HOME=" + open}, []string{"--as", "alice", "mcp"}, 4, "chmod 700"},
+		{"spool is a file, mcp", []string{"IPC_HOME=" + notDir}, []string{"mcp"}, 4, "not a directory"},
 	}
 	w := newWorld(t)
 	w.ok("register", "bob")

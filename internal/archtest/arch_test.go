@@ -29,11 +29,12 @@ var allowed = map[string][]string{
 	"rules":             {"spool"},
 	"search":            {"spool"},
 	"phrase":            {"spool"},
+	"doctor":            {"internal/platform", "spool"},
 	"leader":            {"follow", "search", "spool", "watcher"},
 	"bridge":            {"follow", "rules", "spool", "watcher"},
 	"webui":             {"follow", "rules", "search", "share", "spool", "watcher"},
 	"mcp":               {"follow", "internal/platform", "rules", "search", "share", "spool", "watcher"},
-	"cli":               {"bridge", "follow", "internal/platform", "leader", "mcp", "phrase", "rules", "search", "share", "spool", "watcher", "webui"},
+	"cli":               {"bridge", "doctor", "follow", "internal/platform", "leader", "mcp", "phrase", "rules", "search", "share", "spool", "watcher", "webui"},
 	"cmd/ipc":           {"cli"},
 	// Test helpers (imported only by tests).
 	"internal/mcptest":   {"spool"},
