@@ -80,7 +80,8 @@ func runUI(ctx context.Context, a *App, o uiOptions) error {
 	}
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
-		return fmt.Errorf("ui: listen on %s: %w (another program may use that port: pick another with --listen, or port 0)", o.listen, err)
+		// A port in use is a refusal (exit 3), like a name taken.
+		return &exitError{code: ExitRefused, err: fmt.Errorf("ui: listen on %s: %w (another program may use that port: pick another with --listen, or port 0)", o.listen, err)}
 	}
 	defer ln.Close()
 	owner, err := sp.Claim(name)
