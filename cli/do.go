@@ -30,7 +30,8 @@ scripts, shells), and runs the same command they name:
                                                          → ipc auto-check ...
 
 The parsing is deterministic: a phrase it does not understand exits 2 and
-lists the phrases it resembles. Quote the phrase for the shell. Global
+lists the phrases it resembles. A message whose part before the colon is
+not one name ("msg bad name!: hi") is refused the same way, never guessed. Quote the phrase for the shell. Global
 flags (--as, --home, --json) apply to the command run.`,
 		Example: `  ipc --as alice do "register this instance as alice"
   ipc --as alice do "msg bob: the build is green"

@@ -55,12 +55,15 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	if e.Reason != "" {
-		return fmt.Sprintf("%q: %s", e.Phrase, e.Reason)
-	}
 	q := make([]string, len(e.Suggestions))
 	for i, s := range e.Suggestions {
 		q[i] = strconv.Quote(s)
+	}
+	if e.Reason != "" && len(q) > 0 {
+		return fmt.Sprintf("%q: %s; the phrases are: %s", e.Phrase, e.Reason, strings.Join(q, ", "))
+	}
+	if e.Reason != "" {
+		return fmt.Sprintf("%q: %s", e.Phrase, e.Reason)
 	}
 	if len(q) == 1 {
 		return fmt.Sprintf("cannot understand %q; did you mean %s?", e.Phrase, q[0])
@@ -144,6 +147,9 @@ func Parse(s string) (Action, error) {
 	}
 	for _, try := range []func(string) (Action, bool){parseReply, parseAuto, parseRegister, parseRename, parseCheck, parseList, parseBroadcast, parseSend} {
 		if a, ok := try(p); ok {
+			if err := unclear(s, p, a); err != nil {
+				return Action{}, err
+			}
 			return a, check(s, a)
 		}
 	}
@@ -250,6 +256,25 @@ func parseSend(p string) (Action, bool) {
 		}
 	}
 	return Action{}, false
+}
+
+// reColon is a colon that ends a phrase's head: followed by a blank or the
+// end, unlike the colons of URLs and times.
+var reColon = regexp.MustCompile(`:(\s|$)`)
+
+// unclear refuses a send whose head, before its colon, is not "msg NAME":
+// in "msg bad name!: hi" the recipient cannot be told from the text, and
+// sending "name!: hi" to bad would be a guess.
+func unclear(phrase, p string, a Action) error {
+	if a.Verb != VerbSend || reSend[0].MatchString(p) {
+		return nil
+	}
+	loc := reColon.FindStringIndex(p)
+	if loc == nil {
+		return nil
+	}
+	return &Error{Phrase: phrase, Suggestions: All, Reason: fmt.Sprintf(
+		"cannot tell the recipient from the text: %q before the colon is not one name; say \"msg NAME: TEXT\"", p[:loc[0]])}
 }
 
 // cleanText drops the filler between a name and the message ("that …",

@@ -49,6 +49,9 @@ func TestParsePhrase(t *testing.T) {
 		{"msg bob: line one\nline two", snd("bob", "line one\nline two")},
 		{`msg claude: "Hello world"`, snd("claude", "Hello world")},
 		{"msg bob: are you there?", snd("bob", "are you there?")},
+		{"msg bob meet at 10:30", snd("bob", "meet at 10:30")},
+		{"tell bob see https://example.com/a", snd("bob", "see https://example.com/a")},
+		{"msg bob: note: the build is green", snd("bob", "note: the build is green")},
 		// Sending, without a colon.
 		{"msg claude about the database issue", snd("claude", "about the database issue")},
 		{"tell barney the deployment is done", snd("barney", "the deployment is done")},
@@ -159,6 +162,10 @@ func TestParsePhraseRefuses(t *testing.T) {
 		{"", "did you mean one of:", All, nil},
 		{"???", "did you mean one of:", All, nil},
 		{"msg bob:", "no message text", nil, spool.ErrEmpty},
+		// A head before the colon that is not one name: refused, not guessed.
+		{"msg bad name!: hi", `cannot tell the recipient from the text: "msg bad name!"`, All, nil},
+		{"tell bob the plan: ship it", `"tell bob the plan" before the colon`, All, nil},
+		{"send to bob smith: hi", "cannot tell the recipient", All, nil},
 		{"broadcast:   ", "no message text", nil, spool.ErrEmpty},
 		{"register as " + strings.Repeat("x", 40), "invalid name", nil, spool.ErrBadName},
 		{"start auto checking 500", "auto-check interval must be 1 to 60 minutes", nil, spool.ErrBadInterval},

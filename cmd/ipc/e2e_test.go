@@ -514,6 +514,7 @@ func TestBadInput(t *testing.T) {
 		{"unknown command", nil, []string{"sned", "bob", "hi"}, 2, `did you mean "send"`},
 		{"data not an object", nil, []string{"--as", "alice", "send", "bob", "hi", "--data", `["a"]`}, 2, "JSON object"},
 		{"data not JSON", nil, []string{"--as", "alice", "send", "bob", "hi", "--data", `{oops`}, 2, "not valid JSON"},
+		{"do, recipient unclear", nil, []string{"--as", "alice", "do", "msg bad name!: hi"}, 2, "cannot tell the recipient"},
 		{"too many args", nil, []string{"register", "a", "b"}, 2, `register takes one NAME, got "a" "b"`},
 		{"spool is a file", []string{"IPC_HOME=" + notDir}, []string{"--as", "alice", "send", "bob", "hi"}, 4, "not a directory"},
 		{"spool open to all", []string{"IPC_HOME=" + open}, []string{"--as", "alice", "send", "bob", "hi"}, 4, "chmod 700"},
