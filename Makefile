@@ -15,8 +15,8 @@ BIN       := bin/ipc
 # for the tests that drive Claude Code and Gemini CLI (which they install
 # from npm, pinned, into the user's cache directory), the browser the
 # web inbox's tests drive, and the NATS server the bridge's tests run.
-TEST_DEBS := mblaze notmuch safecat maildrop tmux npm chromium nats-server
-TEST_CMDS := mlist notmuch safecat maildrop tmux npm chromium nats-server
+TEST_DEBS := mblaze notmuch safecat maildrop tmux npm chromium nats-server mutt dovecot-imapd
+TEST_CMDS := mlist notmuch safecat maildrop tmux npm chromium nats-server mutt dovecot
 
 .PHONY: run build test test-deps cross bench fuzz soak lint install clean
 
