@@ -28,7 +28,7 @@ func (a *App) giveMail(sp *spool.Spool, name string, o spool.CheckOptions) ([]*s
 	var writeErr error
 	n := 0
 	given, err := mb.Give(ctx, o, func(m *spool.Message) error {
-		b, err := a.messageBytes(m, n == 0)
+		b, err := a.messageBytes(sp, name, m, n == 0)
 		if err == nil {
 			err = handOut(ctx, a.Out, b)
 		}
@@ -70,8 +70,8 @@ func (a *App) giveMail(sp *spool.Spool, name string, o spool.CheckOptions) ([]*s
 }
 
 // messageBytes is one message as check prints it: a block (after a blank
-// line unless first), or an element of the JSON array.
-func (a *App) messageBytes(m *spool.Message, first bool) ([]byte, error) {
+// line unless first), or an element of the JSON array, with its state.
+func (a *App) messageBytes(sp *spool.Spool, name string, m *spool.Message, first bool) ([]byte, error) {
 	var b bytes.Buffer
 	if !a.JSON {
 		if !first {

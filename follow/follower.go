@@ -49,6 +49,8 @@ type Follower struct {
 	all     map[*Feed]map[string]bool // feeds that follow every mailbox → the names they follow so far
 	closed  bool
 
+	plainCur sync.Map // cur/ dir → how many plain watches it has (see keep); written under mu
+
 	cancel context.CancelFunc
 	done   chan struct{} // closed when the dispatch goroutine has returned
 }
@@ -72,18 +74,8 @@ const defaultPoll = 250 * time.Millisecond
 // New starts a Follower over sp. It stops when ctx is done or Close is
 // called.
 func New(ctx context.Context, sp *spool.Spool, opts Options) (*Follower, error) {
-	if opts.Watcher.Filter == nil {
-		// Read mail in cur/ (S flag) is never news: a cur/ of a million
-		// read messages costs no events.
-		opts.Watcher.Filter = spool.UnreadFile
-	}
-	w, err := watcher.New(ctx, opts.Watcher)
-	if err != nil {
-		return nil, fmt.Errorf("follow: %w", err)
-	}
 	f := &Follower{
 		sp:      sp,
-		w:       w,
 		log:     opts.Watcher.Logger,
 		poll:    opts.Watcher.PollInterval,
 		sources: map[string]*source{},
@@ -94,6 +86,14 @@ func New(ctx context.Context, sp *spool.Spool, opts Options) (*Follower, error) 
 	if f.log == nil {
 		f.log = slog.New(slog.DiscardHandler)
 	}
+	if opts.Watcher.Filter == nil {
+		opts.Watcher.Filter = f.keep
+	}
+	w, err := watcher.New(ctx, opts.Watcher)
+	if err != nil {
+		return nil, fmt.Errorf("follow: %w", err)
+	}
+	f.w = w
 	if f.poll <= 0 {
 		f.poll = defaultPoll
 	}
@@ -270,6 +270,36 @@ func (f *Follower) watchLocked(src *source) error {
 	}
 }
 
+// keep is the watcher's filter: read mail in a cur/ folder (S flag) is
+// never news to a feed that follows mail, so a cur/ of a million read
+// messages costs no events, unless some feed watches that cur/ as a plain
+// directory (to see messages being read). It runs on the watcher's
+// goroutine and takes no lock.
+func (f *Follower) keep(dir, name string) bool {
+	if spool.UnreadFile(dir, name) {
+		return true
+	}
+	_, plain := f.plainCur.Load(filepath.Clean(dir))
+	return plain
+}
+
+// countPlainCur adds d to the count of plain watches of dir when dir is a
+// cur/ folder. f.mu is held.
+func (f *Follower) countPlainCur(dir string, d int) {
+	if filepath.Base(dir) != "cur" {
+		return
+	}
+	n := d
+	if v, ok := f.plainCur.Load(dir); ok {
+		n += v.(int)
+	}
+	if n <= 0 {
+		f.plainCur.Delete(dir)
+		return
+	}
+	f.plainCur.Store(dir, n)
+}
+
 // add records that fd follows dir (as mb's mailbox when mb is not nil).
 // It returns whether fd must scan dir itself: the watcher reports the
 // files of a directory only when it starts watching it.
@@ -288,8 +318,14 @@ func (f *Follower) add(fd *Feed, dir string, mb *spool.Mailbox) (scan bool, err 
 	if r == nil {
 		r = &ref{}
 	}
+	if mb == nil {
+		f.countPlainCur(dir, 1) // before the watch's scan, which the filter sees
+	}
 	if first {
 		if err := f.watchLocked(src); err != nil {
+			if mb == nil {
+				f.countPlainCur(dir, -1)
+			}
 			return false, fmt.Errorf("follow %s: %w", dir, err)
 		}
 		f.sources[dir] = src
@@ -317,6 +353,8 @@ func (f *Follower) remove(fd *Feed, dir string, mail bool) {
 	}
 	if r.n--; mail {
 		r.mail--
+	} else {
+		f.countPlainCur(dir, -1)
 	}
 	if r.n == 0 {
 		delete(src.refs, fd)
@@ -383,7 +421,7 @@ func (f *Follower) scan(fd *Feed, dir string, mb *spool.Mailbox) {
 	}
 	for _, e := range ents {
 		name := e.Name()
-		if name[0] == '.' || e.IsDir() || !spool.UnreadFile(dir, name) {
+		if name[0] == '.' || e.IsDir() || (mb != nil && !spool.UnreadFile(dir, name)) {
 			continue
 		}
 		if mb == nil {

@@ -126,13 +126,14 @@ type leading struct {
 	watched map[string]string // new/ dir of a forwarded mailbox → its name
 	busy    map[string]bool   // outbox files still open for writing, to route once closed
 
-	// The unseen index: the feed also watches every mailbox's cur/ (the
-	// follower reports only unread names there) and the keeper writes the
-	// index from what it reports. unseen is nil when the follower polls:
-	// listing a huge cur/ every poll would cost more than the readers' own
-	// check of the index, so they are left to it.
+	// The unseen index: the feed also follows every mailbox (FollowAll:
+	// the follower reports mail becoming unread, in new/ and in cur/, and
+	// nothing for read mail) and the keeper writes the index from what it
+	// reports in cur/. unseen is nil when the follower polls: listing a
+	// huge cur/ every poll would cost more than the readers' own check of
+	// the index, so they are left to it.
 	unseen *spool.UnseenKeeper
-	curs   map[string]string // cur/ dir (filepath.Clean'd) → mailbox name
+	kept   map[string]bool // the mailboxes whose index has been built
 }
 
 // lead does a full pass, then routes what the watcher reports and sweeps
@@ -162,7 +163,13 @@ func lead(ctx context.Context, sp *spool.Spool, opts Options, l *spool.Leadershi
 	}
 	ld.watchForwards()
 	if !fol.Polling() {
-		ld.unseen, ld.curs = sp.KeepUnseen(me), map[string]string{}
+		if err := ld.fd.FollowAll(); err != nil {
+			if errors.Is(err, follow.ErrClosed) {
+				return nil
+			}
+			return err
+		}
+		ld.unseen, ld.kept = sp.KeepUnseen(me), map[string]bool{}
 		ld.watchCur()
 	}
 	tick := time.NewTicker(opts.Housekeeping)
@@ -214,11 +221,12 @@ const maxBatch = 256
 func (ld *leading) handleBatch(ev follow.Event) {
 	forwarded, forwardsChanged, listed := false, false, false
 	for i := 0; ; i++ {
-		name, inCur := ld.curs[ev.Dir]
 		switch {
-		case inCur:
-			ld.unseen.Note(name, ev.File)
-			listed = true
+		case ev.Name != "": // mail (FollowAll): only cur/ matters, to the index
+			if ld.unseen != nil && filepath.Base(ev.Dir) == "cur" {
+				ld.unseen.Note(ev.Name, ev.File)
+				listed = true
+			}
 		case ev.Dir == filepath.Clean(ld.sp.OutboxDir()):
 			ld.route(ev.File)
 		case ev.Dir == filepath.Clean(ld.sp.ForwardsDir()):
@@ -360,9 +368,9 @@ func (ld *leading) watchForwards() {
 	}
 }
 
-// watchCur watches the cur/ of every mailbox not watched yet and builds
-// its unseen index: watch first, then list, so nothing lands unseen in
-// between.
+// watchCur builds the unseen index of every mailbox not yet kept. The
+// feed follows every mailbox already (watch first, then list), and mail it
+// reports in cur/ meanwhile is noted after the listing.
 func (ld *leading) watchCur() {
 	if ld.unseen == nil {
 		return
@@ -373,23 +381,13 @@ func (ld *leading) watchCur() {
 		return
 	}
 	for _, name := range names {
-		mb, err := ld.sp.Mailbox(name)
-		if err != nil || ld.ctx.Err() != nil {
+		if ld.kept[name] || ld.ctx.Err() != nil {
 			continue
 		}
-		dir := filepath.Clean(mb.CurDir())
-		if _, ok := ld.curs[dir]; ok {
-			continue
-		}
-		if err := ld.fd.Watch(dir); err != nil {
-			if !errors.Is(err, follow.ErrClosed) {
-				ld.log.Debug("watch cur/", "name", name, "err", err)
-			}
-			continue
-		}
-		ld.curs[dir] = name
 		if err := ld.unseen.Rebuild(name); err != nil {
 			ld.log.Warn("build unseen index", "name", name, "err", err)
+			continue
 		}
+		ld.kept[name] = true
 	}
 }

@@ -300,10 +300,13 @@ func (k *UnseenKeeper) Note(name, file string) {
 		return // not kept (yet): Rebuild lists it
 	}
 	e := entry{dir: "cur", name: file}
-	if e.unread() {
+	switch old, had := box[e.key()]; {
+	case e.unread() && old != file:
 		box[e.key()] = file
-	} else {
+	case !e.unread() && had:
 		delete(box, e.key())
+	default:
+		return // nothing changed
 	}
 	k.dirty[name] = true
 }
