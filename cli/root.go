@@ -79,6 +79,7 @@ func commands() []func(*App) *cobra.Command {
 		newSearchCmd,
 		newUICmd,
 		newBridgeCmd,
+		newSendmailCmd,
 	}
 }
 

@@ -12,8 +12,6 @@ import (
 	"github.com/claude-ipc/ipc/spool"
 )
 
-func init() { register(newSendmailCmd) }
-
 func newSendmailCmd(a *App) *cobra.Command {
 	return &cobra.Command{
 		Use:   "sendmail [-t] [-f FROM] [-i] [TO...]",
