@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -25,9 +27,14 @@ type presence struct {
 func (b *Bridge) presenceLoop(ctx context.Context) {
 	tick := time.NewTicker(b.cfg.PresenceEvery)
 	defer tick.Stop()
+	var pruned time.Time
 	for {
 		if err := b.syncPresence(ctx); err != nil && ctx.Err() == nil {
 			b.log.Warn("bridge: presence", "err", err)
+		}
+		if time.Since(pruned) > time.Hour {
+			b.pruneLedger(time.Now().Add(-(b.cfg.MaxAge + b.cfg.DedupWindow)))
+			pruned = time.Now()
 		}
 		b.saveStatus()
 		select {
@@ -104,4 +111,19 @@ func (b *Bridge) readFleet(ctx context.Context) (spool.Fleet, error) {
 	}
 	_ = keys.Stop() // the lister has ended; Stop only releases it
 	return fleet, nil
+}
+
+// pruneLedger removes ledger entries older than before: the stream has
+// dropped those messages, so they cannot be offered again.
+func (b *Bridge) pruneLedger(before time.Time) {
+	dir := filepath.Join(b.sp.RemoteDir(), "seen")
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return // none yet
+	}
+	for _, e := range ents {
+		if fi, err := e.Info(); err == nil && fi.Mode().IsRegular() && fi.ModTime().Before(before) {
+			_ = os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
 }
