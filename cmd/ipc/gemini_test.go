@@ -14,17 +14,6 @@ import (
 	"github.com/claude-ipc/ipc/internal/fakemodel"
 )
 
-// geminiTool returns the full name of the offered tool called name (Gemini
-// CLI may prefix MCP tools with their server's name).
-func geminiTool(r *fakemodel.Request, name string) string {
-	for _, t := range r.Tools {
-		if t == name || strings.HasSuffix(t, "__"+name) || strings.HasSuffix(t, "_"+name) {
-			return t
-		}
-	}
-	return ""
-}
-
 // TestGeminiCLI drives the real Gemini CLI, set up as the README says,
 // headless against the fake model: ipc's tools and instructions reach the
 // model, and registering through them makes the name online.
@@ -39,7 +28,7 @@ func TestGeminiCLI(t *testing.T) {
 	sp := w.openSpool()
 	var online atomic.Bool
 	model := startModel(t, func(r *fakemodel.Request) fakemodel.Reply {
-		register := geminiTool(r, "register")
+		register := r.ToolName("register")
 		last := r.Last()
 		switch {
 		case register == "":
@@ -73,7 +62,7 @@ func TestGeminiCLI(t *testing.T) {
 	}
 	var called *fakemodel.Request
 	for _, r := range model.Requests() {
-		if last := r.Last(); len(last.ToolResults) > 0 && geminiTool(r, "register") != "" {
+		if last := r.Last(); len(last.ToolResults) > 0 && r.ToolName("register") != "" {
 			called = r
 		}
 	}

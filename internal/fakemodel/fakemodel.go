@@ -66,15 +66,32 @@ type Reply struct {
 // request at a time.
 type Script func(*Request) Reply
 
-// HasTool reports whether a tool named name (or ending in "__"+name, as
-// Claude Code names MCP tools) was offered.
+// HasTool reports whether a tool named name was offered, by that name or
+// as an MCP tool: mcp__SERVER__name (Claude Code) or mcp_SERVER_name
+// (Gemini CLI, for a server name without '_').
 func (r *Request) HasTool(name string) bool { return r.ToolName(name) != "" }
 
-// ToolName returns the full name of the offered tool matching name, or "".
+// ToolName returns the full name of the offered tool matching name (see
+// HasTool), or "".
 func (r *Request) ToolName(name string) string {
 	for _, t := range r.Tools {
-		if t == name || strings.HasSuffix(t, "__"+name) {
+		if t == name || mcpName(t) == name {
 			return t
+		}
+	}
+	return ""
+}
+
+// mcpName returns the tool's own name of an MCP tool's full name.
+func mcpName(full string) string {
+	if rest, ok := strings.CutPrefix(full, "mcp__"); ok {
+		if _, tool, ok := strings.Cut(rest, "__"); ok {
+			return tool
+		}
+	}
+	if rest, ok := strings.CutPrefix(full, "mcp_"); ok {
+		if _, tool, ok := strings.Cut(rest, "_"); ok {
+			return tool
 		}
 	}
 	return ""
