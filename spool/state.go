@@ -125,7 +125,15 @@ func (mb *Mailbox) Mark(id string, st State) error {
 // Progress returns how far the message id in mb got. It fails with
 // ErrNotFound when mb holds no such message.
 func (mb *Mailbox) Progress(id string) (Progress, error) {
-	m, err := mb.Find(id)
+	var m *Message
+	var err error
+	// A reader may move the file (new/ to cur/, a flag added) between
+	// Find's listing and its reading it: look again.
+	for range 5 {
+		if m, err = mb.Find(id); err == nil || errors.Is(err, ErrNotFound) || !errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+	}
 	if err != nil {
 		return Progress{}, err
 	}
