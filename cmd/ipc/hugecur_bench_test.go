@@ -48,8 +48,11 @@ func fillCur(b *testing.B, dir string, n int) {
 func BenchmarkHookHugeCur(b *testing.B) {
 	empty, _, emptyLead := hookWorld(b, 0)
 	huge, hugeMB, hugeLead := hookWorld(b, hugeCur)
-	in := `{"session_id":"bench","hook_event_name":"UserPromptSubmit","prompt":"hi"}`
+	session := 0
 	run := func(w *world) time.Duration {
+		// A fresh session each time: a session is told of a message once.
+		session++
+		in := fmt.Sprintf(`{"session_id":"bench-%d","hook_event_name":"UserPromptSubmit","prompt":"hi"}`, session)
 		cmd := exec.Command(ipcBin, "--as", "bob", "hook", "UserPromptSubmit")
 		cmd.Env = w.env
 		cmd.Stdin = strings.NewReader(in)
