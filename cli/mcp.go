@@ -1,8 +1,11 @@
 package cli
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -39,6 +42,11 @@ and as notifications/resources/updated to clients subscribed to
 ipc://inbox/NAME. Pushed mail stays unread until check.
 
 The server also offers to lead the spool (see 'ipc daemon').
+
+When the spool is refused (another user's, open to others, not a
+directory) mcp exits 4 with the reason on stderr, and on stdio answers
+the client's initialize with it as the error, so that 'claude mcp list'
+shows why.
 
 Add it to Claude Code (user scope) and start Claude Code with the channel:
   claude mcp add --scope user ipc -- ipc mcp
@@ -79,6 +87,9 @@ func runMCP(ctx context.Context, a *App, addr string) error {
 	}()
 	sp, wo, err := a.watchedSpool()
 	if err != nil {
+		if ln == nil {
+			a.refuseInitialize(err)
+		}
 		return err
 	}
 	var token, tokenPath string
@@ -150,4 +161,25 @@ func buildVersion() string {
 		return bi.Main.Version
 	}
 	return "dev"
+}
+
+// refuseInitialize answers a client's first request, when it is
+// initialize, with err as a JSON-RPC error: clients show that (claude mcp
+// list: "Failed to connect — MCP error -32603: …") where they hide the
+// server's stderr. The process then exits with err as usual.
+func (a *App) refuseInitialize(err error) {
+	if f, ok := a.In.(*os.File); ok && isTerminal(f) {
+		return
+	}
+	line, _ := bufio.NewReaderSize(io.LimitReader(a.In, 1<<20), 64<<10).ReadBytes('\n')
+	var req struct {
+		ID     json.RawMessage `json:"id"`
+		Method string          `json:"method"`
+	}
+	if json.Unmarshal(line, &req) != nil || req.Method != "initialize" || len(req.ID) == 0 {
+		return
+	}
+	resp, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": req.ID,
+		"error": map[string]any{"code": -32603, "message": "ipc: " + err.Error()}})
+	fmt.Fprintf(a.Out, "%s\n", resp)
 }
