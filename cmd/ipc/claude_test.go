@@ -331,7 +331,7 @@ func TestClaudeCode(t *testing.T) {
 
 	// ipc whoami, run by the model in Claude Code's shell, finds the name.
 	tm.typeLine("BASH ipc whoami")
-	r, at = ce.waitRequest(t, tm, at+1, "alice (held by pid", 30*time.Second)
+	_, at = ce.waitRequest(t, tm, at+1, "alice (held by pid", 30*time.Second)
 	waiting = w.idle(t, tm, "alice", waiting)
 
 	// Mail sent from an unrelated shell while the agent works reaches it
@@ -343,7 +343,7 @@ func TestClaudeCode(t *testing.T) {
 		}
 	}
 	tm.typeLine("BASH sleep 1 #work")
-	r, at = ce.waitRequest(t, tm, at+1, "while you work", 30*time.Second)
+	_, at = ce.waitRequest(t, tm, at+1, "while you work", 30*time.Second)
 	waiting = w.idle(t, tm, "alice", waiting)
 	if c := surfacedIn(ce.model.Requests(), "while you work"); c != 1 || workID == "" {
 		t.Errorf("the mail sent during work surfaced %d times, want once", c)
@@ -398,7 +398,7 @@ func TestClaudeCode(t *testing.T) {
 	}
 	tm.typeLine("BASH true #stop")
 	_, at = ce.waitRequest(t, tm, at+1, "before you go", 30*time.Second)
-	_, at = ce.waitRequest(t, tm, at+1, "before you stop", 30*time.Second)
+	ce.waitRequest(t, tm, at+1, "before you stop", 30*time.Second)
 	waiting = w.idle(t, tm, "alice", waiting)
 	if n := countRequests(ce.model.Requests(), "before you stop"); n != 1 {
 		t.Errorf("the Stop hook blocked %d times, want once", n)
