@@ -90,6 +90,9 @@ func runWait(ctx context.Context, a *App, timeout time.Duration, peek bool) erro
 	// the other.
 	fd, stop, err := a.follow(ctx, mb.Name, wo)
 	if err != nil {
+		if ctx.Err() != nil { // the time ran out while the follower started
+			return a.waitEnded(ctx, timeout)
+		}
 		return fmt.Errorf("wait: %w", err)
 	}
 	defer stop()
