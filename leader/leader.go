@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -124,7 +123,9 @@ type leading struct {
 	log     *slog.Logger
 	fd      *follow.Feed      // outbox/new/, forwards/ and the new/ of forwarded mailboxes
 	watched map[string]string // new/ dir of a forwarded mailbox → its name
-	busy    map[string]bool   // outbox files still open for writing, to route once closed
+	busy    map[string]bool   // outbox files still being written, to route once complete
+	retry   *time.Timer       // fires busyRetry after a file first turned out busy
+	armed   bool              // retry is running
 
 	// The unseen index: the feed also follows every mailbox (FollowAll:
 	// the follower reports mail becoming unread, in new/ and in cur/, and
@@ -176,10 +177,16 @@ func lead(ctx context.Context, sp *spool.Spool, opts Options, l *spool.Leadershi
 	defer tick.Stop()
 	held := time.NewTicker(lockCheck)
 	defer held.Stop()
+	ld.retry = time.NewTimer(busyRetry)
+	ld.retry.Stop()
+	defer ld.retry.Stop()
 	for {
-		var retry <-chan time.Time // armed only while a drop-in is still being written
-		if len(ld.busy) > 0 {
-			retry = time.After(busyRetry)
+		// Armed once when a file turns out busy and left running while
+		// other events arrive, so the retry comes busyRetry later however
+		// busy the spool is.
+		if len(ld.busy) > 0 && !ld.armed {
+			ld.retry.Reset(busyRetry)
+			ld.armed = true
 		}
 		select {
 		case <-ctx.Done():
@@ -189,7 +196,8 @@ func lead(ctx context.Context, sp *spool.Spool, opts Options, l *spool.Leadershi
 				return nil // the follower stopped: ctx is done
 			}
 			ld.handleBatch(ev)
-		case <-retry:
+		case <-ld.retry.C:
+			ld.armed = false
 			for name := range ld.busy {
 				delete(ld.busy, name)
 				ld.route(name)
@@ -209,8 +217,8 @@ func lead(ctx context.Context, sp *spool.Spool, opts Options, l *spool.Leadershi
 	}
 }
 
-// busyRetry is how soon a drop-in that was still open for writing is
-// looked at again.
+// busyRetry is how soon a drop-in that was still being written is looked
+// at again (whether it is complete is internal/inplace's rule).
 const busyRetry = 200 * time.Millisecond
 
 // maxBatch bounds how many events are handled before forwards are applied.
@@ -277,9 +285,7 @@ func (ld *leading) sweep() {
 		if ld.ctx.Err() != nil {
 			return // stopping: the next leader's sweep does the rest
 		}
-		if settled(filepath.Join(ld.sp.OutboxDir(), n)) {
-			ld.route(n)
-		}
+		ld.route(n) // one still being written comes back busy, for a retry
 	}
 	ld.applyForwards()
 	if n, err := ld.sp.ExpireOrphans(); n > 0 || err != nil {
@@ -288,17 +294,6 @@ func (ld *leading) sweep() {
 	if n, err := ld.sp.CleanTmp(); n > 0 || err != nil {
 		ld.logCount("cleaned tmp", n, err)
 	}
-}
-
-// settleTime is how long a file must have been left alone before a sweep
-// routes it: a script may be writing it in place, and the watcher reports
-// such a file once it is complete.
-const settleTime = time.Second
-
-// settled reports whether nobody has written path for settleTime.
-func settled(path string) bool {
-	fi, err := os.Lstat(path)
-	return err != nil || time.Since(fi.ModTime()) >= settleTime
 }
 
 func (ld *leading) route(name string) {

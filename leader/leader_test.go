@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/claude-ipc/ipc/internal/platform"
 	"github.com/claude-ipc/ipc/internal/testkit"
 	"github.com/claude-ipc/ipc/spool"
 )
@@ -220,5 +221,59 @@ func TestLeaderKeepsUnseenIndex(t *testing.T) {
 	r.stop(t)
 	if _, trusted := mb.UnseenIndex(); trusted {
 		t.Error("the index of a stopped leader is still trusted")
+	}
+}
+
+// TestBusyRetryWhileEventsArrive renames a drop-in into outbox/new/ while
+// its writer still has it open (the leader finds it busy), then keeps other
+// drop-ins arriving faster than busyRetry: the busy one must still be
+// routed once its writer closes it, while the others keep coming, not only
+// when the spool falls quiet.
+func TestBusyRetryWhileEventsArrive(t *testing.T) {
+	sp := open(t, filepath.Join(t.TempDir(), "spool"))
+	r := start(t, sp, Options{})
+	r.leads(t)
+	tmp := filepath.Join(sp.Root, "outbox", "tmp", "busy")
+	w, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if probe, _ := os.Open(tmp); probe != nil {
+		_, known := platform.OpenForWriting(probe)
+		probe.Close()
+		if !known {
+			t.Skip("this system cannot tell whether a file is open for writing: the leader never finds a renamed-in file busy")
+		}
+	}
+	fmt.Fprintf(w, "From: script@h\nTo: bob\nSubject: busy\nMessage-ID: <busy@h>\n\nhi\n")
+	if err := os.Rename(tmp, filepath.Join(sp.OutboxDir(), "busy")); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	streamed := make(chan struct{})
+	go func() { // other mail, every 5 ms, until told to stop
+		defer close(streamed)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+			drop(t, sp, fmt.Sprintf("other%d", i), "carol")
+		}
+	}()
+	defer func() { close(stop); <-streamed }()
+	until(t, "the other drop-ins to be routed", func() bool { return unread(t, sp, "carol") >= 5 })
+	if n := unread(t, sp, "bob"); n != 0 {
+		t.Fatalf("routed while its writer had it open: bob has %d", n)
+	}
+	w.Close()
+	before := unread(t, sp, "carol")
+	until(t, "the busy drop-in to be routed", func() bool { return unread(t, sp, "bob") == 1 })
+	// busyRetry is 40 of the others' intervals: far fewer than 200 of them
+	// may arrive before the retry fires.
+	if n := unread(t, sp, "carol") - before; n >= 200 {
+		t.Errorf("the busy drop-in was routed only after %d others: its retry waited for a quiet moment", n)
 	}
 }

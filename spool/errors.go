@@ -25,9 +25,9 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrTooSoon reports a rename attempted within an hour of the last one.
 	ErrTooSoon = errors.New("too soon")
-	// ErrBusy reports a drop-in that some process still has open for
-	// writing; it is left where it is for a later look.
-	ErrBusy = errors.New("still open for writing")
+	// ErrBusy reports a drop-in still being written in place (the rule
+	// of internal/inplace); it is left where it is for a later look.
+	ErrBusy = errors.New("still being written")
 	// ErrBadID reports a message id too short to look up.
 	ErrBadID = errors.New("invalid message id")
 	// ErrBadConfig reports a limit set to something that is not a number.

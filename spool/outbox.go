@@ -14,7 +14,9 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"time"
 
+	"github.com/claude-ipc/ipc/internal/inplace"
 	"github.com/claude-ipc/ipc/internal/platform"
 )
 
@@ -165,7 +167,7 @@ func (s *Spool) readDropIn(path string) (d dropIn, why string, err error) {
 	if why := unsafeFile(d.fi); why != "" {
 		return d, why, nil
 	}
-	if openForWriting(f) {
+	if inplace.CheckFile(f, d.fi, time.Now()) == inplace.Writing {
 		return d, "", fmt.Errorf("%s: %w", path, ErrBusy)
 	}
 	if d.ino, d.nlink, err = platform.FileID(f); err != nil {

@@ -13,11 +13,11 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/claude-ipc/ipc/internal/inplace"
 	"github.com/claude-ipc/ipc/internal/platform"
 )
 
@@ -187,7 +187,7 @@ func readFile(path, key string, keep func(raw []byte) bool) (m *Message, why str
 	if why := unsafeFile(fi); why != "" {
 		return nil, why, nil
 	}
-	if beingWritten(fi, key) {
+	if inplace.CheckFile(f, fi, time.Now()) == inplace.Writing {
 		return nil, "", errNotReady
 	}
 	var r io.Reader = io.LimitReader(f, maxMessage)
@@ -212,26 +212,8 @@ func readFile(path, key string, keep func(raw []byte) bool) (m *Message, why str
 var errSkipped = errors.New("skipped by filter")
 
 // errNotReady marks a file in new/ that a careless writer may still be
-// writing in place; it is left for a later look.
+// writing in place (inplace.Check); it is left for a later look.
 var errNotReady = errors.New("still being written")
-
-// beingWritten reports whether a file looks unfinished: empty, or shorter
-// than the ",S=" size in its name, and modified in the last two seconds.
-// Writers that use tmp/ (ipc, safecat, maildrop) never show this.
-func beingWritten(fi os.FileInfo, key string) bool {
-	if time.Since(fi.ModTime()) > 2*time.Second {
-		return false
-	}
-	if fi.Size() == 0 {
-		return true
-	}
-	if i := strings.LastIndex(key, ",S="); i >= 0 {
-		if n, err := strconv.ParseInt(key[i+3:], 10, 64); err == nil && fi.Size() < n {
-			return true
-		}
-	}
-	return false
-}
 
 // unsafeFile says why fi is not acceptable as mail, or "".
 func unsafeFile(fi os.FileInfo) string {

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/claude-ipc/ipc/internal/inplace"
+	"github.com/claude-ipc/ipc/internal/platform"
 	"github.com/claude-ipc/ipc/internal/testkit"
 )
 
@@ -662,5 +664,47 @@ func TestSignature(t *testing.T) {
 	msgs, err := mustMailbox(t, s, "b").Check(CheckOptions{})
 	if bodies(msgs) != "signed" || err == nil || !strings.Contains(err.Error(), "signature") {
 		t.Fatalf("got %q, %v: want only the signed message and a signature error", bodies(msgs), err)
+	}
+}
+
+// TestDropInWrittenInPlacePauses is a script writing a message in place
+// into new/ and pausing between its halves: while it still has the file
+// open, check shows nothing (the one in-place rule, internal/inplace), and
+// once it closes the file the whole message is shown, once.
+func TestDropInWrittenInPlacePauses(t *testing.T) {
+	s := openTest(t)
+	mb, err := s.EnsureMailbox("b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(mb.NewDir(), "by-hand")
+	w, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if _, err := w.WriteString("Subject: halves\n\nfirst half"); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-2 * inplace.Quiet) // a long pause: the file looks quiet
+	os.Chtimes(path, old, old)
+	if f, _ := os.Open(path); f != nil {
+		_, known := platform.OpenForWriting(f)
+		f.Close()
+		if !known {
+			t.Skip("this system cannot tell whether a file is open for writing; a pause longer than inplace.Quiet is not caught here")
+		}
+	}
+	msgs, err := mb.Check(CheckOptions{})
+	if err != nil || len(msgs) != 0 {
+		t.Fatalf("while being written: %d messages (%q), %v; want none", len(msgs), bodies(msgs), err)
+	}
+	if _, err := w.WriteString(", second half"); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	msgs, err = mb.Check(CheckOptions{})
+	if err != nil || len(msgs) != 1 || bodies(msgs) != "first half, second half" {
+		t.Fatalf("once closed: %q, %v; want the whole message", bodies(msgs), err)
 	}
 }

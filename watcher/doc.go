@@ -11,8 +11,9 @@
 //     must be idempotent, as Maildir readers are: they rename files out of
 //     new/. In the steady state a file is reported once per arrival.
 //   - A file renamed into a directory is reported at once. A file written in
-//     place is reported only when it is non-empty and no longer growing (see
-//     Options.Settle). Scans (start, Rescan, overflow) report what is present
+//     place is reported only once it is complete by the one rule for such
+//     files (internal/inplace: no longer open for writing where the system
+//     can tell, else left alone for inplace.Quiet). Scans (start, Rescan, overflow) report what is present
 //     without waiting, except files the Watcher already sees being written.
 //   - Bursts lose nothing: what Events cannot take yet waits in a queue (one
 //     entry per file) while inotify is still read, nothing is ever dropped,
@@ -20,8 +21,8 @@
 //     rescanned.
 //   - Without inotify (unavailable, watch limit reached, IPC_POLL=1) the
 //     Watcher polls every PollInterval instead; Polling reports it. Polling
-//     cannot tell renamed from written files, so a file modified less than
-//     Settle before the poll that finds it is checked like an in-place one.
+//     cannot tell renamed from written files, so every file a poll finds is
+//     checked by the in-place rule.
 //   - A watched directory that is removed or renamed away is watched again
 //     when it reappears.
 //   - Close stops everything: when it returns no goroutine of the Watcher

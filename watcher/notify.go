@@ -201,7 +201,7 @@ func (l *loop) handleFSError(err error) {
 	now := time.Now()
 	for k, p := range l.pending {
 		if p.due.IsZero() { // the Write that would wake it may be lost
-			l.settle(k, p.size, now.Add(l.opts.Settle))
+			l.settle(k, now.Add(l.opts.Settle))
 		}
 	}
 	l.rescanAll()
@@ -216,7 +216,7 @@ func (l *loop) created(k fileKey) {
 	}
 	switch {
 	case fi.Size() == 0:
-		l.settle(k, 0, time.Time{}) // created in place: wait for its writes
+		l.settle(k, time.Now().Add(l.opts.Settle)) // created in place: checked until complete
 	case l.barrier.f != nil:
 		l.hold(k)
 	default:
@@ -225,7 +225,7 @@ func (l *loop) created(k fileKey) {
 }
 
 // written handles a Write: the file is being written in place, so it is
-// reported once its size settles. A Write on a file already reported is
+// reported once it is complete (settle.go). A Write on a file already reported is
 // not a new arrival and is ignored.
 func (l *loop) written(k fileKey) {
 	if !l.unhold(k) && l.pending[k] == nil {
@@ -236,7 +236,7 @@ func (l *loop) written(k fileKey) {
 		l.forget(k)
 		return
 	}
-	l.settle(k, fi.Size(), time.Now().Add(l.opts.Settle))
+	l.settle(k, time.Now().Add(l.opts.Settle))
 }
 
 func (l *loop) hold(k fileKey) {

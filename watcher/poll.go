@@ -4,6 +4,8 @@ import (
 	"io/fs"
 	"os"
 	"time"
+
+	"github.com/claude-ipc/ipc/internal/inplace"
 )
 
 // usePolling switches to the polling fallback for good: inotify is
@@ -22,7 +24,7 @@ func (l *loop) usePolling(reason error) {
 	now := time.Now()
 	for k, p := range l.pending {
 		if p.due.IsZero() { // no Write will come to wake it
-			l.settle(k, p.size, now.Add(l.opts.PollInterval))
+			l.settle(k, now.Add(l.opts.PollInterval))
 		}
 	}
 	for _, d := range l.dirs {
@@ -68,16 +70,14 @@ func (l *loop) pollDir(key string, d *dir, now time.Time) {
 }
 
 // polled handles a name a poll found. Polling cannot tell a renamed-in file
-// from one being written, so a file modified within Settle waits for its
-// size to settle; an older one is reported at once.
+// from one being written, so each is checked by the in-place rule
+// (internal/inplace): a complete one is reported at once, one still being
+// written once it is complete.
 func (l *loop) polled(k fileKey, e fs.DirEntry, now time.Time) {
-	fi, err := e.Info()
-	if err != nil {
-		return // taken away already
-	}
-	if fi.Size() > 0 && now.Sub(fi.ModTime()) >= l.opts.Settle {
+	switch inplace.Check(k.path(), now) {
+	case inplace.Complete:
 		l.emit(k)
-		return
+	case inplace.Writing:
+		l.settle(k, now.Add(l.opts.Settle))
 	}
-	l.settle(k, fi.Size(), now.Add(l.opts.Settle))
 }

@@ -1,28 +1,29 @@
 package watcher
 
 import (
-	"os"
 	"time"
+
+	"github.com/claude-ipc/ipc/internal/inplace"
 )
 
-// settling is a file being written in place. It is reported when, at due,
-// it is non-empty and its size is still the size seen when due was set.
-// With inotify every Write pushes due back, so due passing also means no
-// write for Settle. Knowing whether anyone still has the file open for
-// writing would need a walk of /proc/*/fd: too costly, so size it is.
+// settling is a file being written in place. At due it is checked by the
+// one rule for files written in place (internal/inplace: not open for
+// writing where the system can tell, else left alone for inplace.Quiet)
+// and reported once complete; until then it is looked at every Settle.
+// With inotify every Write pushes due back, so a file still growing is not
+// even looked at.
 type settling struct {
-	size int64
-	due  time.Time // zero: empty, waiting for a Write (inotify only)
+	due time.Time // zero: waiting for a Write
 }
 
 // settle starts or restarts the settle check of k.
-func (l *loop) settle(k fileKey, size int64, due time.Time) {
+func (l *loop) settle(k fileKey, due time.Time) {
 	p := l.pending[k]
 	if p == nil {
 		p = &settling{}
 		l.pending[k] = p
 	}
-	p.size, p.due = size, due
+	p.due = due
 	l.arm(due)
 }
 
@@ -45,25 +46,19 @@ func (l *loop) wake(now time.Time) {
 	}
 }
 
-// recheck reports k if its size settled, else sets a new due. It says
+// recheck reports k if it is complete, else sets a new due. It says
 // whether k is still pending.
 func (l *loop) recheck(k fileKey, p *settling, now time.Time) bool {
-	fi, err := os.Lstat(k.path())
-	switch {
-	case err != nil || !fi.Mode().IsRegular():
+	switch inplace.Check(k.path(), now) {
+	case inplace.Gone:
 		delete(l.pending, k) // taken away
 		return false
-	case fi.Size() > 0 && fi.Size() == p.size:
+	case inplace.Complete:
 		delete(l.pending, k)
 		l.emit(k)
 		return false
-	case fi.Size() == 0 && !l.polling:
-		p.size, p.due = 0, time.Time{} // emptied again: its next Write rearms
-	case fi.Size() == 0:
-		p.size, p.due = 0, now.Add(l.opts.PollInterval) // no Writes to wait for: look again later
-	default:
-		p.size, p.due = fi.Size(), now.Add(l.opts.Settle)
 	}
+	p.due = now.Add(l.opts.Settle)
 	return true
 }
 

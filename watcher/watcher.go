@@ -21,7 +21,7 @@ type Event struct {
 type Options struct {
 	Poll         bool          // force the polling fallback (also forced when env IPC_POLL=1)
 	PollInterval time.Duration // default 250ms
-	Settle       time.Duration // how long an in-place-written file's size must stay unchanged; default 50ms
+	Settle       time.Duration // how often a file written in place is checked until complete (internal/inplace); default 50ms
 	Logger       *slog.Logger  // nil: discard
 
 	// Filter, if set, says which files are reported, given the directory

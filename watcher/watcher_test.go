@@ -260,6 +260,46 @@ func TestWrittenInPlace(t *testing.T) {
 	})
 }
 
+// TestWrittenInPlacePauses writes a file in place in 4 KiB writes with
+// pauses longer than Settle between them, as a loaded machine does: the
+// file must be reported once, whole, never with its first 4096 bytes.
+func TestWrittenInPlacePauses(t *testing.T) {
+	eachMode(t, func(t *testing.T, opts Options) {
+		opts.PollInterval = 5 * time.Millisecond
+		dir, _ := maildir(t)
+		w := watch(t, opts, dir)
+		path := filepath.Join(dir, "paused")
+		data := bytes.Repeat([]byte("0123456789abcdef"), 13000/16)
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for off := 0; off < len(data); off += 4096 {
+			if _, err := f.Write(data[off:min(off+4096, len(data))]); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case ev := <-w.Events():
+				b, _ := os.ReadFile(filepath.Join(dir, ev.Name))
+				t.Fatalf("%s reported while being written, with %d of its %d bytes", ev.Name, len(b), len(data))
+			case <-time.After(3 * defaultSettle):
+			}
+		}
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case ev := <-w.Events():
+			b, err := os.ReadFile(filepath.Join(dir, ev.Name))
+			if err != nil || !bytes.Equal(b, data) {
+				t.Fatalf("%s reported with %d of its %d bytes (%v)", ev.Name, len(b), len(data), err)
+			}
+		case <-time.After(deadline):
+			t.Fatal("a file written in place was never reported")
+		}
+	})
+}
+
 // writeSlowly writes data in place: half, a pause, the rest.
 func writeSlowly(path string, data []byte) error {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
