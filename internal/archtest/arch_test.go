@@ -18,10 +18,11 @@ const module = "github.com/claude-ipc/ipc/"
 // module it may import (non-test files). A package missing here fails the
 // test: a new package must take its place in ARCHITECTURE.md first.
 var allowed = map[string][]string{
-	"spool":             {"internal/platform"},
-	"watcher":           {"internal/platform"},
+	"spool":             {"internal/inplace", "internal/platform"},
+	"watcher":           {"internal/inplace", "internal/platform"},
 	"share":             {"internal/platform"},
 	"internal/platform": {},
+	"internal/inplace":  {"internal/platform"},
 	"internal/latency":  {},
 	"internal/testkit":  {},
 	"internal/archtest": {},
