@@ -24,9 +24,10 @@ func newWhoamiCmd(a *App) *cobra.Command {
 		Short: "Say which name ipc takes you for, and why",
 		Long: `Whoami prints the name the other commands act as: --as NAME, else
 $IPC_NAME, else the online name whose owner (the 'ipc mcp' or 'ipc watch'
-process holding it) was started by the same Claude Code session as this
+process holding it) was started by the same agent session as this
 command. That last rule compares process ancestry: the caller and the owner
-must have a Claude Code process ('claude'; set IPC_AGENT_PROCESS to a
+must have an agent's process (Claude Code's 'claude' or 'claude.exe',
+Gemini CLI's 'gemini', Windsurf's 'windsurf'; set IPC_AGENT_PROCESS to a
 comma-separated list of other command names) as their nearest common
 ancestor, at most three generations above the caller. A shared terminal,
 tmux or shell never counts. A tie, or no such name, means unknown (exit 3).
@@ -84,7 +85,9 @@ const (
 // common ancestor of a caller and an owner must be one of them. A terminal,
 // tmux or sshd is shared by unrelated sessions and never counts.
 // IPC_AGENT_PROCESS (comma-separated command names) replaces the list.
-const defaultAgents = "claude"
+// Names compare without case and without ".exe": npm installs Claude
+// Code's native binary as bin/claude.exe on every system.
+const defaultAgents = "claude,gemini,windsurf"
 
 // proc is one process in an ancestry: its pid and command name.
 type proc struct {
@@ -103,7 +106,7 @@ func (a *App) agentSet() map[string]bool {
 	}
 	set := map[string]bool{}
 	for _, n := range strings.Split(list, ",") {
-		if n = strings.TrimSpace(n); n != "" {
+		if n = agentName(n); n != "" {
 			set[n] = true
 		}
 	}
@@ -150,7 +153,7 @@ func kinship(a, b []proc, agents map[string]bool) (int, bool) {
 	}
 	for i, p := range a {
 		if j, ok := at[p.pid]; ok {
-			if p.pid <= 1 || !agents[p.comm] {
+			if p.pid <= 1 || !agents[agentName(p.comm)] {
 				return 0, false
 			}
 			return i + j, true
@@ -173,6 +176,13 @@ func ancestry(pid int, read procReader, climb int) []proc {
 		pid = pp
 	}
 	return chain
+}
+
+// agentName is a command name as agent lists compare it: "Claude.exe" is
+// "claude".
+func agentName(comm string) string {
+	comm = strings.ToLower(strings.TrimSpace(comm))
+	return strings.TrimSuffix(comm, ".exe")
 }
 
 // readProc reads a process's parent and command name.
