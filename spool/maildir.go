@@ -196,7 +196,7 @@ func (s *Spool) uniqueName(id string) string {
 // entry is a file in new/ or cur/.
 type entry struct {
 	dir  string // "new" or "cur"
-	name string // file name, with any ":2,FLAGS" suffix
+	name string // file name, with any ":2,FLAGS" (or "!2,FLAGS") suffix
 }
 
 // path returns the entry's path in mb.
@@ -204,10 +204,21 @@ func (mb *Mailbox) path(e entry) string { return filepath.Join(mb.Dir, e.dir, e.
 
 // key returns the unique part of an entry's name, without info.
 func (e entry) key() string {
-	if i := strings.Index(e.name, ":2,"); i >= 0 {
+	if i := infoIndex(e.name); i >= 0 {
 		return e.name[:i]
 	}
 	return e.name
+}
+
+// infoIndex returns where the info (":2,FLAGS", or "!2,FLAGS" as on
+// Windows, where ':' is illegal in names) begins in a file name, or -1.
+// Both are read on every system: a spool may have been copied across.
+func infoIndex(name string) int {
+	i := strings.Index(name, ":2,")
+	if j := strings.Index(name, "!2,"); j >= 0 && (i < 0 || j < i) {
+		i = j
+	}
+	return i
 }
 
 // info returns the ":2,FLAGS" part of the entry's name, or "".
@@ -215,7 +226,7 @@ func (e entry) info() string { return e.name[len(e.key()):] }
 
 // flags returns the flags in the entry's info.
 func (e entry) flags() Flags {
-	if i := strings.Index(e.name, ":2,"); i >= 0 {
+	if i := infoIndex(e.name); i >= 0 {
 		return Flags(e.name[i+3:])
 	}
 	return ""
@@ -226,8 +237,9 @@ func (e entry) flags() Flags {
 // listed to cur/ without marking it seen).
 func (e entry) unread() bool { return e.dir == "new" || e.flags().Unread() }
 
-// flagInfo returns the info part of a file name in cur/ for flags: ":2,FLAGS".
-func flagInfo(f Flags) string { return ":2," + string(f) }
+// flagInfo returns the info part of a file name in cur/ for flags:
+// ":2,FLAGS", or "!2,FLAGS" on Windows (infoSep).
+func flagInfo(f Flags) string { return infoSep + "2," + string(f) }
 
 // idFromKey returns the message id in one of our unique names ("R<id>."),
 // or "" for a name some other program chose.

@@ -375,7 +375,7 @@ func (s *Spool) linkInto(path string, mb *Mailbox, key string, retry bool) error
 }
 
 // hasKey reports whether the message named key is in new/ or cur/ (where
-// its name carries ":2,FLAGS").
+// its name carries ":2,FLAGS" or "!2,FLAGS").
 func (mb *Mailbox) hasKey(key string) (bool, error) {
 	if fileExists(filepath.Join(mb.NewDir(), key)) {
 		return true, nil
@@ -391,7 +391,7 @@ func (mb *Mailbox) hasKey(key string) (bool, error) {
 	for {
 		names, err := f.Readdirnames(4096)
 		for _, n := range names {
-			if n == key || strings.HasPrefix(n, key+":2,") {
+			if n == key || (strings.HasPrefix(n, key) && infoIndex(n) == len(key)) {
 				return true, nil
 			}
 		}
