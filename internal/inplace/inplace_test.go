@@ -44,7 +44,7 @@ func TestCheck(t *testing.T) {
 		{"empty and quiet", "", old, Complete},
 		{"1.M1P1.host,S=100", "shorter than announced", now, Writing},
 		{"2.M1P1.host,S=100", "shorter than announced, but quiet", old, Complete},
-		{"3.M1P1.host,S=5:2,S", "whole", now, fresh},
+		{"3.M1P1.host,S=5!2,S", "whole", now, fresh}, // ! not :, which NTFS reserves
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
