@@ -178,7 +178,7 @@ func (s *Spool) readDropIn(path string) (d dropIn, why string, err error) {
 	}
 	// The writer should have fsynced before its rename into new/; a script
 	// seldom does. Make the data durable before any mailbox points at it.
-	if err := f.Sync(); err != nil {
+	if err := platform.SyncRead(f); err != nil {
 		return d, "", fmt.Errorf("fsync: %w", err)
 	}
 	return d, "", nil

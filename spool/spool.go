@@ -175,7 +175,9 @@ func checkSafe(root string) error {
 		return fmt.Errorf("%w: %s is owned by %s, not you (uid %d); use your own spool (IPC_HOME) or chown it",
 			ErrUnsafe, root, owner, os.Geteuid())
 	}
-	if fi.Mode().Perm()&0o077 != 0 {
+	// Windows has no mode bits (every directory reads as 0777): the spool
+	// relies on the ACL of the user's profile there (README).
+	if platform.OwnershipChecked && fi.Mode().Perm()&0o077 != 0 {
 		return fmt.Errorf("%w: %s is open to other users (mode %04o); run: chmod 700 %s",
 			ErrUnsafe, root, fi.Mode().Perm(), root)
 	}

@@ -10,8 +10,19 @@ import (
 	"github.com/claude-ipc/ipc/internal/platform"
 )
 
+// tempDir is t.TempDir made with os.MkdirTemp, whose clean-up may fail:
+// Go's RemoveAll fails under Wine 8, where make test-windows runs this.
+func tempDir(t *testing.T) string {
+	dir, err := os.MkdirTemp("", "inplace-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	return dir
+}
+
 func TestCheck(t *testing.T) {
-	dir := t.TempDir()
+	dir := tempDir(t)
 	now := time.Now()
 	old := now.Add(-2 * Quiet)
 	write := func(name, content string, mtime time.Time) string {
@@ -65,7 +76,7 @@ func TestCheck(t *testing.T) {
 // TestOpenForWriting shows a file held open by a writer is being written
 // however long it has been quiet, where the system can tell (Linux, Windows).
 func TestOpenForWriting(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "drop")
+	p := filepath.Join(tempDir(t), "drop")
 	w, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE, 0o600)
 	if err != nil {
 		t.Fatal(err)

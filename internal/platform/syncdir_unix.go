@@ -29,3 +29,7 @@ func SyncDir(dir string) error {
 // DirSyncDurable says whether SyncDir makes a directory's entries durable
 // on this system (where the file system supports it).
 const DirSyncDurable = true
+
+// SyncRead makes the data of f, a file opened for reading (one another
+// process wrote), durable: fsync works on any descriptor here.
+func SyncRead(f *os.File) error { return f.Sync() }

@@ -35,3 +35,18 @@ func SyncDir(dir string) error {
 // DirSyncDurable says whether SyncDir makes a directory's entries durable
 // on this system. On Windows it is best effort.
 const DirSyncDurable = false
+
+// SyncRead makes the data of f, a file opened for reading (one another
+// process wrote), durable. FlushFileBuffers needs a handle with write
+// access, so the file is opened again for writing to flush it.
+func SyncRead(f *os.File) error {
+	w, err := os.OpenFile(f.Name(), os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	err = w.Sync()
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
