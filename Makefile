@@ -9,6 +9,7 @@
 #   make soak     the kill -9, leader-takeover and power-loss loops SOAK times longer (default 10)
 #   make lint     gofmt, go vet, staticcheck
 #   make install  put ipc in $(go env GOPATH)/bin
+#   make dist     release archives for every target in DIST, in dist/
 
 GO        ?= go
 BIN       := bin/ipc
@@ -19,7 +20,7 @@ BIN       := bin/ipc
 TEST_DEBS := mblaze notmuch safecat maildrop tmux npm chromium nats-server mutt dovecot-imapd
 TEST_CMDS := mlist notmuch safecat maildrop tmux npm chromium nats-server mutt dovecot
 
-.PHONY: run build test test-deps cross test-windows bench fuzz soak lint install clean
+.PHONY: run build test test-deps cross test-windows dist bench fuzz soak lint install clean
 
 # The other systems ipc is built for; make cross builds and vets each.
 CROSS := darwin/arm64 darwin/amd64 windows/amd64 freebsd/amd64 linux/arm64
@@ -105,6 +106,23 @@ lint:
 	$(GO) vet ./...
 	@command -v staticcheck >/dev/null 2>&1 || $(GO) install honnef.co/go/tools/cmd/staticcheck@latest
 	PATH="$$PATH:$$($(GO) env GOPATH)/bin" staticcheck ./...
+
+# Release archives: dist/ipc-VERSION-OS-ARCH.tar.gz (.zip for Windows),
+# each holding the static binary, README.md and LICENSE if there is one.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+DIST    := linux/amd64 linux/arm64 darwin/arm64 darwin/amd64 freebsd/amd64 windows/amd64
+dist:
+	@rm -rf dist && mkdir -p dist
+	@for t in $(DIST); do \
+		os=$${t%/*}; arch=$${t#*/}; name=ipc-$(VERSION)-$$os-$$arch; exe=""; \
+		[ $$os = windows ] && exe=.exe; \
+		mkdir -p dist/$$name && \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags "-s -w" -o dist/$$name/ipc$$exe ./cmd/ipc || exit 1; \
+		cp README.md dist/$$name/; [ -f LICENSE ] && cp LICENSE dist/$$name/; \
+		if [ $$os = windows ]; then (cd dist && zip -qr $$name.zip $$name); \
+		else tar -C dist -czf dist/$$name.tar.gz $$name; fi; \
+		rm -rf dist/$$name; echo "dist/$$name"; \
+	done
 
 install:
 	$(GO) install ./cmd/ipc
