@@ -7,7 +7,7 @@
 #   make bench    benchmarks, each reported against the bare file-system operation
 #   make fuzz     every fuzz target for FUZZTIME each (default 30s), from its corpus in testdata/fuzz
 #   make soak     the kill -9, leader-takeover and power-loss loops SOAK times longer (default 10)
-#   make lint     gofmt, go vet, staticcheck
+#   make lint     gofmt, go vet, staticcheck (staticcheck for each target in CROSS too)
 #   make install  put ipc in $(go env GOPATH)/bin
 #   make dist     release archives for every target in DIST, in dist/
 
@@ -106,6 +106,10 @@ lint:
 	$(GO) vet ./...
 	@command -v staticcheck >/dev/null 2>&1 || $(GO) install honnef.co/go/tools/cmd/staticcheck@latest
 	PATH="$$PATH:$$($(GO) env GOPATH)/bin" staticcheck ./...
+	@for t in $(CROSS); do \
+		echo "staticcheck ($$t)"; \
+		GOOS=$${t%/*} GOARCH=$${t#*/} PATH="$$PATH:$$($(GO) env GOPATH)/bin" staticcheck ./... || exit 1; \
+	done
 
 # Release archives: dist/ipc-VERSION-OS-ARCH.tar.gz (.zip for Windows),
 # each holding the static binary, README.md and LICENSE if there is one.

@@ -4,6 +4,7 @@ package platform
 
 import (
 	"os"
+	"strconv"
 	"syscall"
 )
 
@@ -26,7 +27,7 @@ func OwnedByOther(fi os.FileInfo) (owner string, other bool) {
 	if !ok || int(st.Uid) == os.Geteuid() {
 		return "", false
 	}
-	return "uid " + itoa(int(st.Uid)), true
+	return "uid " + strconv.Itoa(int(st.Uid)), true
 }
 
 // OwnershipChecked says whether OwnedByOther can answer on this system.
