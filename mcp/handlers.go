@@ -115,26 +115,8 @@ func (a *args) data() json.RawMessage {
 // seconds returns optional argument name, a number of seconds not below
 // zero; def if absent.
 func (a *args) seconds(name string, def float64) float64 {
-	v, ok := a.m[name]
-	if a.err != nil || !ok || v == nil {
-		return def
-	}
-	var f float64
-	switch n := v.(type) {
-	case float64:
-		f = n
-	case int:
-		f = float64(n)
-	case int64:
-		f = float64(n)
-	case json.Number:
-		var err error
-		if f, err = n.Float64(); err != nil {
-			a.err = fmt.Errorf("argument %s must be a number of seconds, not %q", name, n)
-			return def
-		}
-	default:
-		a.err = fmt.Errorf("argument %s must be a number of seconds, not %s", name, jsonType(v))
+	f, ok := a.number(name, "a number of seconds")
+	if !ok {
 		return def
 	}
 	if f < 0 {
@@ -142,6 +124,32 @@ func (a *args) seconds(name string, def float64) float64 {
 		return def
 	}
 	return f
+}
+
+// number returns optional argument name as a number; false if it is absent,
+// or is not a number (then a.err says so, calling it what).
+func (a *args) number(name, what string) (float64, bool) {
+	v, ok := a.m[name]
+	if a.err != nil || !ok || v == nil {
+		return 0, false
+	}
+	switch n := v.(type) {
+	case float64:
+		return n, true
+	case int:
+		return float64(n), true
+	case int64:
+		return float64(n), true
+	case json.Number:
+		f, err := n.Float64()
+		if err != nil {
+			a.err = fmt.Errorf("argument %s must be %s, not %q", name, what, n)
+			return 0, false
+		}
+		return f, true
+	}
+	a.err = fmt.Errorf("argument %s must be %s, not %s", name, what, jsonType(v))
+	return 0, false
 }
 
 // jsonType names the JSON type of v.

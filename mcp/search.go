@@ -2,7 +2,6 @@ package mcp
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -99,24 +98,8 @@ func foundText(f found, now time.Time) string {
 
 // count returns whole-number argument name, def if absent, cut to max.
 func (a *args) count(name string, def, max int) int {
-	v, ok := a.m[name]
-	if a.err != nil || !ok || v == nil {
-		return def
-	}
-	var f float64
-	switch n := v.(type) {
-	case float64:
-		f = n
-	case int:
-		f = float64(n)
-	case json.Number:
-		var err error
-		if f, err = n.Float64(); err != nil {
-			a.err = fmt.Errorf("argument %s must be a whole number, not %q", name, n)
-			return def
-		}
-	default:
-		a.err = fmt.Errorf("argument %s must be a whole number, not %s", name, jsonType(v))
+	f, ok := a.number(name, "a whole number")
+	if !ok {
 		return def
 	}
 	if f < 1 || f != float64(int(f)) {
