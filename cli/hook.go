@@ -230,23 +230,32 @@ func hookNotice(a *App, sp *spool.Spool, mb *spool.Mailbox, event string, in hoo
 		if event == "SessionStart" {
 			mark = time.Time{}
 		}
-		g, err := mb.Glance(hookShown, mark)
-		if err != nil {
-			return time.Time{}, err
-		}
-		fresh := freshOf(g, mark)
-		if len(fresh) == 0 {
-			return time.Time{}, nil
-		}
-		var out hookContext
-		out.HookSpecificOutput.HookEventName = event
-		out.HookSpecificOutput.AdditionalContext = wakeSummary(mb.Name, g, mark, fresh)
-		if err := writeHookJSON(a.Out, out); err != nil {
-			return time.Time{}, err
-		}
-		rules.New(sp).Mark(mb.Name, spool.Surfaced, idsOf(fresh)...)
-		return fresh[len(fresh)-1].Arrived, nil
+		return tellFresh(sp, mb, mark, spool.Surfaced, func(summary string) error {
+			var out hookContext
+			out.HookSpecificOutput.HookEventName = event
+			out.HookSpecificOutput.AdditionalContext = summary
+			return writeHookJSON(a.Out, out)
+		})
 	})
+}
+
+// tellFresh tells of mb's mail that arrived after mark, through tell, marks
+// the messages told of st, and returns the newest one's arrival: the
+// session's new mark. With nothing new it tells nothing and returns zero.
+func tellFresh(sp *spool.Spool, mb *spool.Mailbox, mark time.Time, st spool.State, tell func(summary string) error) (time.Time, error) {
+	g, err := mb.Glance(hookShown, mark)
+	if err != nil {
+		return time.Time{}, err
+	}
+	fresh := freshOf(g, mark)
+	if len(fresh) == 0 {
+		return time.Time{}, nil
+	}
+	if err := tell(wakeSummary(mb.Name, g, mark, fresh)); err != nil {
+		return time.Time{}, err
+	}
+	rules.New(sp).Mark(mb.Name, st, idsOf(fresh)...)
+	return fresh[len(fresh)-1].Arrived, nil
 }
 
 // hookStop blocks the agent from stopping while mail waits and auto-check

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/claude-ipc/ipc/follow"
-	"github.com/claude-ipc/ipc/rules"
 	"github.com/claude-ipc/ipc/spool"
 )
 
@@ -103,18 +102,11 @@ func tryWake(w io.Writer, sp *spool.Spool, mb *spool.Mailbox, session string, se
 		if sp.Waker(mb.Name, session) != self {
 			return time.Time{}, nil
 		}
-		g, err := mb.Glance(hookShown, mark)
-		if err != nil {
-			return time.Time{}, err
-		}
-		fresh := freshOf(g, mark)
-		if len(fresh) == 0 {
-			return time.Time{}, nil
-		}
-		woke = true
-		fmt.Fprintln(w, wakeSummary(mb.Name, g, mark, fresh))
-		rules.New(sp).Mark(mb.Name, spool.Notified, idsOf(fresh)...)
-		return fresh[len(fresh)-1].Arrived, nil
+		return tellFresh(sp, mb, mark, spool.Notified, func(summary string) error {
+			woke = true
+			fmt.Fprintln(w, summary) // stderr, read by Claude Code when this exits 2
+			return nil
+		})
 	})
 	if woke && err == nil {
 		return true, errWake
