@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -179,37 +178,7 @@ func TestRacingReadersClaimEachOnce(t *testing.T) {
 		}
 		placeMessage(t, s, sub, fmt.Sprintf("%012x", 0x1000+i), info)
 	}
-	var mu sync.Mutex
-	seen := map[string]int{}
-	var wg sync.WaitGroup
-	for r := 0; r < 4; r++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			s2, _ := Open(s.Root, WithConfig(DefaultConfig()))
-			mb := mustMailbox(t, s2, "b")
-			for {
-				msgs, _ := mb.Check(CheckOptions{Limit: 5})
-				if len(msgs) == 0 {
-					return
-				}
-				mu.Lock()
-				for _, m := range msgs {
-					seen[m.ID]++
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	if len(seen) != n {
-		t.Errorf("%d distinct messages claimed, want %d", len(seen), n)
-	}
-	for id, c := range seen {
-		if c != 1 {
-			t.Errorf("message %s claimed %d times", id, c)
-		}
-	}
+	claimRacing(t, s.Root, "b", n, 5)
 	if got := len(files(t, mustMailbox(t, s, "b").CurDir())); got != n {
 		t.Errorf("cur/ holds %d files, want %d", got, n)
 	}

@@ -589,37 +589,7 @@ func TestConcurrentChecksClaimEachOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var mu sync.Mutex
-	seen := map[string]int{}
-	var wg sync.WaitGroup
-	for r := 0; r < 4; r++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			s2, _ := Open(s.Root, WithConfig(DefaultConfig()))
-			mb := mustMailbox(t, s2, "b")
-			for {
-				msgs, _ := mb.Check(CheckOptions{Limit: 7})
-				if len(msgs) == 0 {
-					return
-				}
-				mu.Lock()
-				for _, m := range msgs {
-					seen[m.ID]++
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	if len(seen) != n {
-		t.Errorf("%d distinct messages claimed, want %d", len(seen), n)
-	}
-	for id, c := range seen {
-		if c != 1 {
-			t.Errorf("message %s claimed %d times", id, c)
-		}
-	}
+	claimRacing(t, s.Root, "b", n, 7)
 }
 
 func TestUnsafeFilesQuarantined(t *testing.T) {
@@ -706,5 +676,43 @@ func TestDropInWrittenInPlacePauses(t *testing.T) {
 	msgs, err = mb.Check(CheckOptions{})
 	if err != nil || len(msgs) != 1 || bodies(msgs) != "first half, second half" {
 		t.Fatalf("once closed: %q, %v; want the whole message", bodies(msgs), err)
+	}
+}
+
+// claimRacing has four readers, each with a spool of its own, check name's
+// mailbox under root limit messages at a time until it is empty, and fails
+// t unless each of the n messages went to exactly one of them.
+func claimRacing(t *testing.T, root, name string, n, limit int) {
+	t.Helper()
+	var mu sync.Mutex
+	seen := map[string]int{}
+	var wg sync.WaitGroup
+	for r := 0; r < 4; r++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s2, _ := Open(root, WithConfig(DefaultConfig()))
+			mb := mustMailbox(t, s2, name)
+			for {
+				msgs, _ := mb.Check(CheckOptions{Limit: limit})
+				if len(msgs) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, m := range msgs {
+					seen[m.ID]++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(seen) != n {
+		t.Errorf("%d distinct messages claimed, want %d", len(seen), n)
+	}
+	for id, c := range seen {
+		if c != 1 {
+			t.Errorf("message %s claimed %d times", id, c)
+		}
 	}
 }
