@@ -97,6 +97,21 @@ func BenchmarkWakeLatency(b *testing.B) {
 // unread ones, as a long-lived agent's would be.
 func hookSpool(b *testing.B) (*world, *spool.Mailbox) {
 	b.Helper()
+	w, _, mb := bobWithUnread(b)
+	old := []byte("From: alice@h\nTo: bob@h\nSubject: old\n\nold\n")
+	for i := range 100000 {
+		name := fmt.Sprintf("%d.M%06dP1Q%dR%012x.h,S=%d:2,S", 1600000000+i, i%1000000, i, i, len(old))
+		if err := os.WriteFile(filepath.Join(mb.Dir, "cur", name), old, 0o600); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return w, mb
+}
+
+// bobWithUnread makes a benchmark spool whose mailbox bob holds three
+// unread messages from alice.
+func bobWithUnread(b *testing.B) (*world, *spool.Spool, *spool.Mailbox) {
+	b.Helper()
 	w := benchWorld(b)
 	sp, err := spool.Open(w.home, spool.WithConfig(spool.Config{LargeThreshold: 10 << 10}))
 	if err != nil {
@@ -108,14 +123,7 @@ func hookSpool(b *testing.B) (*world, *spool.Mailbox) {
 		}
 	}
 	mb, _ := sp.Mailbox("bob")
-	old := []byte("From: alice@h\nTo: bob@h\nSubject: old\n\nold\n")
-	for i := range 100000 {
-		name := fmt.Sprintf("%d.M%06dP1Q%dR%012x.h,S=%d:2,S", 1600000000+i, i%1000000, i, i, len(old))
-		if err := os.WriteFile(filepath.Join(mb.Dir, "cur", name), old, 0o600); err != nil {
-			b.Fatal(err)
-		}
-	}
-	return w, mb
+	return w, sp, mb
 }
 
 // BenchmarkHook measures one "ipc hook UserPromptSubmit" process on a

@@ -103,17 +103,7 @@ func BenchmarkHookHugeCur(b *testing.B) {
 // and leads its spool as a leader does (the unseen index built).
 func hookWorld(b *testing.B, n int) (*world, *spool.Mailbox, *spool.Leadership) {
 	b.Helper()
-	w := benchWorld(b)
-	sp, err := spool.Open(w.home, spool.WithConfig(spool.Config{LargeThreshold: 10 << 10}))
-	if err != nil {
-		b.Fatal(err)
-	}
-	for i := range 3 {
-		if _, err := sp.Send(spool.Draft{From: "alice", To: []string{"bob"}, Body: fmt.Sprintf("unread %d", i)}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	mb, _ := sp.Mailbox("bob")
+	w, sp, mb := bobWithUnread(b)
 	fillCur(b, mb.CurDir(), n)
 	b.Cleanup(func() { removeMany(b, mb.CurDir()) })
 	l, ok, err := sp.TryLead()
