@@ -15,9 +15,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/claude-ipc/ipc/spool"
 )
@@ -254,13 +254,14 @@ func (a *App) vouch(name string) error {
 }
 
 // flagError makes cobra's complaint about a flag a usage error (exit 2).
-// For the commands whose arguments are a message, an unknown flag is
-// most likely text that starts with '-': it says how to send that.
+// For the commands whose arguments are a message, an unknown flag
+// (pflag's *NotExistError) is most likely text that starts with '-': it
+// says how to send that.
 func flagError(c *cobra.Command, err error) error {
-	msg := err.Error()
+	var unknown *pflag.NotExistError
 	switch c.Name() {
 	case "send", "reply", "broadcast":
-		if strings.HasPrefix(msg, "unknown flag") || strings.HasPrefix(msg, "unknown shorthand flag") {
+		if errors.As(err, &unknown) {
 			err = fmt.Errorf("%w; put -- before a message that starts with '-'", err)
 		}
 	}
