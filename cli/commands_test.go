@@ -132,7 +132,7 @@ func TestSendCheckInProcess(t *testing.T) {
 	if len(msgs) == 1 {
 		_ = json.Compact(&data, msgs[0].Data)
 	}
-	if len(msgs) != 1 || msgs[0].Body != "hi there\n" || msgs[0].From != "alice" || data.String() != `{"n":1}` {
+	if len(msgs) != 1 || msgs[0].Body != "hi there" || msgs[0].From != "alice" || data.String() != `{"n":1}` {
 		t.Fatalf("got %+v", msgs)
 	}
 	r = runIPC(t, env, "", "--as", "bob", "--json", "check")
@@ -296,7 +296,7 @@ func TestDashMessageHint(t *testing.T) {
 		t.Fatalf("send -- -n: %+v", r)
 	}
 	r := runIPC(t, map[string]string{"IPC_HOME": env["IPC_HOME"], "IPC_NAME": "bob"}, "", "--json", "check")
-	if !strings.Contains(r.out, `"body": "-n is a flag of echo\n"`) {
+	if !strings.Contains(r.out, `"body": "-n is a flag of echo"`) {
 		t.Errorf("bob got %s", r.out)
 	}
 }

@@ -133,10 +133,10 @@ func (m *Message) Format(host string) []byte {
 	}
 	header(&b, "MIME-Version", "1.0")
 	header(&b, "Content-Type", "text/plain; charset=utf-8")
-	body := m.Body
-	if !strings.HasSuffix(body, "\n") {
-		body += "\n"
-	}
+	// The file's last line ends with a newline, as every mail tool
+	// expects; ParseMessage takes that one off again, so a body reads
+	// back exactly as it was given, with or without a newline of its own.
+	body := m.Body + "\n"
 	if needsQP(body) {
 		header(&b, "Content-Transfer-Encoding", "quoted-printable")
 		b.WriteString("\n")
@@ -246,8 +246,10 @@ func shorten(s string, n int) string {
 	return s
 }
 
-// ParseMessage reads a message from r. A file without headers (a script's
-// plain text) is accepted: its body is the whole text, its sender unknown,
+// ParseMessage reads a message from r. The body is the text without the
+// newline that ends the file (Marshal adds one to every body). A file
+// without headers (a script's plain text) is accepted: its body is the
+// whole text but that final newline, its sender unknown,
 // its date modTime. key is the file's Maildir key, used as the id of a
 // message that has none.
 func ParseMessage(r io.Reader, key string, modTime time.Time) (*Message, error) {
@@ -261,7 +263,7 @@ func ParseMessage(r io.Reader, key string, modTime time.Time) (*Message, error) 
 	}
 	msg, err := mail.ReadMessage(bytes.NewReader(raw))
 	if err != nil || !looksLikeMail(msg.Header) {
-		m.Body = string(raw)
+		m.Body = strings.TrimSuffix(string(raw), "\n")
 		m.Subject = Subject(m.Body)
 		return m, nil
 	}
@@ -270,7 +272,7 @@ func ParseMessage(r io.Reader, key string, modTime time.Time) (*Message, error) 
 	if err != nil {
 		return nil, fmt.Errorf("read message %s: %w", key, err)
 	}
-	m.Body = body
+	m.Body = strings.TrimSuffix(body, "\n")
 	if m.Subject == "" {
 		m.Subject = Subject(body)
 	}

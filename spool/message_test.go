@@ -71,11 +71,11 @@ func TestParseTolerant(t *testing.T) {
 	for _, tc := range []struct {
 		name, raw, from, subject, body string
 	}{
-		{"plain text", "build finished\nall green\n", "", "build finished", "build finished\nall green\n"},
-		{"colon in first line", "Note: buy milk\n", "", "Note: buy milk", "Note: buy milk\n"},
+		{"plain text", "build finished\nall green\n", "", "build finished", "build finished\nall green"},
+		{"colon in first line", "Note: buy milk\n", "", "Note: buy milk", "Note: buy milk"},
 		{"empty", "", "", "", ""},
-		{"foreign mail", "From: Zoë <zoe@example.org>\nSubject: =?utf-8?q?caf=C3=A9?=\n\nbody\n", "zoe", "café", "body\n"},
-		{"quoted-printable", "From: x@y\nContent-Transfer-Encoding: quoted-printable\n\ncaf=C3=A9 =\nau lait\n", "x", "café au lait", "café au lait\n"},
+		{"foreign mail", "From: Zoë <zoe@example.org>\nSubject: =?utf-8?q?caf=C3=A9?=\n\nbody\n", "zoe", "café", "body"},
+		{"quoted-printable", "From: x@y\nContent-Transfer-Encoding: quoted-printable\n\ncaf=C3=A9 =\nau lait\n", "x", "café au lait", "café au lait"},
 		{"base64", "From: x@y\nContent-Transfer-Encoding: base64\n\naMOpbGxv\n", "x", "héllo", "héllo"},
 		{"multipart", "From: x@y\nMIME-Version: 1.0\nContent-Type: multipart/alternative; boundary=BB\n\n--BB\nContent-Type: text/plain; charset=utf-8\n\nthe text\n--BB\nContent-Type: text/html\n\n<p>the text</p>\n--BB--\n", "x", "the text", "the text"},
 	} {
@@ -131,12 +131,8 @@ func FuzzRoundTrip(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		wantBody := body
-		if !strings.HasSuffix(wantBody, "\n") {
-			wantBody += "\n"
-		}
-		if out.Body != wantBody {
-			t.Errorf("body %q, want %q", out.Body, wantBody)
+		if out.Body != body {
+			t.Errorf("body %q, want %q", out.Body, body)
 		}
 		if in.Subject != "" && out.Subject != in.Subject {
 			t.Errorf("subject %q, want %q", out.Subject, in.Subject)

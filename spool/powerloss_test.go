@@ -570,7 +570,7 @@ func plCheck(t *testing.T, dir, orig string, log []plOp, cut int, sent map[strin
 // exactly body: inline, or in its large/ file (whose hash must match).
 func plWhole(dir, orig string, m *Message, body string) bool {
 	if m.LargeFile == "" {
-		return m.Body == body+"\n"
+		return m.Body == body
 	}
 	rel, err := filepath.Rel(orig, m.LargeFile)
 	if err != nil {

@@ -48,7 +48,7 @@ func TestSubmissionDraft(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Subject != "Re: the plan" || d.Body != "see you at café\n" {
+	if d.Subject != "Re: the plan" || d.Body != "see you at café" {
 		t.Errorf("subject %q body %q", d.Subject, d.Body)
 	}
 	if d.ReplyTo == nil || d.ReplyTo.ID != "0123456789ab" || !slices.Equal(d.ReplyTo.References, []string{"00000000aaaa"}) {

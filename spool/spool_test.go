@@ -173,7 +173,7 @@ func TestSendThenCheck(t *testing.T) {
 		t.Fatalf("check returned %d messages, want 1", len(msgs))
 	}
 	m := msgs[0]
-	if m.From != "alice" || m.Body != "hi bob\nsecond line\n" || m.Subject != "hi bob" || string(m.Data) != `{"k": 1}` || m.ID != rc.ID {
+	if m.From != "alice" || m.Body != "hi bob\nsecond line" || m.Subject != "hi bob" || string(m.Data) != `{"k": 1}` || m.ID != rc.ID {
 		t.Errorf("message %+v", m)
 	}
 	if !m.Flags.Has(FlagSeen) || !strings.HasSuffix(m.Path, ":2,S") {

@@ -365,7 +365,7 @@ func TestComposer(t *testing.T) {
 		return ms
 	}
 	alice := read("alice")
-	if len(alice) != 2 || alice[0].From != "overseer" || alice[0].InReplyTo != orig || alice[0].Body != "yes, go\n" || alice[1].Body != "freeze at 5\n" {
+	if len(alice) != 2 || alice[0].From != "overseer" || alice[0].InReplyTo != orig || alice[0].Body != "yes, go" || alice[1].Body != "freeze at 5" {
 		t.Errorf("alice got %+v", alice)
 	}
 	bob := read("bob")

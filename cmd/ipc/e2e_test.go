@@ -144,7 +144,7 @@ func TestFutureMessaging(t *testing.T) {
 	if r = w.ok("--as", "carol", "register", "carol"); strings.Contains(r.out, "export") {
 		t.Errorf("register reminded carol of a name she uses already: %q", r.out)
 	}
-	if msgs := w.messages("carol"); len(msgs) != 1 || msgs[0].Body != "welcome aboard\n" {
+	if msgs := w.messages("carol"); len(msgs) != 1 || msgs[0].Body != "welcome aboard" {
 		t.Errorf("carol got %+v", msgs)
 	}
 }
@@ -166,7 +166,7 @@ func TestBroadcast(t *testing.T) {
 		t.Errorf("broadcast --json delivered %+v", rc.Delivered)
 	}
 	for _, n := range []string{"b", "c"} {
-		if msgs := w.messages(n); len(msgs) != 2 || msgs[0].Body != "all hands\n" || msgs[0].From != "a" {
+		if msgs := w.messages(n); len(msgs) != 2 || msgs[0].Body != "all hands" || msgs[0].From != "a" {
 			t.Errorf("%s got %+v", n, msgs)
 		}
 	}
@@ -250,7 +250,7 @@ func TestRenameForward(t *testing.T) {
 		t.Errorf("send to the old name said %q", r.out)
 	}
 	msgs := w.messages("al")
-	if len(msgs) != 2 || msgs[0].Body != "before the rename\n" || msgs[1].Body != "after the rename\n" {
+	if len(msgs) != 2 || msgs[0].Body != "before the rename" || msgs[1].Body != "after the rename" {
 		t.Errorf("al got %+v", msgs)
 	}
 	if notice := w.messages("carol"); len(notice) != 1 || !strings.Contains(notice[0].Body, "alice renamed to al") {

@@ -42,7 +42,7 @@ func TestDiskFull(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		body := fmt.Sprintf("delivered before the disk filled, number %d", i)
 		w.ok("--as", "alice", "send", "bob", body)
-		before = append(before, body+"\n")
+		before = append(before, body)
 	}
 	newBefore := filesIn(t, w.mailDir("bob", "new"))
 

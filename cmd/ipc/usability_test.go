@@ -78,7 +78,7 @@ func TestNoEscapesReachTheTerminal(t *testing.T) {
 	check("watch", p.out.String())
 
 	w.okIn("json "+hostile, "--as", "alice", "send", "bob", "-")
-	if msgs := w.messages("bob"); len(msgs) != 1 || msgs[0].Body != "json "+hostile+"\n" {
+	if msgs := w.messages("bob"); len(msgs) != 1 || msgs[0].Body != "json "+hostile {
 		t.Errorf("--json changed the text: %+v", msgs)
 	}
 }
