@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/claude-ipc/ipc/awareness"
 	"github.com/claude-ipc/ipc/spool"
 )
 
@@ -35,16 +36,16 @@ moment it arrives: the interval only paces auto_process.`,
 			Short: "Turn auto-check on, every MINUTES (1 to 60, default 5)",
 			Args:  argsRule(0, 1, "", "auto-check start takes at most the MINUTES between checks"),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				minutes := spool.DefaultAutoCheckMinutes
+				minutes := awareness.DefaultAutoCheckMinutes
 				if len(args) == 1 {
 					n, err := strconv.Atoi(args[0])
-					if err != nil || n < spool.MinAutoCheckMinutes || n > spool.MaxAutoCheckMinutes {
+					if err != nil || awareness.CheckInterval(n) != nil {
 						return usageErr(fmt.Errorf("auto-check start %s: give the minutes between checks, 1 to 60", args[0]))
 					}
 					minutes = n
 				}
-				return runAutoCheck(a, func(sp *spool.Spool, name string) (spool.AutoCheck, error) {
-					return sp.StartAutoCheck(name, minutes)
+				return runAutoCheck(a, func(aw *awareness.Awareness, name string) (awareness.AutoCheck, error) {
+					return aw.StartAutoCheck(name, minutes)
 				})
 			},
 		},
@@ -53,7 +54,7 @@ moment it arrives: the interval only paces auto_process.`,
 			Short: "Turn auto-check off",
 			Args:  noArgs,
 			RunE: func(cmd *cobra.Command, args []string) error {
-				return runAutoCheck(a, (*spool.Spool).StopAutoCheck)
+				return runAutoCheck(a, (*awareness.Awareness).StopAutoCheck)
 			},
 		},
 		&cobra.Command{
@@ -77,7 +78,7 @@ moment it arrives: the interval only paces auto_process.`,
 
 // runAutoCheck applies change to the caller's auto-check state and prints
 // the result; a nil change only reads the state, and creates no spool.
-func runAutoCheck(a *App, change func(*spool.Spool, string) (spool.AutoCheck, error)) error {
+func runAutoCheck(a *App, change func(*awareness.Awareness, string) (awareness.AutoCheck, error)) error {
 	name, err := a.Name()
 	if err != nil {
 		return err
@@ -92,16 +93,17 @@ func runAutoCheck(a *App, change func(*spool.Spool, string) (spool.AutoCheck, er
 		return err
 	}
 	// With no spool yet, auto-check is off, as for any name never set.
-	ac, now := spool.AutoCheck{Name: name, IntervalMinutes: spool.DefaultAutoCheckMinutes}, time.Now()
+	ac, now := awareness.AutoCheck{Name: name, IntervalMinutes: awareness.DefaultAutoCheckMinutes}, time.Now()
 	if sp != nil {
 		now = sp.Now()
+		aw := awareness.New(sp)
 		if change == nil {
-			change = (*spool.Spool).AutoCheck
+			change = (*awareness.Awareness).AutoCheck
 		}
-		if ac, err = change(sp, name); err != nil {
+		if ac, err = change(aw, name); err != nil {
 			return err
 		}
-		if cur, err := sp.AutoCheck(name); err == nil {
+		if cur, err := aw.AutoCheck(name); err == nil {
 			ac.LastCheck = cur.LastCheck // it counts reads by any reader too
 		}
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/claude-ipc/ipc/awareness"
 	"github.com/claude-ipc/ipc/rules"
 	"github.com/claude-ipc/ipc/spool"
 )
@@ -226,7 +227,7 @@ func runHook(a *App, event string, in hookInput) error {
 // SessionStart of all unread mail, else only of mail the session has not
 // been told of (by a hook, a wake or the MCP server).
 func hookNotice(a *App, sp *spool.Spool, mb *spool.Mailbox, event string, in hookInput) error {
-	return sp.Surface(mb.Name, a.sessionKey(in), func(mark time.Time) (time.Time, error) {
+	return awareness.New(sp).Surface(mb.Name, a.sessionKey(in), func(mark time.Time) (time.Time, error) {
 		if event == "SessionStart" {
 			mark = time.Time{}
 		}
@@ -262,7 +263,8 @@ func tellFresh(sp *spool.Spool, mb *spool.Mailbox, mark time.Time, st spool.Stat
 // is on. With stop_hook_active (the agent is already continuing because of
 // a block) only mail that arrived after the last block counts.
 func hookStop(a *App, sp *spool.Spool, mb *spool.Mailbox, in hookInput) error {
-	ac, err := sp.AutoCheck(mb.Name)
+	aw := awareness.New(sp)
+	ac, err := aw.AutoCheck(mb.Name)
 	if err != nil {
 		return err
 	}
@@ -284,11 +286,11 @@ func hookStop(a *App, sp *spool.Spool, mb *spool.Mailbox, in hookInput) error {
 		" with the check tool (or `ipc check`) and deal with " + them(g.Unread) + " before you stop."}
 	// Record first: if that fails, blocking could loop, so let the agent stop.
 	newest := g.Newest[len(g.Newest)-1].Arrived
-	if err := sp.RecordBlock(mb.Name, newest); err != nil {
+	if err := aw.RecordBlock(mb.Name, newest); err != nil {
 		return err
 	}
 	// The reason tells the session of all of it: no wake, no notice again.
-	return sp.Surface(mb.Name, a.sessionKey(in), func(time.Time) (time.Time, error) {
+	return aw.Surface(mb.Name, a.sessionKey(in), func(time.Time) (time.Time, error) {
 		if err := writeHookJSON(a.Out, out); err != nil {
 			return time.Time{}, err
 		}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/claude-ipc/ipc/awareness"
 	"github.com/claude-ipc/ipc/follow"
 	"github.com/claude-ipc/ipc/spool"
 )
@@ -50,7 +51,8 @@ func hookWake(ctx context.Context, a *App, sp *spool.Spool, mb *spool.Mailbox, i
 		return nil // no session to wake, nor to keep to one waiter
 	}
 	self, parent := os.Getpid(), os.Getppid()
-	if err := sp.SetWaker(mb.Name, session, self); err != nil {
+	aw := awareness.New(sp)
+	if err := aw.SetWaker(mb.Name, session, self); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, limit)
@@ -62,7 +64,7 @@ func hookWake(ctx context.Context, a *App, sp *spool.Spool, mb *spool.Mailbox, i
 	tick := time.NewTicker(wakeCheckEvery)
 	defer tick.Stop()
 	for {
-		woke, err := tryWake(a.Err, sp, mb, session, self)
+		woke, err := tryWake(a.Err, sp, aw, mb, session, self)
 		if err != nil || woke {
 			return err
 		}
@@ -74,7 +76,7 @@ func hookWake(ctx context.Context, a *App, sp *spool.Spool, mb *spool.Mailbox, i
 				return nil
 			}
 		case <-tick.C:
-			if os.Getppid() != parent || sp.Waker(mb.Name, session) != self {
+			if os.Getppid() != parent || aw.Waker(mb.Name, session) != self {
 				return nil // Claude Code ended, or a newer waiter took over
 			}
 		}
@@ -87,8 +89,8 @@ func hookWake(ctx context.Context, a *App, sp *spool.Spool, mb *spool.Mailbox, i
 // exits 0 without waking.
 func retireWaker(a *App, sp *spool.Spool, name string, in hookInput) {
 	session := a.sessionKey(in)
-	if session != "" && sp.Waker(name, session) != 0 {
-		_ = sp.SetWaker(name, session, 0) // at worst the old waiter wakes a busy session once
+	if aw := awareness.New(sp); session != "" && aw.Waker(name, session) != 0 {
+		_ = aw.SetWaker(name, session, 0) // at worst the old waiter wakes a busy session once
 	}
 }
 
@@ -96,10 +98,10 @@ func retireWaker(a *App, sp *spool.Spool, name string, in hookInput) {
 // and only while this process is still its waiter: the check and the
 // record happen under the session record's lock, so no two waiters (nor a
 // waiter and a hook) announce the same message.
-func tryWake(w io.Writer, sp *spool.Spool, mb *spool.Mailbox, session string, self int) (bool, error) {
+func tryWake(w io.Writer, sp *spool.Spool, aw *awareness.Awareness, mb *spool.Mailbox, session string, self int) (bool, error) {
 	woke := false
-	err := sp.Surface(mb.Name, session, func(mark time.Time) (time.Time, error) {
-		if sp.Waker(mb.Name, session) != self {
+	err := aw.Surface(mb.Name, session, func(mark time.Time) (time.Time, error) {
+		if aw.Waker(mb.Name, session) != self {
 			return time.Time{}, nil
 		}
 		return tellFresh(sp, mb, mark, spool.Notified, func(summary string) error {

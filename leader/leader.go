@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/claude-ipc/ipc/awareness"
 	"github.com/claude-ipc/ipc/follow"
 	"github.com/claude-ipc/ipc/search"
 	"github.com/claude-ipc/ipc/spool"
@@ -293,6 +294,9 @@ func (ld *leading) sweep() {
 	}
 	if n, err := ld.sp.CleanTmp(); n > 0 || err != nil {
 		ld.logCount("cleaned tmp", n, err)
+	}
+	if n, err := awareness.New(ld.sp).Forget(); n > 0 || err != nil {
+		ld.logCount("forgot week-old hook marks", n, err)
 	}
 }
 

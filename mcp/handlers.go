@@ -10,6 +10,7 @@ import (
 
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/claude-ipc/ipc/awareness"
 	"github.com/claude-ipc/ipc/follow"
 	"github.com/claude-ipc/ipc/rules"
 	"github.com/claude-ipc/ipc/share"
@@ -543,7 +544,7 @@ func (s *Server) toolAutoProcess(_ context.Context, req mcpgo.CallToolRequest) (
 		return failed(err)
 	}
 	p := processed{checked: c, Summary: []string{}, LastCheck: s.sp.Now().UTC()}
-	if err := s.sp.RecordCheck(cur.name); err != nil {
+	if err := awareness.New(s.sp).RecordCheck(cur.name); err != nil {
 		p.Problems = append(p.Problems, "the time of this check was not recorded: "+sentence(err))
 	}
 	now := s.sp.Now()

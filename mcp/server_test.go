@@ -15,6 +15,7 @@ import (
 	"github.com/mark3labs/mcp-go/client"
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/claude-ipc/ipc/awareness"
 	"github.com/claude-ipc/ipc/internal/mcptest"
 	"github.com/claude-ipc/ipc/spool"
 )
@@ -291,7 +292,7 @@ func TestAutoProcessSummarizesAndRecords(t *testing.T) {
 		!strings.Contains(got, "Content: deploy finished\nall green") {
 		t.Errorf("auto_process: %q", got)
 	}
-	ac, err := sp.AutoCheck("alice")
+	ac, err := awareness.New(sp).AutoCheck("alice")
 	if err != nil || ac.LastCheck.IsZero() {
 		t.Errorf("last check not recorded: %+v %v", ac, err)
 	}

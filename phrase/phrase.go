@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/claude-ipc/ipc/awareness"
 	"github.com/claude-ipc/ipc/spool"
 )
 
@@ -306,9 +307,10 @@ func check(phrase string, a Action) error {
 			return &Error{Phrase: phrase, Reason: "no message text; put it after a colon, like " + strconv.Quote(formOf(a.Verb)), Err: spool.ErrEmpty}
 		}
 	case VerbAutoStart:
-		if a.Minutes != 0 && (a.Minutes < spool.MinAutoCheckMinutes || a.Minutes > spool.MaxAutoCheckMinutes) {
-			return &Error{Phrase: phrase, Reason: fmt.Sprintf("auto-check interval must be %d to %d minutes (got %d)",
-				spool.MinAutoCheckMinutes, spool.MaxAutoCheckMinutes, a.Minutes), Err: spool.ErrBadInterval}
+		if a.Minutes != 0 {
+			if err := awareness.CheckInterval(a.Minutes); err != nil {
+				return &Error{Phrase: phrase, Reason: err.Error(), Err: err}
+			}
 		}
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/claude-ipc/ipc/awareness"
 	"github.com/claude-ipc/ipc/spool"
 )
 
@@ -168,7 +169,7 @@ func TestParsePhraseRefuses(t *testing.T) {
 		{"send to bob smith: hi", "cannot tell the recipient", All, nil},
 		{"broadcast:   ", "no message text", nil, spool.ErrEmpty},
 		{"register as " + strings.Repeat("x", 40), "invalid name", nil, spool.ErrBadName},
-		{"start auto checking 500", "auto-check interval must be 1 to 60 minutes", nil, spool.ErrBadInterval},
+		{"start auto checking 500", "auto-check interval must be 1 to 60 minutes", nil, awareness.ErrBadInterval},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {

@@ -18,20 +18,16 @@ const tmpMaxAge = 36 * time.Hour
 
 // CleanTmp removes files older than 36 hours from every tmp/ (each
 // mailbox's and the outbox's): writers that died before delivering left
-// them, and nothing was ever delivered from them. It also forgets hook
-// announcement marks and waker records older than a week. It returns how
-// many files it removed.
+// them, and nothing was ever delivered from them. It returns how many
+// files it removed.
 func (s *Spool) CleanTmp() (int, error) {
 	names, err := s.Names()
 	if err != nil {
 		return 0, err
 	}
-	now := s.clock()
-	tmpCutoff := now.Add(-tmpMaxAge)
+	tmpCutoff := s.clock().Add(-tmpMaxAge)
 	dirs := map[string]time.Time{
 		s.path(dirOutbox, "tmp"): tmpCutoff,
-		s.path(dirState, "hook"): now.Add(-announceMaxAge),
-		s.path(dirState, "wake"): now.Add(-announceMaxAge),
 	}
 	for _, n := range names {
 		dirs[s.path(dirMail, n, "tmp")] = tmpCutoff
@@ -39,7 +35,7 @@ func (s *Spool) CleanTmp() (int, error) {
 	removed := 0
 	var errs []error
 	for dir, cutoff := range dirs {
-		n, err := s.removeOlder(dir, cutoff)
+		n, err := s.removeOlder(dir, cutoff, nil)
 		removed += n
 		if err != nil {
 			errs = append(errs, fmt.Errorf("clean %s: %w", dir, err))
@@ -48,8 +44,9 @@ func (s *Spool) CleanTmp() (int, error) {
 	return removed, errors.Join(errs...)
 }
 
-// removeOlder removes the files in dir last modified before cutoff.
-func (s *Spool) removeOlder(dir string, cutoff time.Time) (int, error) {
+// removeOlder removes the files in dir last modified before cutoff, but
+// those keep (if not nil) says to keep.
+func (s *Spool) removeOlder(dir string, cutoff time.Time, keep func(name string) bool) (int, error) {
 	ents, err := os.ReadDir(dir)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return 0, err
@@ -58,7 +55,7 @@ func (s *Spool) removeOlder(dir string, cutoff time.Time) (int, error) {
 	var errs []error
 	for _, e := range ents {
 		fi, err := e.Info()
-		if err != nil || fi.IsDir() || !fi.ModTime().Before(cutoff) {
+		if err != nil || fi.IsDir() || !fi.ModTime().Before(cutoff) || (keep != nil && keep(e.Name())) {
 			continue
 		}
 		switch err := s.fs.Remove(filepath.Join(dir, e.Name())); {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/claude-ipc/ipc/awareness"
 	"github.com/claude-ipc/ipc/spool"
 )
 
@@ -183,7 +184,7 @@ func TestHookStop(t *testing.T) {
 	if n := filesIn(t, w.mailDir("bob", "new")); len(n) != 2 {
 		t.Errorf("the hook claimed mail: %d unread", len(n))
 	}
-	var ac spool.AutoCheck
+	var ac awareness.AutoCheck
 	w.checkJSON(&ac, "--as", "bob", "auto-check", "status")
 	if !ac.Enabled || ac.IntervalMinutes != 2 || ac.LastBlock.IsZero() {
 		t.Errorf("auto-check status after blocks: %+v", ac)
@@ -218,7 +219,7 @@ func TestAutoCheckCommand(t *testing.T) {
 	if !strings.Contains(r.out, "on for bob, every 15 min") || !strings.Contains(r.out, "last check: just now") {
 		t.Errorf("status after start and a check:\n%s", r.out)
 	}
-	var ac spool.AutoCheck
+	var ac awareness.AutoCheck
 	w.checkJSON(&ac, "--as", "bob", "auto-check", "stop")
 	if ac.Enabled || ac.IntervalMinutes != 15 || ac.Name != "bob" || ac.LastCheck.IsZero() {
 		t.Errorf("stop --json: %+v", ac)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/claude-ipc/ipc/awareness"
 	"github.com/claude-ipc/ipc/internal/platform"
 )
 
@@ -48,7 +49,7 @@ func (w *world) startWaker(name, session string, extra ...string) *waker {
 
 // wakerPID reads the session's waiter record the way the spool writes it.
 func (w *world) wakerPID(name, session string) int {
-	return w.openSpool().Waker(name, session)
+	return awareness.New(w.openSpool()).Waker(name, session)
 }
 
 // exited waits up to limit for the waker to end and returns its exit code.

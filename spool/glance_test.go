@@ -1,89 +1,12 @@
 package spool
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 )
-
-func TestAutoCheckStartStop(t *testing.T) {
-	clk := newClock()
-	s := openTest(t, WithClock(clk.Now))
-	ac, err := s.AutoCheck("bob")
-	if err != nil || ac.Enabled || ac.IntervalMinutes != DefaultAutoCheckMinutes {
-		t.Fatalf("fresh state = %+v, %v", ac, err)
-	}
-	for _, tc := range []struct {
-		minutes int
-		want    int
-		err     error
-	}{
-		{0, 5, nil}, {1, 1, nil}, {60, 60, nil}, {61, 0, ErrBadInterval}, {-1, 0, ErrBadInterval}, {7, 7, nil},
-	} {
-		ac, err := s.StartAutoCheck("bob", tc.minutes)
-		if !errors.Is(err, tc.err) {
-			t.Fatalf("start %d: %v, want %v", tc.minutes, err, tc.err)
-		}
-		if err == nil && (!ac.Enabled || ac.IntervalMinutes != tc.want) {
-			t.Errorf("start %d: %+v", tc.minutes, ac)
-		}
-	}
-	if ac, _ := s.AutoCheck("bob"); !ac.Enabled || ac.IntervalMinutes != 7 {
-		t.Errorf("after a refused start the state changed: %+v", ac)
-	}
-	if err := s.RecordCheck("bob"); err != nil {
-		t.Fatal(err)
-	}
-	blocked := clk.Now().Add(time.Second)
-	if err := s.RecordBlock("bob", blocked); err != nil {
-		t.Fatal(err)
-	}
-	ac, err = s.StopAutoCheck("bob")
-	if err != nil || ac.Enabled || ac.IntervalMinutes != 7 {
-		t.Fatalf("stop: %+v, %v", ac, err)
-	}
-	ac, _ = s.AutoCheck("bob")
-	if !ac.LastCheck.Equal(clk.Now()) || !ac.LastBlock.Equal(blocked) || ac.Enabled {
-		t.Errorf("state = %+v", ac)
-	}
-	if _, err := s.StartAutoCheck("no way", 5); !errors.Is(err, ErrBadName) {
-		t.Errorf("bad name: %v", err)
-	}
-}
-
-func TestAutoCheckLastCheckFollowsReads(t *testing.T) {
-	clk := newClock()
-	s := openTest(t, WithClock(clk.Now))
-	if _, err := s.Send(Draft{From: "a", To: []string{"bob"}, Body: "x"}); err != nil {
-		t.Fatal(err)
-	}
-	clk.Add(time.Hour)
-	if _, err := mustMailbox(t, s, "bob").Check(CheckOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if ac, _ := s.AutoCheck("bob"); !ac.LastCheck.Equal(clk.Now()) {
-		t.Errorf("last check %v, want the read at %v", ac.LastCheck, clk.Now())
-	}
-}
-
-func TestAutoCheckDamagedStateStartsAfresh(t *testing.T) {
-	s := openTest(t)
-	if err := s.mkdir(s.path(dirState, "autocheck")); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(s.autoCheckPath("bob", ".json"), []byte("{not json"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.AutoCheck("bob"); err == nil {
-		t.Error("damaged state read without error")
-	}
-	if ac, err := s.StartAutoCheck("bob", 3); err != nil || !ac.Enabled || ac.IntervalMinutes != 3 {
-		t.Errorf("start over damaged state: %+v, %v", ac, err)
-	}
-}
 
 func TestGlance(t *testing.T) {
 	clk := newClock()
