@@ -90,10 +90,6 @@ func (mb *Mailbox) Give(ctx context.Context, opts CheckOptions, give func(*Messa
 	if err != nil {
 		return nil, err
 	}
-	unread := mb.load(ents, &bad)
-	if opts.Limit > 0 && len(unread) > opts.Limit {
-		unread = unread[:opts.Limit]
-	}
 	defer func() {
 		if len(given) > 0 {
 			if serr := mb.syncDirs(); serr != nil {
@@ -103,22 +99,25 @@ func (mb *Mailbox) Give(ctx context.Context, opts CheckOptions, give func(*Messa
 		}
 		err = errors.Join(append([]error{err}, bad...)...)
 	}()
-	for _, m := range unread {
-		if err := ctx.Err(); err != nil {
-			return given, err
+	// Each message is read only when its turn comes: giving the oldest
+	// few of a million reads a few.
+	mb.readInOrder(mb.inArrivalOrder(ents), &bad, func(m *Message) bool {
+		if err = ctx.Err(); err != nil {
+			return false
 		}
-		if err := give(shownRead(m, mb)); err != nil {
-			return given, err
+		if err = give(shownRead(m, mb)); err != nil {
+			return false
 		}
-		switch err := mb.claim(m); {
-		case err == nil, errors.Is(err, fs.ErrNotExist):
+		switch cerr := mb.claim(m); {
+		case cerr == nil, errors.Is(cerr, fs.ErrNotExist):
 			m.claimedFrom = "" // given: never put back
 			given = append(given, m)
 		default:
-			bad = append(bad, err)
+			bad = append(bad, cerr)
 		}
-	}
-	return given, nil
+		return opts.Limit <= 0 || len(given) < opts.Limit
+	})
+	return given, err
 }
 
 // shownRead returns a copy of the unread m as it will be once claimed: in

@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -66,58 +65,39 @@ func (mb *Mailbox) Check(opts CheckOptions) ([]*Message, error) {
 			return nil, err
 		}
 		seen = slices.DeleteFunc(seen, entry.unread)
-		out = mb.load(seen, &bad)
+		mb.readInOrder(seen, &bad, func(m *Message) bool { out = append(out, m); return true })
 	}
 	ents, err := mb.unreadEntries()
 	if err != nil {
 		return nil, err
 	}
-	unread := mb.load(ents, &bad)
-	if opts.Limit > 0 && len(unread) > opts.Limit {
-		unread = unread[:opts.Limit]
-	}
-	claimed := 0
-	for _, m := range unread {
+	claimed, taken := 0, 0
+	mb.readInOrder(mb.inArrivalOrder(ents), &bad, func(m *Message) bool {
 		if opts.Peek {
 			out = append(out, m)
-			continue
+			taken++
+			return opts.Limit <= 0 || taken < opts.Limit
 		}
 		switch err := mb.claim(m); {
 		case err == nil:
 			out = append(out, m)
 			claimed++
+			taken++
 		case errors.Is(err, fs.ErrNotExist): // another reader took it
 		default:
 			bad = append(bad, err)
 		}
-	}
+		return opts.Limit <= 0 || taken < opts.Limit
+	})
 	if claimed > 0 {
 		// Claims must survive a power cut too, or read mail comes back.
 		if err := mb.syncDirs(); err != nil {
 			bad = append(bad, err)
 		}
 	}
-	sortByDate(out)
+	sortByArrival(out)
 	mb.sp.Touch(mb.Name)
 	return out, errors.Join(bad...)
-}
-
-// load reads the messages in ents, oldest first. Unsafe or forged files
-// are quarantined and their errors appended to bad.
-func (mb *Mailbox) load(ents []entry, bad *[]error) []*Message {
-	out := make([]*Message, 0, len(ents))
-	for _, e := range ents {
-		m, err := mb.read(e)
-		switch {
-		case err == nil:
-			out = append(out, m)
-		case errors.Is(err, fs.ErrNotExist), errors.Is(err, errNotReady): // claimed meanwhile, or still being written
-		default:
-			*bad = append(*bad, err)
-		}
-	}
-	sortByDate(out)
-	return out
 }
 
 // syncDirs fsyncs cur/ then new/ after messages moved between them.
@@ -128,15 +108,6 @@ func (mb *Mailbox) syncDirs() error {
 		}
 	}
 	return nil
-}
-
-func sortByDate(ms []*Message) {
-	sort.SliceStable(ms, func(i, j int) bool {
-		if !ms[i].Date.Equal(ms[j].Date) {
-			return ms[i].Date.Before(ms[j].Date)
-		}
-		return ms[i].Path < ms[j].Path
-	})
 }
 
 // read opens one entry safely: no symlink followed, nothing but a regular

@@ -1,6 +1,7 @@
 package spool
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"os"
@@ -194,7 +195,7 @@ func TestCheckOrderAndPeek(t *testing.T) {
 		if _, err := s.Send(Draft{From: "a", To: []string{"b"}, Body: body}); err != nil {
 			t.Fatal(err)
 		}
-		c.Add(-time.Minute) // later sends carry earlier dates: order is by Date
+		c.Add(-time.Minute) // later sends arrive earlier: order is by arrival, as the names record it
 	}
 	mb, _ := s.Mailbox("b")
 	peek, _ := mb.Check(CheckOptions{Peek: true})
@@ -207,6 +208,49 @@ func TestCheckOrderAndPeek(t *testing.T) {
 	first, _ := mb.Check(CheckOptions{Limit: 1})
 	if got := bodies(first); got != "three" {
 		t.Fatalf("limit 1 gave %s", got)
+	}
+}
+
+// TestLimitReadsOnlyTheOldest holds that a check or give of the oldest N
+// reads those N and no other file: a newer file that is not mail stays
+// where it is, unread and unquarantined, until a check reaches it.
+func TestLimitReadsOnlyTheOldest(t *testing.T) {
+	c := newClock()
+	s := openTest(t, WithClock(c.Now))
+	for _, body := range []string{"one", "two", "three"} {
+		if _, err := s.Send(Draft{From: "a", To: []string{"b"}, Body: body}); err != nil {
+			t.Fatal(err)
+		}
+		c.Add(time.Minute)
+	}
+	mb := mustMailbox(t, s, "b")
+	secret := filepath.Join(t.TempDir(), "secret")
+	os.WriteFile(secret, []byte("do not read"), 0o600)
+	// Named as if delivered later, and named with no time (it arrived at
+	// its modification time, now: after the test clock's sends).
+	os.Symlink(secret, filepath.Join(mb.NewDir(), "4102444800.M0P1Q1.elsewhere"))
+	os.Symlink(secret, filepath.Join(mb.NewDir(), "dropped-by-a-script"))
+	first, err := mb.Check(CheckOptions{Limit: 1})
+	if err != nil || bodies(first) != "one" {
+		t.Fatalf("check --limit 1: %q, %v; want one", bodies(first), err)
+	}
+	var given []*Message
+	_, err = mb.Give(context.Background(), CheckOptions{Limit: 1}, func(m *Message) error {
+		given = append(given, m)
+		return nil
+	})
+	if err != nil || bodies(given) != "two" {
+		t.Fatalf("give --limit 1: %q, %v; want two", bodies(given), err)
+	}
+	if q := files(t, filepath.Join(s.Root, "quarantine")); len(q) != 0 {
+		t.Fatalf("a limited check read newer files: quarantine holds %v", q)
+	}
+	rest, err := mb.Check(CheckOptions{})
+	if bodies(rest) != "three" || err == nil {
+		t.Fatalf("check: %q, %v; want three and the two quarantined", bodies(rest), err)
+	}
+	if q := files(t, filepath.Join(s.Root, "quarantine")); len(q) != 4 {
+		t.Fatalf("quarantine holds %v, want 2 files with 2 .why", q)
 	}
 }
 
