@@ -251,19 +251,24 @@ type sentProgress struct {
 }
 
 // awaitState waits until the copies of rc reached want (rules.WaitFor),
-// following their directories, and says how far they got. The follower is
-// one of its own for the wait: the process's reports only unread mail, and
-// a message read (S in cur/) is what a wait for "read" waits for.
+// following their directories, and says how far they got. It watches them
+// through a feed of the server's follower (plain watches of cur/ report
+// read files too, which a wait for "read" waits for), so a wait opens no
+// watcher of its own; before Start it has a follower of its own.
 func (s *Server) awaitState(ctx context.Context, rc spool.Receipt, want spool.State, timeout time.Duration) (*mcpgo.CallToolResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	fol, err := follow.New(ctx, s.sp, follow.Options{Watcher: watcher.Options{Poll: s.opts.Poll, PollInterval: s.opts.PollInterval,
-		Logger: s.log, Filter: func(string, string) bool { return true }}})
-	if err != nil {
-		return failed(err)
+	fol := s.follower()
+	if fol == nil {
+		f, err := follow.New(ctx, s.sp, follow.Options{Watcher: watcher.Options{Poll: s.opts.Poll, PollInterval: s.opts.PollInterval, Logger: s.log}})
+		if err != nil {
+			return failed(err)
+		}
+		defer f.Close()
+		fol = f
 	}
-	defer fol.Close()
 	fd := fol.Open()
+	defer fd.Close()
 	for _, dir := range s.rules.WatchDirs(rc) {
 		if err := fd.Watch(dir); err != nil {
 			return failed(err)

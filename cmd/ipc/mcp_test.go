@@ -149,7 +149,7 @@ func TestMCPStdioPushAndCrash(t *testing.T) {
 	if got := callOK(t, c, "check", map[string]any{"instance_id": "alice"}); !strings.Contains(got, "ID: "+id) {
 		t.Errorf("check after the push: %q", got)
 	}
-	checkOneInotify(t, w, proc.Process.Pid)
+	checkOneInotify(t, w, proc.Process.Pid, c)
 	killed(t, proc)
 	if p := w.presence("alice"); p.Online {
 		t.Errorf("alice online after SIGKILL of the server: %+v", p)
@@ -158,8 +158,9 @@ func TestMCPStdioPushAndCrash(t *testing.T) {
 
 // checkOneInotify checks that the server process pid, once it leads the
 // spool too, follows mail with a single inotify instance: the MCP server
-// and the leader beside it share one follower.
-func checkOneInotify(t *testing.T, w *world, pid int) {
+// and the leader beside it share one follower, and a send waiting for a
+// delivery state (wait_for) watches through it too.
+func checkOneInotify(t *testing.T, w *world, pid int, c *client.Client) {
 	t.Helper()
 	if runtime.GOOS != "linux" {
 		return // inotify is Linux's
@@ -172,6 +173,16 @@ func checkOneInotify(t *testing.T, w *world, pid int) {
 		h, ok := sp.Leader()
 		return ok && h.PID == pid
 	})
+	waited := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), mcpWait)
+		defer cancel()
+		_, err := c.CallTool(ctx, mcpgo.CallToolRequest{Params: mcpgo.CallToolParams{Name: "send",
+			Arguments: map[string]any{"from_id": "alice", "to_id": "carol", "content": "read me", "wait_for": "read", "timeout_seconds": 60}}})
+		waited <- err
+	}()
+	carol := w.mailDir("carol", "cur")
+	eventually(t, "the waiting send to watch carol's cur/", func() bool { return inotifyWatching(pid, carol) })
 	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
 	if err != nil {
 		testkit.SkipEnv(t, "cannot list the server's file descriptors: %v", err)
@@ -183,7 +194,16 @@ func checkOneInotify(t *testing.T, w *world, pid int) {
 		}
 	}
 	if n != 1 {
-		t.Errorf("ipc mcp has %d inotify instances open, want 1", n)
+		t.Errorf("ipc mcp has %d inotify instances open while a send waits, want 1", n)
+	}
+	w.ok("--as", "carol", "check") // carol reads it: the wait ends
+	select {
+	case err := <-waited:
+		if err != nil {
+			t.Errorf("the waiting send: %v", err)
+		}
+	case <-time.After(mcpWait):
+		t.Error("the waiting send did not end when carol read her mail")
 	}
 }
 
