@@ -79,41 +79,63 @@ func (s *Spool) Mailbox(name string) (*Mailbox, error) {
 // created reports that this call made it. Before the first delivery through
 // this process the mailbox's entries are fsynced, whoever made them: a
 // directory that exists is not yet a directory that survives a power cut.
+// A process that finds them recorded durable since skips that (see
+// durable.go).
 func (s *Spool) ensureMailbox(name string) (mb *Mailbox, created bool, err error) {
 	mb, err = s.Mailbox(name)
 	if err != nil {
 		return nil, false, err
 	}
-	if err := mb.checkDirs(); err != nil { // each time: a link may be put in later
+	record, err := mb.lookDirs() // each time: a link may be put in later
+	if err != nil {
 		return nil, false, err
 	}
 	if _, ok := s.synced.Load(name); ok {
 		return mb, false, nil
 	}
+	if s.knownDurable(mb, record) {
+		s.synced.Store(name, true)
+		return mb, false, nil
+	}
+	if created, err = s.makeDurable(mb); err != nil {
+		return nil, false, err
+	}
+	s.synced.Store(name, true)
+	return mb, created, nil
+}
+
+// makeDurable creates or repairs mb's directories and fsyncs them, then
+// records them durable for the processes that come later.
+func (s *Spool) makeDurable(mb *Mailbox) (created bool, err error) {
 	fi, err := os.Lstat(mb.Dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		if created, err = s.createMailbox(mb); err != nil {
-			return nil, false, fmt.Errorf("create mailbox %s: %w", name, err)
+			return false, fmt.Errorf("create mailbox %s: %w", mb.Name, err)
 		}
 	case err != nil:
-		return nil, false, fmt.Errorf("open mailbox %s: %w", name, err)
+		return false, fmt.Errorf("open mailbox %s: %w", mb.Name, err)
 	case !fi.IsDir():
-		return nil, false, fmt.Errorf("%w: mailbox %s is not a directory (%s); move it aside", ErrUnavailable, name, mb.Dir)
+		return false, fmt.Errorf("%w: mailbox %s is not a directory (%s); move it aside", ErrUnavailable, mb.Name, mb.Dir)
 	}
 	for _, sub := range []string{"tmp", "new", "cur"} { // repair a mailbox made by hand
 		if err := s.mkdir(filepath.Join(mb.Dir, sub)); err != nil {
-			return nil, false, fmt.Errorf("open mailbox %s: %w", name, err)
+			return false, fmt.Errorf("open mailbox %s: %w", mb.Name, err)
 		}
 	}
+	// Taken before the fsyncs: whatever changes after them is not vouched for.
+	record, err := mb.lookDirs()
+	if err != nil {
+		return false, err
+	}
 	if err := s.fs.SyncDir(mb.Dir); err != nil {
-		return nil, false, fmt.Errorf("open mailbox %s: %w", name, err)
+		return false, fmt.Errorf("open mailbox %s: %w", mb.Name, err)
 	}
 	if err := s.fs.SyncDir(s.path(dirMail)); err != nil {
-		return nil, false, fmt.Errorf("open mailbox %s: %w", name, err)
+		return false, fmt.Errorf("open mailbox %s: %w", mb.Name, err)
 	}
-	s.synced.Store(name, true)
-	return mb, created, nil
+	s.recordDurable(mb, record)
+	return created, nil
 }
 
 // createMailbox builds the Maildir under a dot name and renames it into

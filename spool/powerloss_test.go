@@ -30,11 +30,15 @@ import (
 //   - a file keeps what was written before its last fsync, plus (except
 //     in the minimal model) any prefix, often none, of what came after;
 //   - a directory operation (rename atomic, as journaling file systems
-//     give) survives when a later directory fsync covered it; of the
-//     others none survives (the "minimal" model, the strictest state), a
-//     prefix in order does (the "journal" model, ext4 and XFS) or any
-//     subset does (the "posix" model), taking along the directories they
-//     lie in;
+//     give) survives when a directory fsync that began after it and
+//     ended before the cut covered it (fsyncs run concurrently with other
+//     deliveries: only one that started later can vouch for an entry); of
+//     the others none survives (the "minimal" model, the strictest state),
+//     a prefix in order does (the "journal" model, ext4 and XFS) or any
+//     subset does (the "posix" model). Only the journal model takes the
+//     directories an entry lies in along with it; in the other two a
+//     directory exists only if its own entry survived, so a mailbox whose
+//     directories nobody fsynced loses its mail;
 //
 // and every promise is checked on it: each acknowledged message is in each
 // of its mailboxes, whole, once; each message a reader was given stays
@@ -44,10 +48,10 @@ import (
 
 // A recorded operation.
 type plOp struct {
-	kind  string // create write sync rename link remove mkdir syncdir ack-send ack-claim
+	kind  string // create write sync rename link remove mkdir syncdir syncdir-done ack-send ack-claim
 	path  string // relative to the test's base directory
 	path2 string // rename and link: the new path
-	ino   int    // create, write, sync, rename, link: the file
+	ino   int    // create, write, sync, rename, link: the file; syncdir, syncdir-done: the fsync
 	data  []byte // write
 	ids   []string
 	to    []string // ack-send: the mailboxes
@@ -162,10 +166,17 @@ func (r *plFS) Mkdir(name string, perm os.FileMode) error {
 	return nil
 }
 
+// SyncDir records when the fsync began and, once it returned, that it
+// ended: what it covers is what came before its beginning.
 func (r *plFS) SyncDir(dir string) error {
+	r.mu.Lock()
+	r.next++
+	n := r.next
+	r.log = append(r.log, plOp{kind: "syncdir", path: r.rel(dir), ino: n})
+	r.mu.Unlock()
 	err := OS.SyncDir(dir)
 	if err == nil {
-		r.add(plOp{kind: "syncdir", path: r.rel(dir)})
+		r.add(plOp{kind: "syncdir-done", path: r.rel(dir), ino: n})
 	}
 	return err
 }
@@ -199,10 +210,17 @@ func crashState(log []plOp, cut int, mode int, rng *rand.Rand) (*plModel, map[in
 	ops := log[:cut]
 	// Which directory operations a later directory fsync made durable.
 	durable := make([]bool, len(ops))
-	synced := map[string]int{} // dir → index of its last fsync
+	began := map[int]int{}     // fsync → index where it began
+	synced := map[string]int{} // dir → where its latest fsync that ended before the cut began
 	for i, o := range ops {
-		if o.kind == "syncdir" {
-			synced[o.path] = i
+		switch o.kind {
+		case "syncdir":
+			began[o.ino] = i
+		case "syncdir-done":
+			j, ok := began[o.ino]
+			if k, seen := synced[o.path]; ok && (!seen || j > k) {
+				synced[o.path] = j
+			}
 		}
 	}
 	last := -1 // the last operation a fsync forced
@@ -273,17 +291,18 @@ func crashState(log []plOp, cut int, mode int, rng *rand.Rand) (*plModel, map[in
 		if !durable[i] {
 			continue
 		}
-		m.apply(o)
+		m.apply(o, mode)
 	}
 	return m, content
 }
 
-// apply makes one directory operation on the model. A directory
-// operation that survived brings the directories it lies in along (the
-// journal holds them too).
-func (m *plModel) apply(o plOp) {
+// apply makes one directory operation on the model. In the journal model
+// a directory operation that survived brings the directories it lies in
+// along (the journal holds them too); in the others they must have
+// survived on their own.
+func (m *plModel) apply(o plOp, mode int) {
 	mkParents := func(p string) {
-		for d := parentOf(p); d != "." && !m.dirs[d]; d = parentOf(d) {
+		for d := parentOf(p); mode == plJournal && d != "." && !m.dirs[d]; d = parentOf(d) {
 			m.dirs[d] = true
 		}
 	}
@@ -332,18 +351,32 @@ func (m *plModel) materialize(t *testing.T, dir string, content map[int][]byte) 
 	}
 	sort.Strings(dirs)
 	for _, d := range dirs {
-		if err := os.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
+		if !m.reachable(d) {
+			continue // a directory it lies in did not survive
+		}
+		if err := os.Mkdir(filepath.Join(dir, d), 0o700); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for p, ino := range m.files {
-		if !m.dirs[parentOf(p)] {
+		if !m.reachable(parentOf(p)) {
 			continue // its directory did not survive
 		}
 		if err := os.WriteFile(filepath.Join(dir, p), content[ino], 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
+}
+
+// reachable reports whether the directory d and every one it lies in
+// survived.
+func (m *plModel) reachable(d string) bool {
+	for ; d != "."; d = parentOf(d) {
+		if !m.dirs[d] {
+			return false
+		}
+	}
+	return true
 }
 
 // plSent is what the workload sent, by id.
@@ -362,9 +395,22 @@ func plWorkload(t *testing.T, fsys *plFS, root string, seed int64, n int) map[st
 	}
 	rng := rand.New(rand.NewSource(seed))
 	names := []string{"bob", "carol", "dave"}
+	// erin's mailbox is made by hand (mkdir, no fsync), as a person or
+	// another Maildir program makes one: the spool must fsync it before
+	// it acknowledges mail there, whichever process delivers first.
+	for _, d := range []string{"erin", "erin/tmp", "erin/new", "erin/cur"} {
+		if err := fsys.Mkdir(filepath.Join(root, "mail", d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
 	sent := map[string]plSent{}
 	var outbox []string // drop-ins not yet routed
 	for i := 0; i < n; i++ {
+		if rng.Intn(8) == 0 { // a fresh process: nothing known of what earlier ones fsynced
+			if s, err = Open(root, WithConfig(cfg), WithFS(fsys)); err != nil {
+				t.Fatal(err)
+			}
+		}
 		if r := rng.Intn(10); r < 2 {
 			outbox = append(outbox, plDropIn(t, fsys, s, rng, i, sent))
 			continue
@@ -378,6 +424,9 @@ func plWorkload(t *testing.T, fsys *plFS, root string, seed int64, n int) map[st
 		}
 		if rng.Intn(10) < 7 {
 			to := []string{names[rng.Intn(3)]}
+			if rng.Intn(6) == 0 {
+				to[0] = "erin"
+			}
 			if rng.Intn(3) == 0 {
 				to = append(to, names[rng.Intn(3)])
 				if to[1] == to[0] {
@@ -605,7 +654,7 @@ func plRun(t *testing.T, seed int64, n, cuts int, fig *plFigures) {
 	// elsewhere shows), plus the end: nothing may be missing once all is done.
 	points := make([]int, 0, len(log)+1)
 	for c := 0; c <= len(log); c++ {
-		if cuts == 0 || c == 0 || c == len(log) || log[c-1].kind == "syncdir" {
+		if cuts == 0 || c == 0 || c == len(log) || log[c-1].kind == "syncdir-done" {
 			points = append(points, c)
 		}
 	}

@@ -11,7 +11,7 @@
 //     refused with an error matching syscall.ELOOP on every system).
 //   - OpenForWriting: whether another process has a file open for writing,
 //     where the system can tell (a Linux read lease, a Windows share mode).
-//   - ChangeTime, FileID, OwnedByOther: what a stat says beyond os.FileInfo.
+//   - ChangeTime, FileID, StatIno, OwnedByOther: what a stat says beyond os.FileInfo.
 //   - Alive, Parent: whether a process exists; its parent and command name.
 //   - Group: a command and everything it starts, killed as one (a process
 //     group on Unix, a job object on Windows).

@@ -32,3 +32,12 @@ func OwnedByOther(fi os.FileInfo) (owner string, other bool) {
 
 // OwnershipChecked says whether OwnedByOther can answer on this system.
 const OwnershipChecked = true
+
+// StatIno returns the inode number in fi, a result of Stat or Lstat;
+// false when fi carries none.
+func StatIno(fi os.FileInfo) (uint64, bool) {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return uint64(st.Ino), true
+	}
+	return 0, false
+}

@@ -36,3 +36,7 @@ func OwnedByOther(fi os.FileInfo) (owner string, other bool) { return "", false 
 
 // OwnershipChecked says whether OwnedByOther can answer on this system.
 const OwnershipChecked = false
+
+// StatIno answers false: the FileInfo of Stat and Lstat on Windows carries
+// no file index (FileID gets it from an open handle).
+func StatIno(fi os.FileInfo) (uint64, bool) { return 0, false }

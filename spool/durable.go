@@ -1,0 +1,121 @@
+package spool
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/claude-ipc/ipc/internal/platform"
+)
+
+// A mailbox's directories must be durable before the first message
+// delivered into them is acknowledged: the entry of mail/NAME in mail/,
+// and those of tmp/, new/ and cur/ in mail/NAME. A process that made or
+// found a mailbox fsyncs both directories once; every later process used
+// to do the same, two fsyncs of its per-message cost for nothing.
+//
+// The durable record, state/durable/NAME, lets a later process know
+// instead. It is written only after both fsyncs returned, and it names
+// what they made durable: the inode numbers of mail/NAME and of its tmp/,
+// new/ and cur/, and the modification time of mail/NAME, all taken before
+// the fsyncs began. A process that finds the same five values now knows
+// that these very directories were on disk before the record existed:
+//
+//   - the same inode of mail/NAME is the same directory, still under that
+//     name in mail/ (a mailbox removed and made again is another inode, or
+//     at least another modification time);
+//   - tmp/, new/ or cur/ removed and made again would have changed
+//     mail/NAME's modification time (an entry came and went) even where
+//     the new directory got the old inode number back;
+//   - the record is not fsynced: a power cut may lose it (the next process
+//     fsyncs again) or leave a part of it, which does not parse.
+//
+// Anything else (no record, another value, a system whose stat has no
+// inode number) means fsync as before. The power-loss simulation
+// (powerloss_test.go) checks this through the file seam: its strict crash
+// models keep a directory only if its own entry was made durable, and its
+// workloads reopen the spool as a fresh process would and deliver into
+// mailboxes made by hand.
+
+// mailboxDirs returns the mailbox's directory and its tmp/, new/, cur/.
+func (mb *Mailbox) mailboxDirs() [4]string {
+	return [4]string{mb.Dir, filepath.Join(mb.Dir, "tmp"), filepath.Join(mb.Dir, "new"), filepath.Join(mb.Dir, "cur")}
+}
+
+// lookDirs applies checkDirs' rule to the mailbox's directories and
+// returns their durable record as it would be written now; "" when a
+// directory is missing or the system's stat has no inode number.
+func (mb *Mailbox) lookDirs() (record string, err error) {
+	var ino [4]uint64
+	var mtime int64
+	complete := true
+	for i, p := range mb.mailboxDirs() {
+		fi, err := os.Lstat(p)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			complete = false
+			continue
+		case err != nil:
+			return "", fmt.Errorf("mailbox %s: %w", mb.Name, err)
+		case fi.Mode()&os.ModeSymlink != 0:
+			return "", fmt.Errorf("%w: mailbox %s: %s is a symbolic link; links in a mailbox are never followed: move it aside",
+				ErrUnsafe, mb.Name, p)
+		case !fi.IsDir():
+			return "", fmt.Errorf("%w: mailbox %s: %s is not a directory; move it aside", ErrUnavailable, mb.Name, p)
+		}
+		n, ok := platform.StatIno(fi)
+		complete = complete && ok
+		ino[i] = n
+		if i == 0 {
+			mtime = fi.ModTime().UnixNano()
+		}
+	}
+	if !complete {
+		return "", nil
+	}
+	return fmt.Sprintf("durable v1 %d %d %d %d %d\n", ino[0], ino[1], ino[2], ino[3], mtime), nil
+}
+
+// durablePath is where the durable record of the mailbox name is kept.
+func (s *Spool) durablePath(name string) string { return s.path(dirState, "durable", name) }
+
+// knownDurable reports whether the durable record of mb says what
+// record (lookDirs' answer now) says: its directories are on disk.
+func (s *Spool) knownDurable(mb *Mailbox, record string) bool {
+	if record == "" {
+		return false
+	}
+	b, err := readNoFollow(s.durablePath(mb.Name))
+	return err == nil && string(b) == record
+}
+
+// recordDurable writes the durable record of mb, once its directories
+// have been fsynced. It is advisory: not fsynced, and a failure to write
+// it only means the next process fsyncs again.
+func (s *Spool) recordDurable(mb *Mailbox, record string) {
+	if record == "" {
+		return
+	}
+	dir := s.path(dirState, "durable")
+	if s.mkdir(dir) != nil {
+		return
+	}
+	path := s.durablePath(mb.Name)
+	tmp := filepath.Join(dir, "."+mb.Name+".tmp"+newID())
+	f, err := s.fs.Create(tmp, 0o600)
+	if err != nil {
+		return
+	}
+	_, err = f.Write([]byte(record))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = s.fs.Rename(tmp, path)
+	}
+	if err != nil {
+		_ = s.fs.Remove(tmp)
+	}
+}
