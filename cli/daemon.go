@@ -133,6 +133,23 @@ func (a *App) follower(ctx context.Context, sp *spool.Spool, wo watcher.Options)
 	return f, nil
 }
 
+// watcherMode starts a Follower on sp, watching nothing, and says how it
+// learns of mail: what every command here that watches does (ipc status
+// and ipc doctor show it).
+func (a *App) watcherMode(ctx context.Context, sp *spool.Spool) (watcher.Mode, error) {
+	wo, err := a.watchOptions()
+	if err != nil {
+		return 0, err
+	}
+	wo.Logger = nil // a fallback is the answer here, not a warning
+	f, err := a.follower(ctx, sp, wo)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	return f.Mode(), nil
+}
+
 // logger returns a logger writing to stderr at level and above: short
 // lines for people on a terminal, key=value text for a log file, JSON
 // lines with --json.

@@ -88,17 +88,13 @@ func (a *App) doctorEnv(ctx context.Context) doctor.Env {
 		Path:  a.Getenv("PATH"),
 		GoBin: a.goBin(home),
 		Poll:  wo.Poll,
-		Polling: func() (bool, error) {
-			sp, wo, err := a.watchedSpool()
+		Watcher: func() (string, error) {
+			sp, err := a.Spool()
 			if err != nil {
-				return false, err
+				return "", err
 			}
-			f, err := a.follower(ctx, sp, wo)
-			if err != nil {
-				return false, err
-			}
-			defer f.Close()
-			return f.Polling(), nil
+			m, err := a.watcherMode(ctx, sp)
+			return m.String(), err
 		},
 	}
 }

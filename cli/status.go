@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"github.com/claude-ipc/ipc/bridge"
 	"github.com/claude-ipc/ipc/rules"
 	"github.com/claude-ipc/ipc/spool"
+	"github.com/claude-ipc/ipc/watcher"
 	"github.com/spf13/cobra"
 )
 
@@ -21,6 +23,9 @@ type statusResult struct {
 	Online      []string      `json:"online"`
 	Quarantined int           `json:"quarantined"`
 	Leader      *spool.Holder `json:"leader"` // null when no leader runs
+	// Watcher is how mail is noticed here: "inotify",
+	// "ReadDirectoryChangesW", "kqueue", "kqueue-directory" or "poll".
+	Watcher string `json:"watcher"`
 	// Bridge is the bridge to other hosts: null when none ever ran and no
 	// mail waits for one.
 	Bridge *bridge.Status `json:"bridge"`
@@ -43,7 +48,9 @@ When mail for other hosts waits in remote/ or a bridge has run, a bridge
 line says whether it is connected, how many messages wait and why.
 
 --json prints {"spool", "mailboxes", "unread", "online": [names],
-"quarantined", "leader": {"pid", "since"} or null, "bridge": {"host",
+"quarantined", "leader": {"pid", "since"} or null, "watcher" (how mail
+is noticed: inotify, ReadDirectoryChangesW, kqueue, kqueue-directory or
+poll), "bridge": {"host",
 "url", "running", "connected", "error", "queued", "sent", "received"} or
 null}.
 
@@ -60,7 +67,7 @@ receipt went back) or replied, with the times known. --json prints
 			if len(args) == 1 {
 				return runStatusOf(a, args[0])
 			}
-			return runStatus(a)
+			return runStatus(cmd.Context(), a)
 		},
 	}
 }
@@ -85,7 +92,7 @@ func runStatusOf(a *App, id string) error {
 	return nil
 }
 
-func runStatus(a *App) error {
+func runStatus(ctx context.Context, a *App) error {
 	sp, err := a.existingSpool()
 	if err != nil {
 		return err
@@ -114,6 +121,11 @@ func runStatus(a *App) error {
 	if st.Quarantined, err = countQuarantined(sp.Root); err != nil {
 		return err
 	}
+	mode, err := a.watcherMode(ctx, sp)
+	if err != nil {
+		return err
+	}
+	st.Watcher = mode.String()
 	if bs, ran, _ := bridge.ReadStatus(sp); ran || bs.Queued > 0 {
 		st.Bridge = &bs
 	}
@@ -137,7 +149,8 @@ func runStatus(a *App) error {
 	}
 	for _, kv := range [][2]string{
 		{"spool", st.Spool}, {"leader", leader}, {"mailboxes", fmt.Sprint(st.Mailboxes)},
-		{"unread", fmt.Sprint(st.Unread)}, {"online", who}, {"quarantined", quar}, {"bridge", bridgeLine(st.Bridge)},
+		{"unread", fmt.Sprint(st.Unread)}, {"online", who}, {"quarantined", quar}, {"watcher", a.watcherLine(mode)},
+		{"bridge", bridgeLine(st.Bridge)},
 	} {
 		if kv[1] == "" {
 			continue
@@ -145,6 +158,26 @@ func runStatus(a *App) error {
 		fmt.Fprintf(a.Out, "%-12s %s\n", kv[0]+":", kv[1])
 	}
 	return listErr
+}
+
+// watcherLine says how mail is noticed, and what that costs when it is
+// not the system's own per-file events.
+func (a *App) watcherLine(m watcher.Mode) string {
+	switch m {
+	case watcher.ModeDirectory:
+		return m.String() + " (one descriptor per mailbox directory, not per message; a change lists the directory)"
+	case watcher.ModePoll:
+		why := "the system's notifications are unavailable or ran out"
+		if a.Getenv("IPC_POLL") == "1" {
+			why = "IPC_POLL=1"
+		}
+		every := watcher.DefaultPollInterval
+		if wo, err := a.watchOptions(); err == nil && wo.PollInterval > 0 {
+			every = wo.PollInterval
+		}
+		return fmt.Sprintf("poll every %v (%s)", every, why)
+	}
+	return m.String()
 }
 
 // bridgeLine sums up the bridge: "connected to URL as HOST; 0 waiting",

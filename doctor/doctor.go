@@ -45,9 +45,11 @@ type Env struct {
 	GoBin string // where 'make install' puts ipc ($(go env GOPATH)/bin); "" if unknown
 	// Poll is true when IPC_POLL=1 asks for polling.
 	Poll bool
-	// Polling reports whether a watcher on the spool falls back to
-	// polling; it is called only when the spool passed its check.
-	Polling func() (bool, error)
+	// Watcher reports how a watcher on the spool learns of mail, as
+	// watcher.Mode names it ("inotify", "ReadDirectoryChangesW",
+	// "kqueue", "kqueue-directory", "poll"); it is called only when the
+	// spool passed its check.
+	Watcher func() (string, error)
 }
 
 // Run runs every check, in the order a new user sets ipc up.
@@ -462,35 +464,40 @@ func native() string {
 		return "inotify"
 	case "windows":
 		return "ReadDirectoryChangesW"
-	case "darwin", "freebsd", "openbsd", "netbsd", "dragonfly":
+	case "darwin", "freebsd":
+		return "kqueue-directory"
+	case "openbsd", "netbsd", "dragonfly":
 		return "kqueue"
 	}
 	return "polling"
 }
 
-// checkWatcher says how ipc learns of mail here: the OS's events, or
-// polling.
+// checkWatcher says how ipc learns of mail here: the OS's events for
+// each file, kqueue on each directory, or polling.
 func checkWatcher(env Env, haveSpool bool) Result {
 	r := Result{Check: "watcher"}
-	if env.Polling == nil || !haveSpool {
+	if env.Watcher == nil || !haveSpool {
 		r.OK = true
 		r.Detail = native() + " (not tried: no spool yet)"
 		return r
 	}
-	polling, err := env.Polling()
+	mode, err := env.Watcher()
 	switch {
 	case err != nil:
 		r.Detail = err.Error()
 		r.Fix = "see the reason"
-	case polling && env.Poll:
+	case mode == "poll" && env.Poll:
 		r.OK = true
 		r.Detail = "polling, as IPC_POLL=1 asks"
-	case polling:
+	case mode == "poll":
 		r.Detail = "polling: " + native() + " is unavailable or its limits are reached; mail is seen up to a poll interval late"
-		r.Fix = "raise the limits (Linux: sysctl fs.inotify.max_user_instances=1024 fs.inotify.max_user_watches=524288)"
+		r.Fix = "raise the limits (Linux: sysctl fs.inotify.max_user_instances=1024 fs.inotify.max_user_watches=524288; macOS, FreeBSD: ulimit -n)"
+	case mode == "kqueue-directory":
+		r.OK = true
+		r.Detail = "kqueue on each directory: one descriptor per mailbox directory, not per message; a change lists the directory"
 	default:
 		r.OK = true
-		r.Detail = native()
+		r.Detail = mode
 	}
 	return r
 }

@@ -61,7 +61,7 @@ const hooksBlock = `{"hooks": {"UserPromptSubmit": [{"hooks": [{"type": "command
 func healthy(t *testing.T, env *Env) {
 	write(t, filepath.Join(env.Home, ".claude.json"), `{"mcpServers": {"ipc": {"type": "stdio", "command": "ipc", "args": ["mcp"]}}}`, 0o600)
 	write(t, filepath.Join(env.Home, ".claude", "settings.json"), hooksBlock, 0o600)
-	env.Polling = func() (bool, error) { return false, nil }
+	env.Watcher = func() (string, error) { return native(), nil }
 }
 
 // find returns the result of the check named check.
@@ -187,14 +187,17 @@ func TestChecks(t *testing.T) {
 		{"leader without spool", "leader", func(t *testing.T, env *Env) { env.Spool = filepath.Join(env.Home, "none") }, false, "no spool", "spool first"},
 		{"watcher native", "watcher", nil, true, native(), ""},
 		{"watcher polling", "watcher", func(t *testing.T, env *Env) {
-			env.Polling = func() (bool, error) { return true, nil }
+			env.Watcher = func() (string, error) { return "poll", nil }
 		}, false, "polling", "limits"},
 		{"watcher polling asked", "watcher", func(t *testing.T, env *Env) {
 			env.Poll = true
-			env.Polling = func() (bool, error) { return true, nil }
+			env.Watcher = func() (string, error) { return "poll", nil }
 		}, true, "IPC_POLL=1", ""},
+		{"watcher on directories", "watcher", func(t *testing.T, env *Env) {
+			env.Watcher = func() (string, error) { return "kqueue-directory", nil }
+		}, true, "one descriptor per mailbox directory", ""},
 		{"watcher error", "watcher", func(t *testing.T, env *Env) {
-			env.Polling = func() (bool, error) { return false, errors.New("no watcher") }
+			env.Watcher = func() (string, error) { return "", errors.New("no watcher") }
 		}, false, "no watcher", "reason"},
 		{"quarantine empty", "quarantine", nil, true, "is empty", ""},
 		{"quarantine files", "quarantine", func(t *testing.T, env *Env) {

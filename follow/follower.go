@@ -129,8 +129,13 @@ func (f *Follower) Follow(name string) (*Feed, error) {
 // Feed (after the caller lost track, say). It does not wait.
 func (f *Follower) Rescan() { f.w.Rescan() }
 
-// Polling reports whether the Follower polls instead of using inotify.
+// Polling reports whether the Follower polls instead of using the system's
+// notifications.
 func (f *Follower) Polling() bool { return f.w.Polling() }
+
+// Mode reports how the Follower's watcher learns of files
+// (watcher.ModeEvents, ModeDirectory or ModePoll).
+func (f *Follower) Mode() watcher.Mode { return f.w.Mode() }
 
 // Stats returns the counters of the Follower's watcher.
 func (f *Follower) Stats() watcher.Stats { return f.w.Stats() }

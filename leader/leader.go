@@ -164,7 +164,11 @@ func lead(ctx context.Context, sp *spool.Spool, opts Options, l *spool.Leadershi
 		}
 	}
 	ld.watchForwards()
-	if !fol.Polling() {
+	// The unseen index follows every cur/: cheap only where the system
+	// reports each file. A directory notifier would list each cur/ (a
+	// million read messages, say) on every read, and polling every
+	// interval; readers list cur/ themselves there.
+	if fol.Mode() == watcher.ModeEvents {
 		if err := ld.fd.FollowAll(); err != nil {
 			if errors.Is(err, follow.ErrClosed) {
 				return nil

@@ -67,7 +67,8 @@ type status struct {
 	PushWaiting int              `json:"push_waiting"` // queued for the ready sessions, not yet pushed
 	PushRetries uint64           `json:"push_retries"` // sends refused because a client lagged, then retried
 	Sessions    int              `json:"sessions"`
-	Polling     bool             `json:"polling"` // the watcher polls instead of using inotify
+	Polling     bool             `json:"polling"` // the watcher polls instead of using the system's notifications
+	Watcher     string           `json:"watcher"` // how mail is noticed: inotify, ReadDirectoryChangesW, kqueue, kqueue-directory or poll
 	Names       []spool.NameInfo `json:"names"`
 }
 
@@ -83,7 +84,7 @@ func (s *Server) readStatus(context.Context, mcpgo.ReadResourceRequest) ([]mcpgo
 	st.Pushed, st.PushWaiting, st.PushRetries = s.hub.stats()
 	st.Sessions = s.sessions.count()
 	if f := s.follower(); f != nil {
-		st.Polling = f.Polling()
+		st.Polling, st.Watcher = f.Polling(), f.Mode().String()
 	}
 	names, err := s.sp.List() // a mailbox that could not be read is listed with its error
 	if err != nil && names == nil {

@@ -10,24 +10,30 @@ import (
 )
 
 // WaitForDir returns once dir exists, or with ctx's error. It watches the
-// nearest existing ancestor of dir with inotify, going down as each level
+// nearest existing ancestor of dir (with kqueue on the directory itself
+// where the Watcher does so, else fsnotify), going down as each level
 // appears, and looks again every poll interval besides (the only way with
-// IPC_POLL=1, or where inotify fails).
+// IPC_POLL=1, or where the system's notifications fail).
 func WaitForDir(ctx context.Context, dir string, wo Options) error {
 	interval := wo.PollInterval
 	if interval <= 0 {
-		interval = defaultPollInterval
+		interval = DefaultPollInterval
 	}
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
-	var fsw *fsnotify.Watcher
-	var events <-chan fsnotify.Event
-	var errs <-chan error
+	var (
+		add, remove func(string) error
+		events      <-chan fsnotify.Event
+		errs        <-chan error
+		changed     <-chan struct{}
+	)
 	if !wo.Poll {
-		if w, err := fsnotify.NewWatcher(); err == nil {
-			fsw = w
+		if dn, err := newDirNotifier(); err == nil {
+			defer dn.Close()
+			add, remove, changed = dn.Add, dn.Remove, dn.Ready()
+		} else if fsw, err := fsnotify.NewWatcher(); err == nil {
 			defer fsw.Close()
-			events, errs = fsw.Events, fsw.Errors
+			add, remove, events, errs = fsw.Add, fsw.Remove, fsw.Events, fsw.Errors
 		}
 	}
 	watched := ""
@@ -36,9 +42,9 @@ func WaitForDir(ctx context.Context, dir string, wo Options) error {
 		if base == dir {
 			return nil
 		}
-		if fsw != nil && base != watched && fsw.Add(base) == nil {
+		if add != nil && base != watched && add(base) == nil {
 			if watched != "" {
-				_ = fsw.Remove(watched)
+				_ = remove(watched)
 			}
 			watched = base
 			continue // look again: the next level may have come meanwhile
@@ -48,6 +54,7 @@ func WaitForDir(ctx context.Context, dir string, wo Options) error {
 			return ctx.Err()
 		case <-events:
 		case <-errs:
+		case <-changed:
 		case <-tick.C:
 		}
 	}

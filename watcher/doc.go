@@ -19,10 +19,15 @@
 //     entry per file) while inotify is still read, nothing is ever dropped,
 //     and when the kernel's event queue overflows every directory is
 //     rescanned.
-//   - Without inotify (unavailable, watch limit reached, IPC_POLL=1) the
-//     Watcher polls every PollInterval instead; Polling reports it. Polling
-//     cannot tell renamed from written files, so every file a poll finds is
-//     checked by the in-place rule.
+//   - On macOS and FreeBSD the Watcher watches each directory's own vnode
+//     with kqueue (ModeDirectory: one descriptor per directory, not per
+//     file as fsnotify's kqueue backend would) and lists a directory that
+//     changed to find its new names (dirnotify.go).
+//   - Without the system's notifications (unavailable, watch or descriptor
+//     limit reached, IPC_POLL=1) the Watcher polls every PollInterval
+//     instead; Mode and Polling report it. Listings cannot tell renamed
+//     from written files, so every file a poll or a directory change finds
+//     is checked by the in-place rule.
 //   - A watched directory that is removed or renamed away is watched again
 //     when it reappears.
 //   - Close stops everything: when it returns no goroutine of the Watcher

@@ -23,11 +23,13 @@ type loop struct {
 	shared *shared
 	out    chan<- Event
 
-	fsw      *fsnotify.Watcher // nil when polling
+	fsw      *fsnotify.Watcher // ModeEvents only
 	fsEvents <-chan fsnotify.Event
 	fsErrors <-chan error
-	polling  bool
 	barrier  barrier
+	dn       dirNotifier     // ModeDirectory only
+	dnReady  <-chan struct{} // dn.Ready(); nil otherwise
+	polling  bool
 
 	dirs map[string]*dir // by filepath.Clean of the name given
 
@@ -46,7 +48,7 @@ type loop struct {
 type dir struct {
 	given string              // the name as given to New or Add, used in Events
 	lost  bool                // its inotify watch died; retried every PollInterval
-	seen  map[string]struct{} // polling only: the names of the last listing
+	seen  map[string]struct{} // polling and ModeDirectory: the names of the last listing
 }
 
 // fileKey names a file: dir is the key of its directory in loop.dirs.
@@ -95,6 +97,8 @@ func (l *loop) run(ctx context.Context, reqs <-chan request, rescan <-chan struc
 				continue
 			}
 			l.handleFSError(err)
+		case <-l.dnReady:
+			l.dirsChanged()
 		case r := <-reqs:
 			r.reply <- l.handle(r)
 		case <-rescan:
@@ -108,9 +112,10 @@ func (l *loop) run(ctx context.Context, reqs <-chan request, rescan <-chan struc
 	}
 }
 
-// stop releases inotify, the timers and the barrier, and closes out.
+// stop releases the notifications, the timers and the barrier, and closes
+// out.
 func (l *loop) stop() error {
-	err := l.closeNotify()
+	err := errors.Join(l.closeNotify(), l.closeDirs())
 	l.timer.Stop()
 	if l.ticker != nil {
 		l.ticker.Stop()
@@ -135,14 +140,10 @@ func (l *loop) addDir(given string) error {
 	if err := checkDir(key); err != nil {
 		return fmt.Errorf("watcher: add %s: %w", given, err)
 	}
-	if l.fsw != nil {
-		err := l.sys.watch(l.fsw, key)
-		switch {
-		case errors.Is(err, syscall.ENOSPC): // out of inotify watches
-			l.usePolling(err)
-		case err != nil:
-			return fmt.Errorf("watcher: add %s: %w", given, err)
-		}
+	if err := l.watchDir(key); outOfWatches(err) {
+		l.usePolling(err)
+	} else if err != nil {
+		return fmt.Errorf("watcher: add %s: %w", given, err)
 	}
 	d := l.dirs[key]
 	if d == nil {
@@ -152,6 +153,37 @@ func (l *loop) addDir(given string) error {
 	d.lost = false
 	l.scanDir(key, d)
 	return nil
+}
+
+// watchDir asks the system to report changes in dir; polling, nothing to
+// ask.
+func (l *loop) watchDir(key string) error {
+	switch {
+	case l.fsw != nil:
+		return l.sys.watch(l.fsw, key)
+	case l.dn != nil:
+		return l.dn.Add(key)
+	}
+	return nil
+}
+
+// unwatchDir undoes watchDir; a watch the kernel already dropped is fine.
+func (l *loop) unwatchDir(key string) error {
+	switch {
+	case l.fsw != nil:
+		if err := l.fsw.Remove(key); !errors.Is(err, fsnotify.ErrNonExistentWatch) {
+			return err
+		}
+	case l.dn != nil:
+		return l.dn.Remove(key)
+	}
+	return nil
+}
+
+// outOfWatches says the system's notifications ran out (inotify's watch
+// limit, kqueue's descriptors): the Watcher polls then.
+func outOfWatches(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)
 }
 
 func checkDir(path string) error {
@@ -172,8 +204,8 @@ func (l *loop) removeDir(given string) error {
 		return fmt.Errorf("watcher: remove %s: %w", given, ErrNotWatched)
 	}
 	delete(l.dirs, key)
-	if l.fsw != nil && !d.lost {
-		if err := l.fsw.Remove(key); err != nil && !errors.Is(err, fsnotify.ErrNonExistentWatch) {
+	if !d.lost {
+		if err := l.unwatchDir(key); err != nil {
 			l.log.Warn("watcher: remove watch", "dir", given, "err", err)
 		}
 	}
@@ -201,12 +233,12 @@ func (l *loop) scanDir(key string, d *dir) {
 	entries, err := os.ReadDir(key)
 	if err != nil {
 		l.log.Warn("watcher: scan", "dir", d.given, "err", err)
-		if l.polling {
+		if l.listing() {
 			d.seen = nil
 		}
 		return
 	}
-	if l.polling {
+	if l.listing() {
 		d.seen = make(map[string]struct{}, len(entries))
 	}
 	for _, e := range entries {
@@ -214,7 +246,7 @@ func (l *loop) scanDir(key string, d *dir) {
 		if ignored(name) || !e.Type().IsRegular() {
 			continue
 		}
-		if l.polling {
+		if l.listing() {
 			d.seen[name] = struct{}{}
 		}
 		if k := (fileKey{key, name}); !l.following(k) {
@@ -222,6 +254,10 @@ func (l *loop) scanDir(key string, d *dir) {
 		}
 	}
 }
+
+// listing says whether new files are found by comparing listings
+// (polling, ModeDirectory), so each scan is kept to compare the next with.
+func (l *loop) listing() bool { return l.polling || l.dn != nil }
 
 // rescanAll reports every file present in every directory.
 func (l *loop) rescanAll() {
@@ -294,7 +330,7 @@ func (l *loop) tick() {
 		return
 	}
 	for key, d := range l.dirs {
-		if d.lost && l.fsw != nil {
+		if d.lost {
 			l.rewatch(key, d)
 		}
 	}
@@ -311,9 +347,10 @@ func (l *loop) lose(key string, d *dir) {
 	d.lost = true
 	// The kernel may have dropped the watch already; if the directory was
 	// renamed, the watch follows it and must go.
-	if err := l.fsw.Remove(key); err != nil && !errors.Is(err, fsnotify.ErrNonExistentWatch) {
+	if err := l.unwatchDir(key); err != nil {
 		l.log.Debug("watcher: remove dead watch", "dir", d.given, "err", err)
 	}
+	d.seen = nil // when it is back, all its files are new
 	l.dropDir(key)
 	l.updateTicker()
 }
@@ -322,9 +359,9 @@ func (l *loop) rewatch(key string, d *dir) {
 	if checkDir(key) != nil {
 		return
 	}
-	err := l.sys.watch(l.fsw, key)
+	err := l.watchDir(key)
 	switch {
-	case errors.Is(err, syscall.ENOSPC):
+	case outOfWatches(err):
 		l.usePolling(err)
 	case err != nil:
 		l.log.Warn("watcher: watch again", "dir", d.given, "err", err)

@@ -1,6 +1,7 @@
 package watcher
 
 import (
+	"errors"
 	"io/fs"
 	"os"
 	"time"
@@ -8,19 +9,19 @@ import (
 	"github.com/claude-ipc/ipc/internal/inplace"
 )
 
-// usePolling switches to the polling fallback for good: inotify is
-// unavailable (reason says why), out of watches, or polling was asked for
-// (reason is nil). Every directory is scanned, as a listing to compare
-// the next polls with.
+// usePolling switches to the polling fallback for good: the system's
+// notifications are unavailable (reason says why) or ran out, or polling
+// was asked for (reason is nil). Every directory is scanned, as a listing
+// to compare the next polls with.
 func (l *loop) usePolling(reason error) {
 	if reason != nil {
-		l.log.Warn("watcher: inotify unavailable, polling", "err", reason)
+		l.log.Warn("watcher: "+l.mode().String()+" unavailable, polling", "err", reason)
 	}
-	if err := l.closeNotify(); err != nil {
-		l.log.Warn("watcher: close inotify", "err", err)
+	if err := errors.Join(l.closeNotify(), l.closeDirs()); err != nil {
+		l.log.Warn("watcher: close notifications", "err", err)
 	}
 	l.polling = true
-	l.shared.polling.Store(true)
+	l.shared.mode.Store(int32(ModePoll))
 	now := time.Now()
 	for k, p := range l.pending {
 		if p.due.IsZero() { // no Write will come to wake it

@@ -3,8 +3,10 @@ package watcher
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -30,6 +32,41 @@ type Options struct {
 	// folders reports only unread names this way (spool.UnreadFile), so
 	// that a folder of a million read messages costs no events.
 	Filter func(dir, name string) bool
+
+	// newDirs, if set, replaces the system's directory notifier (tests:
+	// the directory mode runs on Linux this way).
+	newDirs func() (dirNotifier, error)
+}
+
+// Mode is how a Watcher learns that files arrived.
+type Mode int32
+
+const (
+	// ModeEvents: the system reports each file (fsnotify: inotify on
+	// Linux, ReadDirectoryChangesW on Windows).
+	ModeEvents Mode = iota
+	// ModeDirectory: the system reports that a directory changed
+	// (kqueue's EVFILT_VNODE on macOS and FreeBSD, one descriptor per
+	// directory), and a listing compared with the last one says what
+	// arrived.
+	ModeDirectory
+	// ModePoll: every directory is listed every PollInterval.
+	ModePoll
+)
+
+// String names the mode as ipc status and ipc doctor show it: "inotify",
+// "ReadDirectoryChangesW" or "kqueue" for ModeEvents, "kqueue-directory",
+// "poll".
+func (m Mode) String() string {
+	switch m {
+	case ModeEvents:
+		return eventsName()
+	case ModeDirectory:
+		return "kqueue-directory"
+	case ModePoll:
+		return "poll"
+	}
+	return fmt.Sprintf("Mode(%d)", int32(m))
 }
 
 // Stats counts what a Watcher has done since New.
@@ -46,10 +83,13 @@ var ErrClosed = errors.New("watcher: closed")
 // ErrNotWatched is returned by Remove for a directory that is not watched.
 var ErrNotWatched = errors.New("watcher: directory not watched")
 
+// DefaultPollInterval is how often a polling Watcher lists its
+// directories unless Options.PollInterval says otherwise.
+const DefaultPollInterval = 250 * time.Millisecond
+
 const (
-	defaultPollInterval = 250 * time.Millisecond
-	defaultSettle       = 50 * time.Millisecond
-	eventBuffer         = 1024
+	defaultSettle = 50 * time.Millisecond
+	eventBuffer   = 1024
 )
 
 // Watcher reports complete files appearing in a set of directories on its
@@ -66,7 +106,7 @@ type Watcher struct {
 
 // shared holds what the public methods read without asking the loop.
 type shared struct {
-	polling   atomic.Bool
+	mode      atomic.Int32 // a Mode
 	events    atomic.Uint64
 	overflows atomic.Uint64
 	rescans   atomic.Uint64
@@ -83,13 +123,14 @@ type request struct {
 // sys is the seam between the Watcher and the kernel, so tests can make
 // inotify fail the ways real systems do.
 type sys struct {
-	newFS  func() (*fsnotify.Watcher, error)
-	watch  func(fsw *fsnotify.Watcher, dir string) error
-	getenv func(string) string
+	newFS   func() (*fsnotify.Watcher, error)
+	watch   func(fsw *fsnotify.Watcher, dir string) error
+	newDirs func() (dirNotifier, error) // errNoDirNotifier: use fsnotify
+	getenv  func(string) string
 }
 
 func osSys() sys {
-	return sys{newFS: fsnotify.NewWatcher, watch: (*fsnotify.Watcher).Add, getenv: os.Getenv}
+	return sys{newFS: fsnotify.NewWatcher, watch: (*fsnotify.Watcher).Add, newDirs: newDirNotifier, getenv: os.Getenv}
 }
 
 // New starts watching dirs. Events arrive on the returned Watcher's Events
@@ -101,6 +142,9 @@ func New(ctx context.Context, opts Options, dirs ...string) (*Watcher, error) {
 
 func start(ctx context.Context, opts Options, s sys, dirs []string) (*Watcher, error) {
 	opts = opts.withDefaults()
+	if opts.newDirs != nil {
+		s.newDirs = opts.newDirs
+	}
 	w := &Watcher{
 		events: make(chan Event, eventBuffer),
 		reqs:   make(chan request),
@@ -111,7 +155,7 @@ func start(ctx context.Context, opts Options, s sys, dirs []string) (*Watcher, e
 	l := newLoop(opts, s, w.events, w.shared)
 	if opts.Poll || s.getenv("IPC_POLL") == "1" {
 		l.usePolling(nil)
-	} else {
+	} else if !l.startDirs() {
 		l.startNotify()
 	}
 	for _, d := range dirs {
@@ -130,7 +174,7 @@ func start(ctx context.Context, opts Options, s sys, dirs []string) (*Watcher, e
 
 func (o Options) withDefaults() Options {
 	if o.PollInterval <= 0 {
-		o.PollInterval = defaultPollInterval
+		o.PollInterval = DefaultPollInterval
 	}
 	if o.Settle <= 0 {
 		o.Settle = defaultSettle
@@ -173,8 +217,26 @@ func (w *Watcher) Rescan() {
 	}
 }
 
+// eventsName is the system's own per-file notification, which fsnotify
+// uses.
+func eventsName() string {
+	switch runtime.GOOS {
+	case "linux", "android":
+		return "inotify"
+	case "windows":
+		return "ReadDirectoryChangesW"
+	case "darwin", "ios", "freebsd", "openbsd", "netbsd", "dragonfly":
+		return "kqueue"
+	}
+	return "fsnotify"
+}
+
 // Polling reports whether the Watcher runs on the polling fallback.
-func (w *Watcher) Polling() bool { return w.shared.polling.Load() }
+func (w *Watcher) Polling() bool { return w.Mode() == ModePoll }
+
+// Mode reports how the Watcher learns of files now. It changes only to
+// ModePoll, when the system's notifications fail or run out.
+func (w *Watcher) Mode() Mode { return Mode(w.shared.mode.Load()) }
 
 // Stats returns the Watcher's counters.
 func (w *Watcher) Stats() Stats {

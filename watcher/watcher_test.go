@@ -22,13 +22,27 @@ import (
 
 const deadline = 5 * time.Second
 
-// modes runs every scenario on inotify and on the polling fallback.
+// modes runs every scenario on inotify, on a directory notifier (as on
+// macOS and FreeBSD, here made of inotify: dirnotify_test.go) and on the
+// polling fallback.
 var modes = []struct {
 	name string
 	opts Options
 }{
 	{"inotify", Options{PollInterval: 25 * time.Millisecond}},
+	{"directory", Options{PollInterval: 25 * time.Millisecond, newDirs: newFSDirs}},
 	{"poll", Options{Poll: true, PollInterval: 25 * time.Millisecond}},
+}
+
+// wantMode is the Mode a Watcher started with opts must run in.
+func wantMode(opts Options) Mode {
+	switch {
+	case opts.Poll:
+		return ModePoll
+	case opts.newDirs != nil:
+		return ModeDirectory
+	}
+	return ModeEvents
 }
 
 func eachMode(t *testing.T, f func(t *testing.T, opts Options)) {
@@ -67,9 +81,9 @@ func watch(t *testing.T, opts Options, dirs ...string) *Watcher {
 		t.Fatalf("New: %v", err)
 	}
 	t.Cleanup(func() { w.Close() })
-	if w.Polling() != opts.Poll {
+	if got, want := w.Mode(), wantMode(opts); got != want {
 		w.Close()
-		testkit.SkipEnv(t, "asked for Poll=%v, got Polling()=%v: inotify unavailable here", opts.Poll, w.Polling())
+		testkit.SkipEnv(t, "asked for mode %v, got %v: inotify unavailable here", want, got)
 	}
 	return w
 }
@@ -363,7 +377,8 @@ func watcherGoroutines() int {
 	count := 0
 	for g := range strings.SplitSeq(string(buf), "\n\n") {
 		if strings.Contains(g, "fsnotify.") || strings.Contains(g, "ipc/watcher.(*loop)") ||
-			strings.Contains(g, "ipc/watcher.start") {
+			strings.Contains(g, "ipc/watcher.start") || strings.Contains(g, "ipc/watcher.(*kqueueDirs)") ||
+			strings.Contains(g, "ipc/watcher.(*fsDirs)") {
 			count++
 		}
 	}
@@ -542,6 +557,17 @@ func TestFallback(t *testing.T) {
 			s.getenv = func(k string) string { return map[string]string{"IPC_POLL": "1"}[k] }
 			return s
 		}},
+		{name: "no kqueue", wantPoll: true, sys: func(s sys) sys {
+			s.newDirs = func() (dirNotifier, error) { return nil, fmt.Errorf("kqueue: %w", syscall.EMFILE) }
+			return s
+		}},
+		{name: "descriptors run out in Add", wantPoll: true, addLater: true, sys: func(s sys) sys {
+			s.newDirs = func() (dirNotifier, error) {
+				n, err := newFSDirs()
+				return failingAdd{n, &badDir}, err
+			}
+			return s
+		}},
 		{name: "watch limit in New", wantPoll: true, sys: func(s sys) sys { s.watch = noSpace(&badDir); return s }},
 		{name: "watch limit in Add", wantPoll: true, addLater: true, sys: func(s sys) sys { s.watch = noSpace(&badDir); return s }},
 		{name: "other watch error", wantError: true, sys: func(s sys) sys {
@@ -590,6 +616,19 @@ func TestFallback(t *testing.T) {
 			c.wait(t, dirB, []string{"b"}, deadline)
 		})
 	}
+}
+
+// failingAdd is a directory notifier out of descriptors for one directory.
+type failingAdd struct {
+	dirNotifier
+	bad *string
+}
+
+func (f failingAdd) Add(dir string) error {
+	if dir == *f.bad {
+		return fmt.Errorf("open %s: %w", dir, syscall.EMFILE)
+	}
+	return f.dirNotifier.Add(dir)
 }
 
 // TestOverflow lowers the kernel's inotify queue to 64 events and renames

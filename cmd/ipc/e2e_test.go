@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"sort"
 	"strings"
 	"testing"
@@ -112,9 +113,15 @@ func TestJSONShapes(t *testing.T) {
 
 	var st map[string]any
 	w.checkJSON(&st, "status")
-	hasKeys(t, "status", st, "spool", "mailboxes", "unread", "online", "quarantined", "leader")
+	hasKeys(t, "status", st, "spool", "mailboxes", "unread", "online", "quarantined", "leader", "watcher")
 	if st["unread"] != 1.0 || st["mailboxes"] != 1.0 || st["leader"] != nil {
 		t.Errorf("status = %v", st)
+	}
+	if runtime.GOOS == "linux" && st["watcher"] != "inotify" {
+		t.Errorf("status watcher = %v, want inotify", st["watcher"])
+	}
+	if out := w.with("IPC_POLL=1", "IPC_POLL_INTERVAL=100ms").ok("status").out; !strings.Contains(out, "watcher:     poll every 100ms (IPC_POLL=1)\n") {
+		t.Errorf("status with IPC_POLL=1:\n%s", out)
 	}
 
 	var empty []any

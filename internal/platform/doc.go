@@ -2,7 +2,9 @@
 // operations whose system calls differ between Linux, macOS, FreeBSD and
 // Windows, each behind one function with per-OS files (*_linux.go,
 // *_darwin.go, *_freebsd.go, *_unix.go, *_windows.go). Nothing outside this
-// package names a system-specific identifier.
+// package names a system-specific identifier, but for the change
+// notifications the watcher package owns (its kqueue on directories, in
+// per-OS files of its own).
 //
 //   - RenameNoReplace: rename that fails with fs.ErrExist instead of
 //     replacing (renameat2 RENAME_NOREPLACE, renamex_np RENAME_EXCL,
