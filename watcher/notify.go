@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/claude-ipc/ipc/internal/inplace"
 	"github.com/claude-ipc/ipc/internal/platform"
 	"github.com/fsnotify/fsnotify"
 )
@@ -35,8 +36,12 @@ import (
 // written in place and goes to the settle check (settle.go). That costs one
 // extra trip through inotify (no measurable latency in BenchmarkRenameToEvent),
 // never a settle delay, and one barrier serves every file created while the
-// previous one was in flight. Only a stat landing in the instant between a
-// write's bytes becoming visible and its IN_MODIFY being queued is fooled.
+// previous one was in flight. A stat landing between a write's bytes
+// becoming visible and its IN_MODIFY being queued (a writer preempted
+// inside write(2) on a loaded machine) would be fooled, so a file the
+// barrier releases is reported only if the system cannot tell that it is
+// still open for writing (inplace.OpenForWriting: a read lease on Linux);
+// one still open goes to the settle check.
 //
 // Without a barrier (no temporary directory, or one on a file system that
 // delivers no events) the watcher falls back to the heuristic above: report
@@ -220,8 +225,19 @@ func (l *loop) created(k fileKey) {
 	case l.barrier.f != nil:
 		l.hold(k)
 	default:
-		l.emit(k)
+		l.release(k)
 	}
+}
+
+// release reports k, which looks renamed in, unless the system can tell
+// it is still open for writing: then it is written in place and goes to
+// the settle check.
+func (l *loop) release(k fileKey) {
+	if inplace.OpenForWriting(k.path()) {
+		l.settle(k, time.Now().Add(l.opts.Settle))
+		return
+	}
+	l.emit(k)
 }
 
 // written handles a Write: the file is being written in place, so it is
@@ -289,7 +305,7 @@ func (l *loop) markArrived() {
 	for _, k := range b.waiting {
 		if g, ok := b.held[k]; ok && g == b.gen-1 {
 			delete(b.held, k)
-			l.emit(k)
+			l.release(k)
 		}
 	}
 	b.waiting = nil
@@ -312,7 +328,7 @@ func (l *loop) barrierOff(err error) {
 	for _, k := range append(b.waiting, b.unsent...) {
 		if _, ok := b.held[k]; ok {
 			delete(b.held, k)
-			l.emit(k)
+			l.release(k)
 		}
 	}
 	b.f.Close()

@@ -93,6 +93,8 @@ type collector struct {
 	mu   sync.Mutex
 	got  map[Event]int
 	done chan struct{} // closed when Events is
+
+	drains int // files delivered by drain, for unique names
 }
 
 func collect(t *testing.T, w *Watcher) *collector {
@@ -138,6 +140,23 @@ func (c *collector) missing(dir string, names []string) []string {
 }
 
 // wait fails the test unless every name is reported within timeout.
+// drain returns once everything the watcher was going to report before now
+// has been reported, so that a test can assert what was not: it delivers a
+// file into dir and waits for it, three times. Events of one inotify
+// instance come in order, and polls run one after another (each over every
+// directory, in any order), so the third file's report comes after every
+// event queued, and every poll begun, before the first was delivered,
+// whichever directory they were of.
+func (c *collector) drain(t *testing.T, tmp, dir string) {
+	t.Helper()
+	for i := range 3 {
+		c.drains++
+		name := fmt.Sprintf("zz-drain-%d-%d", c.drains, i)
+		deliver(t, tmp, dir, name)
+		c.wait(t, dir, []string{name}, deadline)
+	}
+}
+
 func (c *collector) wait(t *testing.T, dir string, names []string, timeout time.Duration) {
 	t.Helper()
 	end := time.Now().Add(timeout)
@@ -221,7 +240,7 @@ func TestStartScan(t *testing.T) {
 		w := watch(t, opts, dir)
 		c := collect(t, w)
 		c.wait(t, dir, names, deadline)
-		time.Sleep(3 * opts.PollInterval)
+		c.drain(t, tmp, dir)
 		for _, n := range []string{".hidden", "sub"} {
 			if c.count(dir, n) != 0 {
 				t.Errorf("%q reported; only regular files not starting with a dot are", n)
@@ -479,7 +498,7 @@ func TestAddRemove(t *testing.T) {
 		deliver(t, tmp, dirB, "b2")
 		deliver(t, tmp, dirA, "a1")
 		c.wait(t, dirA, []string{"a1"}, deadline)
-		time.Sleep(4 * opts.PollInterval)
+		c.drain(t, tmp, dirA)
 		if c.count(dirB, "b2") != 0 {
 			t.Errorf("file reported from a removed directory")
 		}
@@ -695,7 +714,7 @@ func TestFilter(t *testing.T) {
 		c := collect(t, w)
 		deliver(t, tmp, dir, "new:2,FS", "new:2,F")
 		c.wait(t, dir, []string{"old:2,", "new:2,F"}, deadline)
-		time.Sleep(3 * opts.PollInterval)
+		c.drain(t, tmp, dir)
 		for _, n := range []string{"old:2,S", "new:2,FS"} {
 			if c.count(dir, n) != 0 {
 				t.Errorf("%q reported, though the filter refuses it", n)

@@ -67,6 +67,20 @@ func Check(path string, now time.Time) State {
 	return CheckFile(f, fi, now)
 }
 
+// OpenForWriting reports whether the system can tell that another process
+// has the file at path open for writing, and it has (rule 1 alone). It is
+// for a file that every other sign says is complete, such as one the
+// watcher took for renamed in: false where the system cannot tell.
+func OpenForWriting(path string) bool {
+	f, err := platform.OpenNoFollow(path, os.O_RDONLY, 0)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	open, known := platform.OpenForWriting(f)
+	return open && known
+}
+
 // CheckFile applies the rule to the open file f, whose Stat is fi.
 func CheckFile(f *os.File, fi os.FileInfo, now time.Time) State {
 	open, known := platform.OpenForWriting(f)
