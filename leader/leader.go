@@ -121,6 +121,8 @@ func acquire(ctx context.Context, sp *spool.Spool, retry time.Duration) (*spool.
 type leading struct {
 	ctx     context.Context // done: stop between two steps
 	sp      *spool.Spool
+	lock    *spool.Leadership
+	lost    error // why this process no longer leads (leads), nil while it does
 	log     *slog.Logger
 	fd      *follow.Feed      // outbox/new/, forwards/ and the new/ of forwarded mailboxes
 	watched map[string]string // new/ dir of a forwarded mailbox → its name
@@ -142,7 +144,7 @@ type leading struct {
 // on a ticker, until ctx is done.
 func lead(ctx context.Context, sp *spool.Spool, opts Options, l *spool.Leadership) error {
 	me := l.Info
-	ld := &leading{ctx: ctx, sp: sp, log: opts.Logger, watched: map[string]string{}, busy: map[string]bool{}}
+	ld := &leading{ctx: ctx, sp: sp, lock: l, log: opts.Logger, watched: map[string]string{}, busy: map[string]bool{}}
 	ld.sweep()
 	fol := opts.Follower
 	if fol == nil {
@@ -208,18 +210,30 @@ func lead(ctx context.Context, sp *spool.Spool, opts Options, l *spool.Leadershi
 				ld.route(name)
 			}
 		case <-held.C:
-			// The spool deleted (or spool.lock replaced) under us: a new
-			// leader would lock the new file, so this one stops.
-			if err := l.Check(); err != nil {
-				opts.Logger.Error("stopped leading", "err", err)
-				return err
-			}
+			ld.leads()
 		case <-tick.C:
 			ld.sweep()
 			ld.watchForwards()
 			ld.watchCur()
 		}
+		if ld.lost != nil {
+			return ld.lost
+		}
 	}
+}
+
+// leads reports whether spool.lock is still the file this leader locked
+// (an fstat and an lstat). When the spool was deleted or the file
+// replaced, a newcomer locks the new file and leads: so the check comes
+// before every route and forward, and every lockCheck when idle, and once
+// it fails the leader does nothing more and stops.
+func (ld *leading) leads() bool {
+	if ld.lost == nil {
+		if ld.lost = ld.lock.Check(); ld.lost != nil {
+			ld.log.Error("stopped leading", "err", ld.lost)
+		}
+	}
+	return ld.lost == nil
 }
 
 // busyRetry is how soon a drop-in that was still being written is looked
@@ -282,6 +296,9 @@ func (ld *leading) pending() (follow.Event, bool) {
 // sweep routes everything in the outbox (what failed before is retried
 // here) and does the periodic housekeeping.
 func (ld *leading) sweep() {
+	if !ld.leads() {
+		return
+	}
 	names, err := ld.sp.Outbox()
 	if err != nil {
 		ld.log.Warn("list outbox", "err", err)
@@ -305,6 +322,9 @@ func (ld *leading) sweep() {
 }
 
 func (ld *leading) route(name string) {
+	if !ld.leads() {
+		return
+	}
 	r, err := ld.sp.RouteOutbox(name)
 	switch {
 	case errors.Is(err, spool.ErrBusy):
@@ -323,6 +343,9 @@ func (ld *leading) route(name string) {
 }
 
 func (ld *leading) applyForwards() {
+	if !ld.leads() {
+		return
+	}
 	if n, err := ld.sp.ApplyForwards(); n > 0 || err != nil {
 		ld.logCount("forwarded", n, err)
 	}
