@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 )
@@ -154,4 +155,70 @@ func BenchmarkSendFreshSpool(b *testing.B) {
 	b.ReportMetric(float64(tBare.Nanoseconds())/float64(b.N), "bare-ns/op")
 	b.ReportMetric(float64(tSend.Nanoseconds())/float64(b.N), "send-ns/op")
 	b.ReportMetric(float64(tBare)/float64(tSend), "send/bare-throughput")
+}
+
+// BenchmarkSendConcurrent measures 8 senders delivering at once into one
+// mailbox, through one spool (their deliveries share fsyncs of new/: group
+// commit) and through a spool each (as 8 processes would, sharing
+// nothing), against the single bare writer of the same bytes in the same
+// run, in alternating rounds of 64 messages. Reported: messages/s of each
+// ÷ messages/s of the bare single writer.
+func BenchmarkSendConcurrent(b *testing.B) {
+	const senders, round = 8, 64
+	cfg := DefaultConfig()
+	cfg.RatePerMinute, cfg.MaxUnread = 0, 0
+	root := filepath.Join(b.TempDir(), "spool")
+	shared, err := Open(root, WithConfig(cfg))
+	if err != nil {
+		b.Fatal(err)
+	}
+	own := make([]*Spool, senders)
+	for i := range own {
+		if own[i], err = Open(root, WithConfig(cfg)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	bare := filepath.Join(b.TempDir(), "bare")
+	for _, d := range []string{"tmp", "new"} {
+		os.MkdirAll(filepath.Join(bare, d), 0o700)
+	}
+	d := Draft{From: "alice", To: []string{"bob"}, Body: "build finished: all green\n"}
+	if _, err := shared.Send(d); err != nil {
+		b.Fatal(err)
+	}
+	data := (&Message{ID: "0123456789ab", From: "alice", To: []string{"bob"}, Date: time.Now(), Body: d.Body}).Format(shared.host)
+	concurrently := func(spoolOf func(int) *Spool) time.Duration {
+		t0 := time.Now()
+		var wg sync.WaitGroup
+		for g := range senders {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range round / senders {
+					if _, err := spoolOf(g).Send(d); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		return time.Since(t0)
+	}
+	var tBare, tShared, tOwn time.Duration
+	n := 0
+	for b.Loop() {
+		t0 := time.Now()
+		for i := range round {
+			if err := bareDurableWrite(bare, n+i, data); err != nil {
+				b.Fatal(err)
+			}
+		}
+		n += round
+		tBare += time.Since(t0)
+		tShared += concurrently(func(int) *Spool { return shared })
+		tOwn += concurrently(func(g int) *Spool { return own[g] })
+	}
+	b.ReportMetric(float64(tBare)/float64(tShared), "shared/bare-throughput")
+	b.ReportMetric(float64(tBare)/float64(tOwn), "apart/bare-throughput")
 }

@@ -10,7 +10,8 @@ import (
 // then Close publishes it; Abort (or a failed Close) leaves nothing behind.
 //
 // Close returns only once the message is durable: the file is fsynced,
-// renamed from tmp/ into new/ and new/ is fsynced. Until the rename nothing
+// renamed from tmp/ into new/ and new/ is fsynced by an fsync that began
+// after the rename (concurrent deliveries share one: see syncNew). Until the rename nothing
 // is visible in new/, so a crash at any instant leaves either no message or
 // a whole one.
 type Delivery struct {
@@ -98,7 +99,7 @@ func (d *Delivery) close() (path string, err error) {
 		return "", fmt.Errorf("deliver to %s: %w", d.dir, err)
 	}
 	d.path = path
-	if err := d.sp.fs.SyncDir(filepath.Join(d.dir, "new")); err != nil {
+	if err := d.sp.syncNew(filepath.Join(d.dir, "new")); err != nil {
 		// The message is visible but may not survive a power cut; say so
 		// rather than report a delivery we cannot vouch for.
 		return path, fmt.Errorf("deliver to %s: fsync new/: %w", d.dir, err)

@@ -411,6 +411,10 @@ func plWorkload(t *testing.T, fsys *plFS, root string, seed int64, n int) map[st
 				t.Fatal(err)
 			}
 		}
+		if rng.Intn(12) == 0 {
+			plConcurrent(t, fsys, s, names[rng.Intn(3)], i, sent)
+			continue
+		}
 		if r := rng.Intn(10); r < 2 {
 			outbox = append(outbox, plDropIn(t, fsys, s, rng, i, sent))
 			continue
@@ -465,6 +469,36 @@ func plWorkload(t *testing.T, fsys *plFS, root string, seed int64, n int) map[st
 		}
 	}
 	return sent
+}
+
+// plConcurrent sends from several goroutines at once into one mailbox,
+// so that their deliveries share fsyncs of its new/ (group commit); each
+// is acknowledged as its Send returns.
+func plConcurrent(t *testing.T, fsys *plFS, s *Spool, to string, i int, sent map[string]plSent) {
+	const senders, each = 3, 2
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for g := 0; g < senders; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := 0; k < each; k++ {
+				body := fmt.Sprintf("concurrent %d.%d.%d", i, g, k)
+				rc, err := s.Send(Draft{From: "alice", To: []string{to}, Body: body})
+				if err != nil {
+					t.Errorf("send: %v", err)
+					return
+				}
+				mu.Lock()
+				sent[rc.ID] = plSent{body: body, to: []string{to}}
+				mu.Unlock()
+				if len(rc.Warnings) == 0 {
+					fsys.add(plOp{kind: "ack-send", ids: []string{rc.ID}, to: []string{to}})
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // plDropIn delivers a message into outbox/new/ the way a careful script
@@ -651,10 +685,14 @@ func plRun(t *testing.T, seed int64, n, cuts int, fig *plFigures) {
 	rng := rand.New(rand.NewSource(seed))
 	// Sampled, the cut points are those just after an fsync of a directory
 	// (the moments something became durable, where a missing fsync
-	// elsewhere shows), plus the end: nothing may be missing once all is done.
+	// elsewhere shows) or an acknowledgement (where one given too early
+	// shows), plus the end: nothing may be missing once all is done.
+	// A cut just before an acknowledgement is moved past it: the same disk,
+	// one more promise to hold.
+	isAck := func(c int) bool { return c < len(log) && strings.HasPrefix(log[c].kind, "ack-") }
 	points := make([]int, 0, len(log)+1)
 	for c := 0; c <= len(log); c++ {
-		if cuts == 0 || c == 0 || c == len(log) || log[c-1].kind == "syncdir-done" {
+		if cuts == 0 || c == 0 || c == len(log) || (log[c-1].kind == "syncdir-done" || isAck(c-1)) && !isAck(c) {
 			points = append(points, c)
 		}
 	}

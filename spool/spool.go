@@ -64,6 +64,7 @@ type Spool struct {
 	pid       int
 	seq       atomic.Uint64
 	synced    sync.Map // the mailboxes this process has fsynced (see ensureMailbox)
+	commits   sync.Map // directory → *groupCommit, shared by concurrent deliveries (see syncNew)
 	ids       idIndex  // which files hold which signed ids, for replays (see distrust)
 
 	procs  ProcReader      // process ancestry, for Vouch; nil: only the holder itself
