@@ -93,11 +93,7 @@ func benchSender(root string, in io.Reader, out io.Writer) error {
 func BenchmarkPushLatency(b *testing.B) {
 	b.Run("in-process", func(b *testing.B) {
 		benchPush(b, func(b *testing.B, srv *Server) *client.Client {
-			c, err := client.NewInProcessClient(srv.MCPServer())
-			if err != nil {
-				b.Fatal(err)
-			}
-			return c
+			return inProcess(b, srv)
 		})
 	})
 	b.Run("stdio", func(b *testing.B) {

@@ -16,11 +16,11 @@
 //     mail it has not had, oldest first, or one notice saying how much
 //     there is when it is more than Options.Backlog; so is every ready
 //     session when register or rename gives the agent another mailbox.
-//   - A push the transport refuses (its buffer is full because the client
-//     lags) is kept and retried with backoff, never dropped; over HTTP a
-//     push waits for the session's GET stream and for no POST of the
-//     session to be in progress, the only moment mcp-go is sure to deliver
-//     it.
+//   - A push counts as pushed once it was written to the client (stdout,
+//     or the session's GET stream over HTTP); a client slower than the
+//     server holds the session's pushes back, and a push that could not
+//     be written (no stream open, the session not yet initialized) is kept
+//     and retried with backoff, never dropped.
 //   - What was pushed is remembered per session (a bounded set of ids), so
 //     a session gets a message at most once (the watcher's repeats and
 //     renames push nothing twice), and a session that stopped listening
@@ -35,7 +35,9 @@
 //   - Over HTTP every request must carry the bearer token (HTTPToken).
 //
 // Over stdio nothing but the protocol is written to stdout; status goes to
-// the Logger.
+// the Logger. The protocol itself (JSON-RPC, sessions, the transports) is
+// internal/mcpserver's: mcp-go's server is not linked, as its init would
+// cost every ipc process, those run per message included.
 //
 // mcp is a front end: it transports and renders, and decides nothing about
 // mail (rules does, spool enforces the limits). It must not import cli,

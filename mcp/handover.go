@@ -18,7 +18,7 @@ import (
 // answers; the answer may never reach the client (it went away, its pipe
 // broke). Mail in an answer that could not be written is put back, unread
 // (spool's Unclaim), so the server marks read only what it gave. The
-// answer is followed from the handler (hold) through mcp-go's success hook
+// answer is followed from the handler (hold) through the server's Answered hook
 // (which gives its JSON-RPC id) to the transport's write of it (written).
 
 // heldFor is how long a held answer waits to be written before it counts

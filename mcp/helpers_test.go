@@ -3,12 +3,14 @@ package mcp
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/client/transport"
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/claude-ipc/ipc/internal/mcptest"
@@ -86,13 +88,28 @@ func connect(t *testing.T, srv *Server) (*client.Client, *notes) {
 
 func connectUninitialized(t *testing.T, srv *Server) (*client.Client, *notes) {
 	t.Helper()
-	c, err := client.NewInProcessClient(srv.MCPServer())
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := inProcess(t, srv)
 	n := newNotes()
 	mcptest.Start(t, c, n)
 	return c, n
+}
+
+// inProcess returns a client of srv in this process: the server's stdio
+// loop over pipes, a session of its own, ended when the client is closed
+// (the server's side is waited for at the end of the test).
+func inProcess(t testing.TB, srv *Server) *client.Client {
+	t.Helper()
+	toServer, clientOut := io.Pipe()
+	clientIn, fromServer := io.Pipe()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		srv.ServeStdio(context.Background(), toServer, fromServer)
+		fromServer.Close()
+		toServer.Close()
+	}()
+	t.Cleanup(func() { clientOut.Close(); <-done })
+	return client.NewClient(transport.NewIO(clientIn, clientOut, io.NopCloser(strings.NewReader(""))))
 }
 
 // asAlice starts a Server for alice on a fresh spool and connects a

@@ -4,53 +4,42 @@ import (
 	"context"
 
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
-	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/claude-ipc/ipc/internal/mcpserver"
 )
 
 // hooks follow the sessions: their registration (a sender starts), their
 // readiness (notifications/initialized, or any request after initialize),
-// their subscriptions, and their end.
-func (s *Server) hooks() *server.Hooks {
-	h := &server.Hooks{}
-	h.AddOnRegisterSession(func(_ context.Context, cs server.ClientSession) {
-		ss := s.session(cs.SessionID())
-		ss.mu.Lock()
-		ss.cs = cs
-		ss.mu.Unlock()
-		s.serveSession(ss)
-	})
-	h.AddOnUnregisterSession(func(_ context.Context, cs server.ClientSession) {
-		s.endSession(cs.SessionID())
-	})
-	h.AddBeforeAny(func(ctx context.Context, _ any, method mcpgo.MCPMethod, _ any) {
-		if method != mcpgo.MethodInitialize {
-			s.readyFrom(ctx)
-		}
-	})
-	h.AddOnSuccess(func(_ context.Context, id any, method mcpgo.MCPMethod, _ any, result any) {
-		if method == mcpgo.MethodToolsCall {
-			s.handing.answered(id, result)
-		}
-	})
-	h.AddBeforeReadResource(func(_ context.Context, _ any, req *mcpgo.ReadResourceRequest) { notFound(req) })
-	h.AddAfterSubscribe(func(ctx context.Context, _ any, req *mcpgo.SubscribeRequest, _ *mcpgo.EmptyResult) {
-		s.subscribe(ctx, req.Params.URI, true)
-	})
-	h.AddAfterUnsubscribe(func(ctx context.Context, _ any, req *mcpgo.UnsubscribeRequest, _ *mcpgo.EmptyResult) {
-		s.subscribe(ctx, req.Params.URI, false)
-	})
-	return h
+// the tool answers that carry claimed mail, their subscriptions, and their
+// end.
+func (s *Server) hooks() mcpserver.Hooks {
+	return mcpserver.Hooks{
+		Register: func(cs *mcpserver.Session) {
+			ss := s.session(cs.ID())
+			ss.mu.Lock()
+			ss.cs = cs
+			ss.mu.Unlock()
+			s.serveSession(ss)
+		},
+		Unregister: func(cs *mcpserver.Session) { s.endSession(cs.ID()) },
+		Request: func(ctx context.Context, method string) {
+			if method != string(mcpgo.MethodInitialize) {
+				s.readyFrom(ctx)
+			}
+		},
+		Initialized: s.readyFrom,
+		Answered: func(_ context.Context, id mcpgo.RequestId, res *mcpgo.CallToolResult) {
+			s.handing.answered(id, res)
+		},
+		Subscribe: s.subscribe,
+	}
 }
 
-// onInitialized handles notifications/initialized: the client is ready
-// for notifications.
-func (s *Server) onInitialized(ctx context.Context, _ mcpgo.JSONRPCNotification) { s.readyFrom(ctx) }
-
-// readyFrom marks the session of ctx ready. Sending still checks that mcp-go
-// saw the session initialize, so a client that skips initialize gets nothing.
+// readyFrom marks the session of ctx ready. Sending still checks that the
+// session initialized, so a client that skips initialize gets nothing.
 func (s *Server) readyFrom(ctx context.Context) {
-	if cs := server.ClientSessionFromContext(ctx); cs != nil {
-		s.session(cs.SessionID()).markReady()
+	if cs := mcpserver.SessionFrom(ctx); cs != nil {
+		s.session(cs.ID()).markReady()
 	}
 }
 

@@ -9,8 +9,8 @@ import (
 	"strings"
 
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
-	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/claude-ipc/ipc/internal/mcpserver"
 	"github.com/claude-ipc/ipc/spool"
 )
 
@@ -42,19 +42,6 @@ func (s *Server) addResources() {
 		mcpgo.WithTemplateDescription("The unread messages of a name, oldest first (at most 100), without marking them read. Subscribe to get notifications/resources/updated when new mail lands."),
 		mcpgo.WithTemplateMIMEType("application/json"),
 	), s.readInbox)
-}
-
-// notFound makes a read of an inbox that cannot exist (its name is not a
-// valid name, like ipc://inbox/..) answer "resource not found": mcp-go
-// answers every error of a resource handler as an internal error, so the
-// request's URI is changed, before the lookup, into one no resource
-// matches (a space never appears in a URI), which also says why.
-func notFound(req *mcpgo.ReadResourceRequest) {
-	if uri := req.Params.URI; strings.HasPrefix(uri, inboxPrefix) {
-		if _, ok := inboxName(uri); !ok {
-			req.Params.URI = uri + " (not a valid name: use 1 to 32 letters, digits, '-' or '_')"
-		}
-	}
 }
 
 // status is the content of ipc://status.
@@ -105,8 +92,8 @@ type inbox struct {
 func (s *Server) readInbox(_ context.Context, req mcpgo.ReadResourceRequest) ([]mcpgo.ResourceContents, error) {
 	uri := req.Params.URI
 	name, ok := inboxName(uri)
-	if !ok { // turned away before the lookup (see notFound); kept for safety
-		return nil, fmt.Errorf("%w: %s", server.ErrResourceNotFound, uri)
+	if !ok { // an inbox that cannot exist: its name is not a valid name, like ipc://inbox/..
+		return nil, fmt.Errorf("%w: %s (not a valid name: use 1 to 32 letters, digits, '-' or '_')", mcpserver.ErrResourceNotFound, uri)
 	}
 	mb, err := s.sp.Mailbox(name)
 	if err != nil {
@@ -156,11 +143,11 @@ func jsonContents(uri string, v any) ([]mcpgo.ResourceContents, error) {
 // subscribe records (or drops) a session's subscription to uri; an inbox
 // subscription watches that inbox.
 func (s *Server) subscribe(ctx context.Context, uri string, on bool) {
-	cs := server.ClientSessionFromContext(ctx)
+	cs := mcpserver.SessionFrom(ctx)
 	if cs == nil {
 		return
 	}
-	ss := s.session(cs.SessionID())
+	ss := s.session(cs.ID())
 	ss.mu.Lock()
 	was := ss.subs[uri]
 	if on {

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
-	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/claude-ipc/ipc/internal/mcpserver"
 	"github.com/claude-ipc/ipc/rules"
 	"github.com/claude-ipc/ipc/search"
 )
@@ -20,7 +20,7 @@ const maxSearchLimit = 200
 // addSearchTool registers search, which reads every mailbox and marks
 // nothing read.
 func (s *Server) addSearchTool() {
-	s.mcp.AddTools(server.ServerTool{Tool: tool("search",
+	s.mcp.AddTools(mcpserver.Tool{Tool: tool("search",
 		`Search every mailbox, read and unread, newest first, without marking anything read ("search mail for X", "find messages from NAME"). Each hit gives the mailbox, id, sender, time, subject and the first line; read a whole message with check or by replying to its id. Query syntax: words and "phrases" (at the start of a word, any case), from:NAME, to:NAME (that mailbox), after:DATE, before:DATE, date:DATE or date:A..B (DATE is 2026-12-01, 2026-12-01T15:04 or an age such as 2h or 7d), thread:ID, id:ID, is:unread, is:read; all terms must match.`,
 		hints{title: "Search mail", readOnly: true, idempotent: true},
 		mcpgo.WithString("query", mcpgo.Required(), mcpgo.Description(`The query, e.g. "from:alice deploy after:2d".`)),

@@ -10,8 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/mark3labs/mcp-go/server"
-
+	"github.com/claude-ipc/ipc/internal/mcpserver"
 	"github.com/claude-ipc/ipc/spool"
 )
 
@@ -70,9 +69,9 @@ func (s *Server) send(ss *session) {
 		}
 		var err error
 		if it != nil {
-			err = s.mcp.SendNotificationToSpecificClient(ss.id, ChannelMethod, it.params)
+			err = s.mcp.Notify(ss.id, ChannelMethod, it.params)
 		} else {
-			err = s.mcp.SendNotificationToSpecificClient(ss.id, "notifications/resources/updated", map[string]any{"uri": uri})
+			err = s.mcp.Notify(ss.id, "notifications/resources/updated", map[string]any{"uri": uri})
 		}
 		switch {
 		case err == nil:
@@ -86,7 +85,7 @@ func (s *Server) send(ss *session) {
 					s.rules.Mark(it.to, spool.Notified, it.id)
 				}
 			}
-		case errors.Is(err, server.ErrNotificationChannelBlocked), errors.Is(err, server.ErrSessionNotInitialized):
+		case errors.Is(err, mcpserver.ErrNoStream), errors.Is(err, mcpserver.ErrNotInitialized):
 			s.hub.refusal()
 			if uri != "" {
 				ss.touch(uri)
@@ -140,13 +139,9 @@ func (s *Server) catchUp(ss *session, id *identity) {
 }
 
 // awaitQuiet holds pushes to an HTTP session until it has a GET stream
-// open and none of its POSTs is being answered. mcp-go hands a session's
-// notifications to whichever of its requests takes them first: one taken
-// by a POST goes into that POST's response, where a client ignores it if
-// the POST was a notification (notifications/initialized: just when the
-// session becomes ready and catches up), and mcp-go drops it if it took
-// it as the request ended. Only the GET stream is sure to carry it. It
-// reports false if the session or the server ended first.
+// open: only that stream carries notifications (a POST's answer is the
+// answer alone). It reports false if the session or the server ended
+// first.
 func (s *Server) awaitQuiet(ss *session) bool {
 	for !ss.canPush() {
 		select {

@@ -17,10 +17,8 @@ import (
 	"sync"
 	"time"
 
-	mcpgo "github.com/mark3labs/mcp-go/mcp"
-	"github.com/mark3labs/mcp-go/server"
-
 	"github.com/claude-ipc/ipc/follow"
+	"github.com/claude-ipc/ipc/internal/mcpserver"
 	"github.com/claude-ipc/ipc/internal/platform"
 	"github.com/claude-ipc/ipc/rules"
 	"github.com/claude-ipc/ipc/share"
@@ -107,14 +105,13 @@ func (o Options) withDefaults() Options {
 }
 
 // Server is ipc's MCP server for one agent. Build it with New, Start it,
-// serve it (ServeStdio, ServeHTTP, or an in-process client on MCPServer),
-// and Close it.
+// serve it (ServeStdio, ServeHTTP or HTTPHandler), and Close it.
 type Server struct {
 	sp    *spool.Spool
 	rules *rules.Rules // what reading and sending entail
 	opts  Options
 	log   *slog.Logger
-	mcp   *server.MCPServer
+	mcp   *mcpserver.Server
 	hub   *hub
 
 	agent   agent     // who this server is, and what it watches
@@ -150,26 +147,21 @@ func New(sp *spool.Spool, opts Options) (*Server, error) {
 		sessions: newSessionTable(opts.PushedIDs),
 	}
 	s.agent.init()
-	s.mcp = server.NewMCPServer(ServerName, opts.Version,
-		server.WithInstructions(instructions),
-		server.WithToolCapabilities(false),
-		server.WithResourceCapabilities(true, false),
-		server.WithLogging(),
-		server.WithExperimental(map[string]any{ChannelCapability: map[string]any{}}),
-		// No WithInputSchemaValidation: its errors read "&{Got:… Want:…}";
-		// the handlers check every argument and say what is wrong in words.
-		server.WithRecovery(),
-		server.WithResourceRecovery(),
-		server.WithHooks(s.hooks()),
-	)
+	s.mcp = mcpserver.New(mcpserver.Options{
+		Name:         ServerName,
+		Version:      opts.Version,
+		Instructions: instructions,
+		Experimental: map[string]any{ChannelCapability: map[string]any{}},
+		Hooks:        s.hooks(),
+		Logger:       opts.Logger,
+		MaxMessage:   maxRequest,
+	})
+	// Arguments are not validated against the schemas: the handlers check
+	// every argument and say what is wrong in words.
 	s.addTools()
 	s.addResources()
-	s.mcp.AddNotificationHandler(string(mcpgo.MethodNotificationInitialized), s.onInitialized)
 	return s, nil
 }
-
-// MCPServer returns the underlying mcp-go server, for in-process clients.
-func (s *Server) MCPServer() *server.MCPServer { return s.mcp }
 
 // Start starts watching and pushing, and registers Options.Name if set. A
 // name held by another live process is logged and left unregistered: the
@@ -240,20 +232,14 @@ func (s *Server) Close() error {
 	return err
 }
 
-// Stdio tuning. mcp-go runs tool calls on a pool of workers (5 by
-// default) and wait holds one for as long as it waits: with enough workers
-// a few waits never hold up other calls.
-const (
-	stdioWorkers = 64
-	stdioQueue   = 1000
-	// stdoutGrace is how long writes to a client may still take once the
-	// server is told to stop, and then how long more it waits for them.
-	stdoutGrace = time.Second
-)
+// stdoutGrace is how long writes to a client may still take once the
+// server is told to stop, and then how long more it waits for them.
+const stdoutGrace = time.Second
 
 // ServeStdio serves one client over in and out (the process's stdin and
-// stdout) until in ends or ctx is done. Only one stdio session can run in a
-// process at a time (mcp-go keeps it in a package variable).
+// stdout) until in ends or ctx is done. Each call is a session of its own.
+// Messages longer than the HTTP request limit are refused with a JSON-RPC
+// error while they are read, never held whole.
 //
 // A client may stop reading while the server still has answers to write:
 // once ctx is done, writes to a pipe or socket are given a deadline, and
@@ -266,12 +252,8 @@ func (s *Server) ServeStdio(ctx context.Context, in io.Reader, out io.Writer) er
 		defer f.Close()
 		out, limited = f, f
 	}
-	stdio := server.NewStdioServer(s.mcp)
-	stdio.SetErrorLogger(log.New(errorWriter{s.log}, "", 0))
-	server.WithWorkerPoolSize(stdioWorkers)(stdio)
-	server.WithQueueSize(stdioQueue)(stdio)
 	done := make(chan error, 1)
-	go func() { done <- stdio.Listen(ctx, in, answerWriter{w: out, h: s.handing}) }()
+	go func() { done <- s.mcp.ServeStdio(ctx, in, answerWriter{w: out, h: s.handing}) }()
 	select {
 	case err := <-done:
 		return stdioEnd(err)
@@ -323,19 +305,12 @@ func pollable(out io.Writer) (*os.File, bool) {
 // header names anything but this machine (a web page the user visits
 // cannot talk to the server, as the MCP transport rules require).
 func (s *Server) HTTPHandler() http.Handler {
-	h, _ := s.httpHandler()
-	return h
+	return s.httpHandler()
 }
 
-func (s *Server) httpHandler() (http.Handler, *server.StreamableHTTPServer) {
-	st := server.NewStreamableHTTPServer(s.mcp,
-		server.WithEndpointPath("/mcp"),
-		server.WithStateful(true),
-		server.WithHeartbeatInterval(25*time.Second),
-		server.WithSessionIdleTTL(time.Hour),
-		server.WithStreamableHTTPLogger(s.log),
-	)
-	return checkOrigin(requireToken(s.opts.HTTPToken, limitBody(s.trackRequests(s.handing.settleHTTP(st))))), st
+func (s *Server) httpHandler() http.Handler {
+	st := s.mcp.HTTPHandler(mcpserver.HTTPOptions{Heartbeat: 25 * time.Second, IdleTTL: time.Hour})
+	return checkOrigin(requireToken(s.opts.HTTPToken, limitBody(s.trackRequests(s.handing.settleHTTP(st)))))
 }
 
 // maxRequest is the largest HTTP request body read: room for a message at
@@ -391,7 +366,7 @@ func localOrigin(origin string) bool {
 func (s *Server) trackRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var ss *session
-		if id := r.Header.Get(server.HeaderKeySessionID); id != "" && (r.Method == http.MethodGet || r.Method == http.MethodPost) {
+		if id := r.Header.Get(mcpserver.HeaderSessionID); id != "" && (r.Method == http.MethodGet || r.Method == http.MethodPost) {
 			ss = s.existing(id)
 		}
 		if ss == nil {
@@ -426,7 +401,7 @@ func (s *Server) ServeHTTP(ctx context.Context, ln net.Listener) error {
 	if s.opts.HTTPToken == "" {
 		return errors.New("mcp: serving HTTP needs a token (Options.HTTPToken)")
 	}
-	h, st := s.httpHandler()
+	h := s.httpHandler()
 	mux := http.NewServeMux()
 	mux.Handle("/mcp", h)
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(errorWriter{s.log}, "", 0)}
@@ -439,7 +414,7 @@ func (s *Server) ServeHTTP(ctx context.Context, ln net.Listener) error {
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	st.CloseSessions(sctx)
+	s.mcp.CloseSessions()
 	err := hs.Shutdown(sctx)
 	if serr := <-done; !errors.Is(serr, http.ErrServerClosed) && err == nil {
 		err = serr

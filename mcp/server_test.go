@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mark3labs/mcp-go/client"
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/claude-ipc/ipc/awareness"
@@ -469,10 +468,7 @@ func TestCloseLeavesNoGoroutine(t *testing.T) {
 	before := runtime.NumGoroutine()
 	sp := openSpool(t, testConfig())
 	srv := startUnclosed(t, sp, Options{Name: "alice"})
-	c, err := client.NewInProcessClient(srv.MCPServer())
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := inProcess(t, srv)
 	n := newNotes()
 	mcptest.Start(t, c, n)
 	initialize(t, c)

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mark3labs/mcp-go/server"
+	"github.com/claude-ipc/ipc/internal/mcpserver"
 )
 
 // session is one client session's outbox: the channel events still to push
@@ -19,15 +19,14 @@ type session struct {
 	done chan struct{} // closed when the session is unregistered
 
 	mu      sync.Mutex
-	cs      server.ClientSession // nil until registered
-	serving bool                 // a sender goroutine runs for it
-	ready   bool                 // initialized: pushes may go
-	initAt  time.Time            // when it was first seen initialized
+	cs      *mcpserver.Session // nil until registered
+	serving bool               // a sender goroutine runs for it
+	ready   bool               // initialized: pushes may go
+	initAt  time.Time          // when it was first seen initialized
 	queue   []*pushItem
 	known   idSet // ids queued for this session, pushed to it, or announced by a notice
 	http    bool  // the session came over HTTP
 	streams int   // its GET streams open
-	posts   int   // its POSTs being answered
 	subs    map[string]bool
 	dirty   []string
 	isDirty map[string]bool
@@ -79,25 +78,24 @@ func (ss *session) announce(ids []string) {
 }
 
 // request records the start (+1) or end (-1) of an HTTP request of the
-// session, a GET stream or a POST; the sender is woken at each end.
+// session, a GET stream or a POST (which makes it an HTTP session); the
+// sender is woken at each.
 func (ss *session) request(method string, delta int) {
 	ss.mu.Lock()
 	ss.http = true
 	if method == http.MethodGet {
 		ss.streams += delta
-	} else {
-		ss.posts += delta
 	}
 	ss.mu.Unlock()
 	ss.poke()
 }
 
 // canPush reports whether a notification sent now reaches the client: an
-// HTTP session needs an open GET stream and no POST being answered.
+// HTTP session needs an open GET stream.
 func (ss *session) canPush() bool {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	return !ss.http || (ss.streams > 0 && ss.posts == 0)
+	return !ss.http || ss.streams > 0
 }
 
 // queued returns how many pushes wait.

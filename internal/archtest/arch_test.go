@@ -6,10 +6,13 @@ import (
 	"go/token"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/claude-ipc/ipc/internal/testkit"
 )
 
 const module = "github.com/claude-ipc/ipc/"
@@ -18,26 +21,27 @@ const module = "github.com/claude-ipc/ipc/"
 // module it may import (non-test files). A package missing here fails the
 // test: a new package must take its place in ARCHITECTURE.md first.
 var allowed = map[string][]string{
-	"spool":             {"internal/inplace", "internal/platform"},
-	"watcher":           {"internal/inplace", "internal/platform"},
-	"share":             {"internal/platform"},
-	"internal/platform": {},
-	"internal/inplace":  {"internal/platform"},
-	"internal/latency":  {},
-	"internal/testkit":  {},
-	"internal/archtest": {},
-	"follow":            {"spool", "watcher"},
-	"rules":             {"spool"},
-	"awareness":         {"spool"},
-	"search":            {"spool"},
-	"phrase":            {"awareness", "spool"},
-	"doctor":            {"internal/platform", "spool"},
-	"leader":            {"awareness", "follow", "search", "spool", "watcher"},
-	"bridge":            {"follow", "rules", "spool", "watcher"},
-	"webui":             {"follow", "rules", "search", "share", "spool", "watcher"},
-	"mcp":               {"awareness", "follow", "internal/platform", "rules", "search", "share", "spool", "watcher"},
-	"cli":               {"awareness", "bridge", "doctor", "follow", "internal/platform", "leader", "mcp", "phrase", "rules", "search", "share", "spool", "watcher", "webui"},
-	"cmd/ipc":           {"cli"},
+	"spool":              {"internal/inplace", "internal/platform"},
+	"watcher":            {"internal/inplace", "internal/platform"},
+	"share":              {"internal/platform"},
+	"internal/platform":  {},
+	"internal/inplace":   {"internal/platform"},
+	"internal/latency":   {},
+	"internal/testkit":   {},
+	"internal/archtest":  {},
+	"follow":             {"spool", "watcher"},
+	"rules":              {"spool"},
+	"awareness":          {"spool"},
+	"search":             {"spool"},
+	"phrase":             {"awareness", "spool"},
+	"doctor":             {"internal/platform", "spool"},
+	"leader":             {"awareness", "follow", "search", "spool", "watcher"},
+	"bridge":             {"follow", "rules", "spool", "watcher"},
+	"webui":              {"follow", "rules", "search", "share", "spool", "watcher"},
+	"internal/mcpserver": {},
+	"mcp":                {"awareness", "follow", "internal/mcpserver", "internal/platform", "rules", "search", "share", "spool", "watcher"},
+	"cli":                {"awareness", "bridge", "doctor", "follow", "internal/platform", "leader", "mcp", "phrase", "rules", "search", "share", "spool", "watcher", "webui"},
+	"cmd/ipc":            {"cli"},
 	// Test helpers (imported only by tests).
 	"internal/mcptest":   {"spool"},
 	"internal/fakemodel": {},
@@ -45,13 +49,16 @@ var allowed = map[string][]string{
 
 // owners says which package alone may import an outside library.
 var owners = map[string][]string{
-	"github.com/fsnotify/fsnotify":   {"watcher"},
-	"github.com/spf13/cobra":         {"cli"},
-	"github.com/spf13/pflag":         {"cli"},
-	"github.com/mark3labs/mcp-go":    {"mcp", "internal/mcptest"},
-	"github.com/gofrs/flock":         {"spool"},
-	"github.com/nats-io/nats.go":     {"bridge"},
-	"github.com/nats-io/nats-server": {},
+	"github.com/fsnotify/fsnotify": {"watcher"},
+	"github.com/spf13/cobra":       {"cli"},
+	"github.com/spf13/pflag":       {"cli"},
+	"github.com/mark3labs/mcp-go":  {"mcp", "internal/mcpserver", "internal/mcptest"},
+	// mcp-go's server compiles JSON schemas at init, which every ipc
+	// process would pay (ipc send, ipc hook): internal/mcpserver serves.
+	"github.com/mark3labs/mcp-go/server": {},
+	"github.com/gofrs/flock":             {"spool"},
+	"github.com/nats-io/nats.go":         {"bridge"},
+	"github.com/nats-io/nats-server":     {},
 }
 
 // watcherCalls are the only functions of package watcher that code
@@ -197,4 +204,31 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// slowInit are packages whose init costs milliseconds, which every ipc
+// process would pay, those run per message and per prompt included
+// (GODEBUG=inittrace=1): the command must not link them.
+var slowInit = []string{
+	"github.com/mark3labs/mcp-go/server",       // registers and compiles JSON schemas
+	"github.com/santhosh-tekuri/jsonschema/v6", // compiles its meta-schemas
+}
+
+func TestCommandLinksNoSlowInit(t *testing.T) {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("go", "list", "-deps", "./cmd/ipc")
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		testkit.SkipEnv(t, "go list: %v", err)
+	}
+	deps := strings.Fields(string(out))
+	for _, slow := range slowInit {
+		if contains(deps, slow) {
+			t.Errorf("cmd/ipc links %s, whose init every ipc process would pay", slow)
+		}
+	}
 }
