@@ -51,13 +51,14 @@ cross:
 		GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) vet ./... || exit 1; \
 	done
 
-# Windows test binaries run under Wine: WINTESTS in each of WINPKGS. Wine 8
+# Windows test binaries run under Wine: each PACKAGE:TESTS of WINTESTS
+# (TESTS comma-separated, each the whole name of a top-level test). Wine 8
 # lacks bcryptprimitives.dll, which Go's runtime loads, so a stand-in built
 # with mingw goes into the Wine prefix's system32.
 WINE     ?= /usr/lib/wine/wine64
 WINDIR   := bin/windows-test
-WINPKGS  := internal/inplace leader
-WINTESTS := TestCheck|TestOpenForWriting|TestPortableSuite
+WINTESTS := internal/inplace:TestCheck,TestOpenForWriting leader:TestPortableSuite \
+	cli:TestInterruptEndsWaitAndWatch,TestClosedOutputEndsWatch
 test-windows:
 	@if [ ! -x $(WINE) ] || ! command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1; then \
 		if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
@@ -70,10 +71,11 @@ test-windows:
 	@export WINEPREFIX=$(CURDIR)/$(WINDIR)/prefix WINEDEBUG=-all; \
 	[ -d $$WINEPREFIX/drive_c/windows/system32 ] || $(WINE) wineboot -i >/dev/null 2>&1 || true; \
 	cp $(WINDIR)/bcryptprimitives.dll $$WINEPREFIX/drive_c/windows/system32/ && \
-	for p in $(WINPKGS); do \
+	for t in $(WINTESTS); do \
+		p=$${t%%:*}; run="^($$(echo $${t#*:} | tr , '|'))\$$"; \
 		GOOS=windows GOARCH=amd64 $(GO) test -c -o $(WINDIR)/$$(basename $$p).test.exe ./$$p || exit 1; \
-		echo "wine: $$p"; \
-		$(WINE) $(WINDIR)/$$(basename $$p).test.exe -test.run '$(WINTESTS)' -test.v >$(WINDIR)/$$(basename $$p).log 2>&1; rc=$$?; \
+		echo "wine: $$p $$run"; \
+		$(WINE) $(WINDIR)/$$(basename $$p).test.exe -test.run "$$run" -test.v >$(WINDIR)/$$(basename $$p).log 2>&1; rc=$$?; \
 		grep -E '^(--- |PASS|FAIL|ok|\s+\S+_test.go)' $(WINDIR)/$$(basename $$p).log; \
 		[ $$rc = 0 ] || exit 1; \
 	done

@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"syscall"
 
+	"github.com/claude-ipc/ipc/internal/platform"
 	"github.com/claude-ipc/ipc/spool"
 )
 
@@ -56,7 +56,7 @@ func (a *App) giveMail(sp *spool.Spool, name string, o spool.CheckOptions) ([]*s
 	case writeErr != nil:
 		a.sendReceipts(sp, name, given)
 		err = fmt.Errorf("print mail (%d shown and marked read, the rest left unread): %w", len(given), writeErr)
-		if errors.Is(writeErr, syscall.EPIPE) {
+		if platform.BrokenPipe(writeErr) {
 			return nil, &exitError{code: 128 + int(syscall.SIGPIPE), err: err}
 		}
 		return nil, err

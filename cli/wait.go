@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/claude-ipc/ipc/follow"
+	"github.com/claude-ipc/ipc/internal/platform"
 	"github.com/claude-ipc/ipc/spool"
 	"github.com/claude-ipc/ipc/watcher"
 )
@@ -233,7 +234,7 @@ func (a *App) showClaimed(mb *spool.Mailbox, msgs []*spool.Message, peek bool, s
 			a.warn(uerr)
 		}
 		err = fmt.Errorf("print mail (left unread): %w", err)
-		if errors.Is(err, syscall.EPIPE) {
+		if platform.BrokenPipe(err) {
 			// Output closed ('ipc watch | head -1'): exit as a process
 			// killed by SIGPIPE would, 128+13, not as a spool failure.
 			return &exitError{code: 128 + int(syscall.SIGPIPE), err: err}

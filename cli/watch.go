@@ -5,10 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -23,7 +20,10 @@ func newWatchCmd(a *App) *cobra.Command {
 		Long: `Watch holds your name (you are online while it runs; it refuses, exit 3,
 if another live process holds it), prints the mail already waiting, then
 prints each message the moment it lands, marking it read — --peek leaves
-it unread. It stops on Ctrl-C (SIGINT) or SIGTERM.
+it unread. Ctrl-C ends it with exit 130, SIGTERM with 143, as a shell
+reports a process ended by them; when its output is closed ('ipc watch |
+head -1' after head exits) it ends with 141, leaving unread the mail it
+could not print.
 
 --json prints one JSON object per message per line (NDJSON), with the
 fields of 'ipc check --json'.
@@ -38,7 +38,7 @@ like); IPC_POLL_INTERVAL (default 250ms) sets how often.`,
   ipc --as bob watch --peek   # look without marking read`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			ctx, stop := signalContext(cmd.Context())
 			defer stop()
 			return runWatch(ctx, a, peek)
 		},
@@ -76,6 +76,9 @@ func runWatch(ctx context.Context, a *App, peek bool) error {
 	defer stopLeader()
 	fd, err := fol.Follow(name)
 	if err != nil {
+		if ctx.Err() != nil {
+			return watchEnded(ctx) // interrupted while the follower started
+		}
 		return fmt.Errorf("watch: %w", err)
 	}
 	defer fd.Close()
@@ -87,14 +90,23 @@ func runWatch(ctx context.Context, a *App, peek bool) error {
 		}
 		select {
 		case <-ctx.Done():
-			return nil
+			return watchEnded(ctx)
 		case ev, ok := <-fd.Events():
 			if !ok {
-				return nil // stopped with ctx
+				return watchEnded(ctx) // stopped with ctx
 			}
 			a.drain(fd, ev)
 		}
 	}
+}
+
+// watchEnded gives the exit code of a watch whose context ended: 128+N
+// for signal N (130 for Ctrl-C), else 0.
+func watchEnded(ctx context.Context) error {
+	if sig, ok := signalOf(ctx); ok {
+		return silentExit(sig.exitCode())
+	}
+	return nil
 }
 
 // follower prints each message of a mailbox once, as it arrives.

@@ -74,6 +74,9 @@ func (l *loop) startNotify() {
 		return
 	}
 	l.fsw, l.fsEvents, l.fsErrors = fsw, fsw.Events, fsw.Errors
+	if !haveBarrier {
+		return
+	}
 	err = l.openBarrier()
 	switch {
 	case errors.Is(err, syscall.ENOSPC):

@@ -326,8 +326,8 @@ func TestWatchBurstLosesNothing(t *testing.T) {
 		}
 	}
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	if code := p.wait(30 * time.Second); code != 0 {
-		t.Errorf("watch exited %d on SIGTERM; stderr: %s", code, p.err)
+	if code := p.wait(30 * time.Second); code != 143 {
+		t.Errorf("watch exited %d on SIGTERM, want 143; stderr: %s", code, p.err)
 	}
 	if !strings.Contains(p.err.String(), "overflow") {
 		t.Logf("no inotify queue overflow was reported; stderr: %s", p.err)
@@ -369,8 +369,8 @@ func TestWatchRefusesHeldName(t *testing.T) {
 	w.ok("--as", "alice", "send", "bob", "first")
 	eventually(t, "watch to print the message", func() bool { return strings.Contains(p.out.String(), "first") })
 	_ = p.cmd.Process.Signal(syscall.SIGINT)
-	if code := p.wait(10 * time.Second); code != 0 {
-		t.Errorf("watch exited %d on SIGINT: %s", code, p.err)
+	if code := p.wait(10 * time.Second); code != 130 {
+		t.Errorf("watch exited %d on SIGINT, want 130: %s", code, p.err)
 	}
 	if n := filesIn(t, w.mailDir("bob", "new")); len(n) != 0 {
 		t.Errorf("watch left %v unread", n)

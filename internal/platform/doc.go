@@ -19,6 +19,8 @@
 //     group on Unix, a job object on Windows).
 //   - IsTerminal, DupNonblock: terminal detection; a non-blocking duplicate
 //     of a pipe for pollable writes.
+//   - BrokenPipe: a write whose reader is gone (EPIPE; ERROR_NO_DATA or
+//     ERROR_BROKEN_PIPE on Windows).
 //
 // Each function documents what it answers where the system cannot tell.
 // This package imports only the standard library and golang.org/x/sys.
