@@ -21,6 +21,10 @@ type FS interface {
 	Link(oldpath, newpath string) error
 	Remove(name string) error
 	Mkdir(name string, perm os.FileMode) error
+	// OpenFile opens name without following a symbolic link, creating it
+	// (perm) when flag has O_CREATE: the lock files and the rate file,
+	// which are opened where they are rather than replaced.
+	OpenFile(name string, flag int, perm os.FileMode) (*os.File, error)
 	// SyncDir fsyncs a directory so the entries created in it are durable.
 	SyncDir(dir string) error
 }
@@ -53,6 +57,10 @@ func (osFS) RenameNoReplace(oldpath, newpath string) error {
 func (osFS) Remove(name string) error { return os.Remove(name) }
 func (osFS) Mkdir(name string, perm os.FileMode) error {
 	return os.Mkdir(name, perm)
+}
+
+func (osFS) OpenFile(name string, flag int, perm os.FileMode) (*os.File, error) {
+	return platform.OpenNoFollow(name, flag, perm)
 }
 
 // SyncDir is platform.SyncDir: fsync of the directory, where the system

@@ -38,7 +38,7 @@ const checkWait = 5 * time.Second
 // A mailbox that does not exist has nothing to read: no lock is needed,
 // and none is made (readers create nothing).
 func (mb *Mailbox) lockReading(ctx context.Context) (unlock func(), err error) {
-	lk, err := openLock(filepath.Join(mb.Dir, readersLock))
+	lk, err := mb.sp.openLock(filepath.Join(mb.Dir, readersLock))
 	if errors.Is(err, fs.ErrNotExist) {
 		return func() {}, nil
 	}

@@ -17,6 +17,7 @@ const leaderFile = "spool.lock"
 // Leadership is a held spool.lock. Release it, or let the process die: the
 // kernel drops the lock either way and another process takes over.
 type Leadership struct {
+	sp   *Spool
 	lk   *lockFile
 	Info Holder
 }
@@ -25,11 +26,11 @@ type Leadership struct {
 // (with a nil error) while someone else leads.
 func (s *Spool) TryLead() (l *Leadership, ok bool, err error) {
 	info := Holder{PID: s.pid, Since: s.clock().UTC(), Host: s.host}
-	lk, ok, err := tryHold(s.path(leaderFile), info)
+	lk, ok, err := s.tryHold(s.path(leaderFile), info)
 	if err != nil || !ok {
 		return nil, false, err
 	}
-	return &Leadership{lk: lk, Info: info}, true, nil
+	return &Leadership{sp: s, lk: lk, Info: info}, true, nil
 }
 
 // Check reports whether the lock held is still the file at spool.lock: an
@@ -50,7 +51,7 @@ func (l *Leadership) Release() error {
 	if l == nil || l.lk == nil {
 		return nil
 	}
-	dropHolder(l.lk)
+	l.sp.dropHolder(l.lk)
 	err := l.lk.close()
 	l.lk = nil
 	return err
@@ -60,7 +61,7 @@ func (l *Leadership) Release() error {
 // recorded pid only when that process is alive and the lock is really held,
 // so a stale file or a reused pid is not mistaken for a leader.
 func (s *Spool) Leader() (Holder, bool) {
-	h, ok := heldBy(s.path(leaderFile))
+	h, ok := s.heldBy(s.path(leaderFile))
 	if !ok {
 		return Holder{}, false
 	}

@@ -7,8 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"time"
-
-	"github.com/claude-ipc/ipc/internal/platform"
 )
 
 // takeRate records one message from sender and refuses it when the sender
@@ -24,7 +22,7 @@ func (s *Spool) takeRate(sender string) error {
 	if err := s.mkdir(dir); err != nil {
 		return fmt.Errorf("rate limit: %w", err)
 	}
-	lk, err := openLock(filepath.Join(dir, sender+".lock"))
+	lk, err := s.openLock(filepath.Join(dir, sender+".lock"))
 	if err != nil {
 		return fmt.Errorf("rate limit: %w", err)
 	}
@@ -32,7 +30,7 @@ func (s *Spool) takeRate(sender string) error {
 	if err := lk.lock(); err != nil {
 		return fmt.Errorf("rate limit: %w", err)
 	}
-	f, err := platform.OpenNoFollow(filepath.Join(dir, sender), os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := s.fs.OpenFile(filepath.Join(dir, sender), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return fmt.Errorf("rate limit: %w", err)
 	}

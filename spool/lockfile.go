@@ -26,9 +26,10 @@ type lockFile struct {
 	fl *flock.Flock
 }
 
-// openLock opens (creating if needed) the lock file at path.
-func openLock(path string) (*lockFile, error) {
-	f, err := platform.OpenNoFollow(path, os.O_RDWR|os.O_CREATE, 0o600)
+// openLock opens (creating if needed, through the spool's FS) the lock
+// file at path.
+func (s *Spool) openLock(path string) (*lockFile, error) {
+	f, err := s.fs.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open lock: %w", err)
 	}
@@ -111,8 +112,8 @@ func holderPath(lock string) string { return strings.TrimSuffix(lock, ".lock") +
 // tryHold takes the lock at path if it is free and then records h (JSON)
 // beside it for others to read. ok is false, with a nil error, while
 // someone else holds it.
-func tryHold(path string, h Holder) (lk *lockFile, ok bool, err error) {
-	lk, err = openLock(path)
+func (s *Spool) tryHold(path string, h Holder) (lk *lockFile, ok bool, err error) {
+	lk, err = s.openLock(path)
 	if err != nil {
 		return nil, false, err
 	}
@@ -124,7 +125,7 @@ func tryHold(path string, h Holder) (lk *lockFile, ok bool, err error) {
 		lk.close()
 		return nil, false, nil
 	}
-	if err := writeHolder(holderPath(path), h); err != nil {
+	if err := s.writeHolder(holderPath(path), h); err != nil {
 		lk.close()
 		return nil, false, fmt.Errorf("record holder of %s: %w", path, err)
 	}
@@ -134,10 +135,10 @@ func tryHold(path string, h Holder) (lk *lockFile, ok bool, err error) {
 // writeHolder replaces the record at path by rename, so a reader sees the
 // previous holder's record or this one, never a part. It is advisory (the
 // lock is the truth), so it is not fsynced.
-func writeHolder(path string, h Holder) error {
+func (s *Spool) writeHolder(path string, h Holder) error {
 	b, _ := json.Marshal(h)
 	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp"+newID())
-	f, err := platform.OpenNoFollow(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := s.fs.Create(tmp, 0o600)
 	if err != nil {
 		return err
 	}
@@ -146,18 +147,18 @@ func writeHolder(path string, h Holder) error {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(tmp, path)
+		err = s.fs.Rename(tmp, path)
 	}
 	if err != nil {
-		os.Remove(tmp)
+		_ = s.fs.Remove(tmp)
 	}
 	return err
 }
 
 // dropHolder removes the record of the lock lk, while it is still held, so
 // that a process that goes on living is not reported as the holder.
-func dropHolder(lk *lockFile) {
-	_ = os.Remove(holderPath(lk.path()))
+func (s *Spool) dropHolder(lk *lockFile) {
+	_ = s.fs.Remove(holderPath(lk.path()))
 }
 
 // readHolder reads the record beside the lock at path; zero when absent
@@ -174,12 +175,12 @@ func readHolder(path string) Holder {
 // record is only a claim: when its pid names a process that is gone it
 // answers at once; otherwise it tries the lock, disturbing a concurrent
 // claim for only microseconds, and a record without a held lock is stale.
-func heldBy(path string) (Holder, bool) {
+func (s *Spool) heldBy(path string) (Holder, bool) {
 	h := readHolder(path)
 	if h.PID > 0 && !platform.Alive(h.PID) {
 		return h, false
 	}
-	lk, err := openLock(path)
+	lk, err := s.openLock(path)
 	if err != nil {
 		return h, false
 	}

@@ -148,18 +148,18 @@ func (s *Spool) createMailbox(mb *Mailbox) (bool, error) {
 	}
 	for _, sub := range []string{"tmp", "new", "cur"} {
 		if err := s.fs.Mkdir(filepath.Join(tmp, sub), 0o700); err != nil {
-			os.RemoveAll(tmp)
+			s.removeHalfBuilt(tmp)
 			return false, err
 		}
 	}
 	if err := s.fs.SyncDir(tmp); err != nil {
-		os.RemoveAll(tmp)
+		s.removeHalfBuilt(tmp)
 		return false, err
 	}
 	// rename(2) onto an existing mailbox fails (it is not empty) or
 	// replaces an empty directory: either way nothing is lost.
 	if err := s.fs.Rename(tmp, mb.Dir); err != nil {
-		os.RemoveAll(tmp)
+		s.removeHalfBuilt(tmp)
 		if errors.Is(err, fs.ErrExist) || errors.Is(err, syscall.ENOTEMPTY) {
 			return false, nil
 		}
@@ -390,4 +390,15 @@ func foldKeys(a, b []entry) []entry {
 		}
 	}
 	return a
+}
+
+// removeHalfBuilt removes a mailbox createMailbox could not put in place:
+// its empty tmp/, new/ and cur/, then itself, through the FS. Nothing was
+// ever delivered into it. What is left (a crash, a failure) is a dot name,
+// which no listing shows.
+func (s *Spool) removeHalfBuilt(dir string) {
+	for _, sub := range []string{"tmp", "new", "cur"} {
+		_ = s.fs.Remove(filepath.Join(dir, sub))
+	}
+	_ = s.fs.Remove(dir)
 }

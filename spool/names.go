@@ -92,7 +92,7 @@ func (s *Spool) Forget(name string) (Forgotten, error) {
 	if _, err := os.Lstat(mb.Dir); errors.Is(err, fs.ErrNotExist) {
 		return f, fmt.Errorf("%w: no mailbox %s to forget (see 'ipc list')", ErrNotFound, name)
 	}
-	lk, ok, err := tryHold(filepath.Join(mb.Dir, ownerFile), Holder{PID: s.pid, Since: s.clock().UTC(), Host: s.host})
+	lk, ok, err := s.tryHold(filepath.Join(mb.Dir, ownerFile), Holder{PID: s.pid, Since: s.clock().UTC(), Host: s.host})
 	if err != nil {
 		return f, fmt.Errorf("forget %s: %w", name, err)
 	}

@@ -206,7 +206,7 @@ func TestClaimAfterForgetMovedTheLock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lk, err := openLock(filepath.Join(mb.Dir, ownerFile))
+	lk, err := s.openLock(filepath.Join(mb.Dir, ownerFile))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,7 +44,7 @@ func (s *Spool) Claim(name string) (*Owner, error) {
 		if i > 0 {
 			time.Sleep(time.Duration(i) * 5 * time.Millisecond)
 		}
-		if lk, ok, err = tryHold(filepath.Join(mb.Dir, ownerFile), info); err != nil {
+		if lk, ok, err = s.tryHold(filepath.Join(mb.Dir, ownerFile), info); err != nil {
 			return nil, fmt.Errorf("claim %s: %w", name, err)
 		}
 		if ok && !lk.isAt(filepath.Join(mb.Dir, ownerFile)) {
@@ -79,7 +79,7 @@ func (o *Owner) Release() error {
 		return nil
 	}
 	now := o.sp.clock()
-	dropHolder(o.lk)
+	o.sp.dropHolder(o.lk)
 	_ = os.Chtimes(o.lk.path(), now, now) // last seen
 	err := o.lk.close()
 	o.lk = nil
@@ -126,7 +126,7 @@ func (s *Spool) Presence(name string) Presence {
 	if err != nil || !fi.Mode().IsRegular() {
 		return Presence{}
 	}
-	info, online := heldBy(path)
+	info, online := s.heldBy(path)
 	p := Presence{Online: online, Since: info.Since, LastSeen: fi.ModTime()}
 	if online {
 		p.PID = info.PID

@@ -166,6 +166,24 @@ func (r *plFS) Mkdir(name string, perm os.FileMode) error {
 	return nil
 }
 
+// OpenFile records a file it creates (a lock file, the rate file) as
+// created empty; what is written through the *os.File is not recorded, so
+// in every crash state such a file is empty, as after a power cut that
+// kept its entry and nothing else.
+func (r *plFS) OpenFile(name string, flag int, perm os.FileMode) (*os.File, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, before := os.Lstat(name)
+	f, err := OS.OpenFile(name, flag, perm)
+	if err != nil || before == nil {
+		return f, err
+	}
+	r.next++
+	r.ino[r.rel(name)] = r.next
+	r.log = append(r.log, plOp{kind: "create", path: r.rel(name), ino: r.next})
+	return f, nil
+}
+
 // SyncDir records when the fsync began and, once it returned, that it
 // ended: what it covers is what came before its beginning.
 func (r *plFS) SyncDir(dir string) error {

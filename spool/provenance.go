@@ -212,7 +212,7 @@ func (s *Spool) Vouch(name string) (Provenance, error) {
 	if err != nil {
 		return "", err
 	}
-	h, held := heldBy(s.path(dirMail, name, ownerFile))
+	h, held := s.heldBy(s.path(dirMail, name, ownerFile))
 	switch {
 	case !held:
 		return ProvCLI, nil

@@ -74,7 +74,7 @@ func (r *Records) Lock(file string) (unlock func(), err error) {
 	if err := r.sp.mkdir(r.dir); err != nil {
 		return nil, err
 	}
-	lk, err := openLock(r.Path(file))
+	lk, err := r.sp.openLock(r.Path(file))
 	if err != nil {
 		return nil, err
 	}

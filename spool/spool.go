@@ -135,7 +135,7 @@ func Open(root string, opts ...Option) (*Spool, error) {
 
 // create makes the root and its directories and checks who may write them.
 func (s *Spool) create() error {
-	if err := os.MkdirAll(filepath.Dir(s.Root), 0o755); err != nil {
+	if err := s.mkdirAll(filepath.Dir(s.Root)); err != nil {
 		return fmt.Errorf("%w: create %s: %v", ErrUnavailable, filepath.Dir(s.Root), err)
 	}
 	if err := checkParents(s.Root); err != nil { // before anything is made there
@@ -183,6 +183,31 @@ func checkSafe(root string) error {
 			ErrUnsafe, root, fi.Mode().Perm(), root)
 	}
 	return checkParents(root)
+}
+
+// mkdirAll creates dir and any missing parents (0755: they are the
+// user's, not the spool's) through the FS, fsyncing the parent of each it
+// made, so that the spool's own directories hang from durable entries.
+func (s *Spool) mkdirAll(dir string) error {
+	if fi, err := os.Stat(dir); err == nil {
+		if !fi.IsDir() {
+			return &os.PathError{Op: "mkdir", Path: dir, Err: syscall.ENOTDIR}
+		}
+		return nil
+	}
+	parent := filepath.Dir(dir)
+	if parent != dir {
+		if err := s.mkdirAll(parent); err != nil {
+			return err
+		}
+	}
+	if err := s.fs.Mkdir(dir, 0o755); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return nil // made by another process meanwhile
+		}
+		return err
+	}
+	return s.fs.SyncDir(parent)
 }
 
 // mkdir creates dir (0700) if missing and, when it did, fsyncs its parent so
