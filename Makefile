@@ -17,8 +17,8 @@ BIN       := bin/ipc
 # for the tests that drive Claude Code and Gemini CLI (which they install
 # from npm, pinned, into the user's cache directory), the browser the
 # web inbox's tests drive, and the NATS server the bridge's tests run.
-TEST_DEBS := mblaze notmuch safecat maildrop tmux npm chromium nats-server mutt dovecot-imapd
-TEST_CMDS := mlist notmuch safecat maildrop tmux npm chromium nats-server mutt dovecot
+TEST_DEBS := mblaze notmuch safecat maildrop tmux npm chromium nats-server mutt dovecot-imapd python3
+TEST_CMDS := mlist notmuch safecat maildrop tmux npm chromium nats-server mutt dovecot python3
 
 .PHONY: run build test test-deps cross test-windows dist bench fuzz soak lint install clean
 

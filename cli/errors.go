@@ -7,6 +7,7 @@ import (
 	"syscall"
 
 	"github.com/claude-ipc/ipc/bridge"
+	"github.com/claude-ipc/ipc/dovecot"
 	"github.com/claude-ipc/ipc/spool"
 )
 
@@ -41,7 +42,9 @@ func ExitCode(err error) int {
 		return ExitUsage
 	case errors.Is(err, spool.ErrNameTaken), errors.Is(err, spool.ErrRateLimited),
 		errors.Is(err, spool.ErrQuota), errors.Is(err, spool.ErrTooSoon),
-		errors.Is(err, spool.ErrNotFound), errors.Is(err, spool.ErrBadSignature):
+		errors.Is(err, spool.ErrNotFound), errors.Is(err, spool.ErrBadSignature),
+		errors.Is(err, dovecot.ErrNotInstalled), errors.Is(err, dovecot.ErrVersion),
+		errors.Is(err, dovecot.ErrRoot), errors.Is(err, dovecot.ErrRunning):
 		return ExitRefused
 	case errors.Is(err, bridge.ErrConfig):
 		return ExitUsage

@@ -80,6 +80,7 @@ func commands() []func(*App) *cobra.Command {
 		newUICmd,
 		newBridgeCmd,
 		newSendmailCmd,
+		newIMAPCmd,
 	}
 }
 

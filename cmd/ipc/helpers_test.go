@@ -122,8 +122,9 @@ func hold(name string) int {
 // world is one spool and the environment the ipc processes of a test run in.
 type world struct {
 	t    *testing.T
-	home string   // the spool root
-	env  []string // the environment of every process
+	home string               // the spool root
+	env  []string             // the environment of every process
+	sys  *syscall.SysProcAttr // how every process starts (as another user, say); nil: as the test
 }
 
 // newWorld makes an empty environment (no IPC_* from the caller's) around
@@ -165,7 +166,7 @@ func (w *world) run(args ...string) result { return w.runIn("", args...) }
 func (w *world) runIn(in string, args ...string) result {
 	w.t.Helper()
 	cmd := exec.Command(ipcBin, args...)
-	cmd.Env = w.env
+	cmd.Env, cmd.SysProcAttr = w.env, w.sys
 	cmd.Stdin = strings.NewReader(in)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb

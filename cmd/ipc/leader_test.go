@@ -43,7 +43,7 @@ func (w *world) start(args ...string) *proc {
 func (w *world) startPiped(pipe bool, args ...string) (*proc, io.Reader) {
 	w.t.Helper()
 	p := &proc{t: w.t, cmd: exec.Command(ipcBin, args...), err: &testkit.Buffer{}, done: make(chan struct{})}
-	p.cmd.Env = w.env
+	p.cmd.Env, p.cmd.SysProcAttr = w.env, w.sys
 	p.cmd.Stderr = p.err
 	var r io.Reader
 	if pipe {

@@ -42,14 +42,12 @@ func asUser(t *testing.T) (*world, func(args ...string) result) {
 			}
 			w = w.with("GOCOVERDIR=" + cov)
 		}
+		w.sys = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
 	}
 	run := func(args ...string) result {
 		t.Helper()
 		cmd := exec.Command(ipcBin, args...)
-		cmd.Env = w.env
-		if root {
-			cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
-		}
+		cmd.Env, cmd.SysProcAttr = w.env, w.sys
 		var out, errb strings.Builder
 		cmd.Stdout, cmd.Stderr = &out, &errb
 		err := cmd.Run()

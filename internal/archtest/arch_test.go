@@ -39,8 +39,9 @@ var allowed = map[string][]string{
 	"bridge":             {"follow", "rules", "spool", "watcher"},
 	"webui":              {"follow", "rules", "search", "share", "spool", "watcher"},
 	"internal/mcpserver": {},
+	"dovecot":            {"internal/platform", "spool"},
 	"mcp":                {"awareness", "follow", "internal/mcpserver", "internal/platform", "rules", "search", "share", "spool", "watcher"},
-	"cli":                {"awareness", "bridge", "doctor", "follow", "internal/platform", "leader", "mcp", "phrase", "rules", "search", "share", "spool", "watcher", "webui"},
+	"cli":                {"awareness", "bridge", "doctor", "dovecot", "follow", "internal/platform", "leader", "mcp", "phrase", "rules", "search", "share", "spool", "watcher", "webui"},
 	"cmd/ipc":            {"cli"},
 	// Test helpers (imported only by tests).
 	"internal/mcptest":   {"spool"},
