@@ -32,13 +32,8 @@ func runIPC(t testing.TB, env map[string]string, stdin string, args ...string) r
 	t.Helper()
 	var out, errb bytes.Buffer
 	a := &App{In: strings.NewReader(stdin), Out: &out, Err: &errb, Getenv: func(k string) string { return env[k] }}
-	root := NewRootCmd(a)
-	root.SetArgs(args)
-	err := root.Execute()
-	if err != nil && !errors.Is(err, errSilent) {
-		fmt.Fprintln(&errb, "ipc:", err)
-	}
-	return result{out: out.String(), err: errb.String(), code: ExitCode(err)}
+	code := Run(a, args)
+	return result{out: out.String(), err: errb.String(), code: code}
 }
 
 func TestExitCode(t *testing.T) {
@@ -359,7 +354,7 @@ func TestReadersCreateNoSpool(t *testing.T) {
 		{[]string{"--as", "bob", "hook", "UserPromptSubmit"}, 0, "", ""},
 		{[]string{"hook", "Stop"}, 0, "", ""},
 		{[]string{"--as", "bob", "whoami"}, 0, "bob (from --as)\n", ""},
-		{[]string{"whoami"}, ExitRefused, "", "ipc: not found: cannot tell who you are: give --as NAME or set IPC_NAME\n"},
+		{[]string{"whoami"}, ExitUsage, "", "ipc: who are you? give --as NAME or set IPC_NAME\n"},
 		{[]string{"--as", "bob", "auto-check", "status", "--json"}, 0, "{\n  \"name\": \"bob\",\n  \"enabled\": false,\n  \"interval_minutes\": 5\n}\n", ""},
 		{[]string{"check"}, ExitUsage, "", "ipc: who are you? give --as NAME or set IPC_NAME\n"},
 	}

@@ -11,10 +11,13 @@ import (
 	"github.com/claude-ipc/ipc/spool"
 )
 
-// exitError carries an exit code with an error.
+// exitError carries an exit code with an error. quiet: the command has
+// said it on stderr itself, so Run prints no line of its own (--json
+// still carries the text in its error object).
 type exitError struct {
-	code int
-	err  error
+	code  int
+	err   error
+	quiet bool
 }
 
 func (e *exitError) Error() string { return e.err.Error() }
@@ -27,7 +30,49 @@ func usageErr(err error) error { return &exitError{code: ExitUsage, err: err} }
 var errSilent = errors.New("")
 
 // silentExit returns an error that makes the process exit with code quietly.
-func silentExit(code int) error { return &exitError{code: code, err: errSilent} }
+func silentExit(code int) error { return &exitError{code: code, err: errSilent, quiet: true} }
+
+// quietExit ends a command with code and err, which the command has
+// already written on stderr in its own words.
+func quietExit(code int, err error) error { return &exitError{code: code, err: err, quiet: true} }
+
+// errWhoAreYou is the one answer, for every command, when the caller
+// gave no name and none can be found: a usage mistake (exit 2).
+var errWhoAreYou = usageErr(errors.New("who are you? give --as NAME or set IPC_NAME"))
+
+// exitKinds names each exit code in the --json error object, as the
+// README's table of exit codes does.
+var exitKinds = map[int]string{
+	ExitTimeout: "timeout",
+	ExitUsage:   "usage",
+	ExitRefused: "refused",
+	ExitSpool:   "spool",
+	128 + 2:     "interrupted",   // SIGINT
+	128 + 13:    "output closed", // SIGPIPE
+	128 + 15:    "terminated",    // SIGTERM
+}
+
+// errorObject is what --json prints on stdout when a command fails
+// before it printed anything there: {"error": {"code": 3, "kind":
+// "refused", "message": "…"}}. code is the exit code.
+type errorObject struct {
+	Error errorBody `json:"error"`
+}
+
+type errorBody struct {
+	Code    int    `json:"code"`
+	Kind    string `json:"kind"`
+	Message string `json:"message"`
+}
+
+// newErrorObject describes err, which ends the process with code.
+func newErrorObject(code int, err error) errorObject {
+	msg := err.Error()
+	if msg == "" {
+		msg = exitKinds[code]
+	}
+	return errorObject{errorBody{Code: code, Kind: exitKinds[code], Message: msg}}
+}
 
 // ExitCode maps an error to the process exit code: one place for the
 // whole command line.

@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -118,6 +119,7 @@ name nobody holds works with --as, and its mail is marked "cli".`,
 		root.AddCommand(f(a))
 	}
 	noFileCompletion(root)
+	strictCompletion(root)
 	// An unknown subcommand is a usage error (exit 2), not cobra's plain error.
 	root.Args = func(c *cobra.Command, args []string) error {
 		if len(args) == 0 {
@@ -135,18 +137,72 @@ name nobody holds works with --as, and its mail is marked "cli".`,
 }
 
 // Execute runs the command line and returns the process exit code.
-func Execute() int {
-	a := NewApp()
+func Execute() int { return Run(NewApp(), os.Args[1:]) }
+
+// Run runs the command line args on a and returns the exit code. A
+// failure is one line on stderr; with --json, a command that printed
+// nothing on stdout prints the error object there too (see errorObject),
+// so a script always has JSON to read. ipc mcp and ipc hook are left
+// alone: their stdout belongs to the client that started them.
+func Run(a *App, args []string) int {
+	out := &watchedWriter{w: a.Out}
+	a.Out = out
 	root := NewRootCmd(a)
-	err := root.Execute()
+	root.SetArgs(args)
+	cmd, err := root.ExecuteC()
 	if err == nil {
 		return ExitOK
 	}
 	code := ExitCode(err)
-	if !errors.Is(err, errSilent) {
+	var ee *exitError
+	if !errors.As(err, &ee) || !ee.quiet {
 		fmt.Fprintln(a.Err, "ipc:", printable(err.Error())) // it may quote a file's name
 	}
+	if (a.JSON || jsonAsked(args)) && !out.used && !clientOwnsStdout(cmd) {
+		_ = a.printJSON(newErrorObject(code, err))
+	}
 	return code
+}
+
+// jsonAsked reports whether args ask for --json before any "--": for a
+// mistake cobra found before it set the flag ("ipc send --bogus --json").
+func jsonAsked(args []string) bool {
+	for _, s := range args {
+		switch s {
+		case "--":
+			return false
+		case "--json", "--json=true":
+			return true
+		}
+	}
+	return false
+}
+
+// clientOwnsStdout reports whether cmd's stdout is read by the program
+// that started it (the MCP protocol, Claude Code's hook JSON), where an
+// error object would be taken for a message.
+func clientOwnsStdout(cmd *cobra.Command) bool {
+	return cmd != nil && (cmd.Name() == "mcp" || cmd.Name() == "hook") && cmd.Parent() == cmd.Root()
+}
+
+// watchedWriter notes whether anything was written through it.
+type watchedWriter struct {
+	w    io.Writer
+	used bool
+}
+
+func (w *watchedWriter) Write(p []byte) (int, error) {
+	w.used = w.used || len(p) > 0
+	return w.w.Write(p)
+}
+
+// underlying returns the writer under a watchedWriter, so that the
+// checks for a terminal or a pipe see the real stdout.
+func underlying(w io.Writer) io.Writer {
+	if ww, ok := w.(*watchedWriter); ok {
+		return ww.w
+	}
+	return w
 }
 
 // Spool opens the spool once and returns it, creating it if it does not
@@ -227,11 +283,8 @@ func (a *App) Name() (string, error) {
 		sp, _ = a.existingSpool()
 	}
 	r, ok := a.whoami(sp)
-	switch {
-	case r.Name == "":
-		return "", usageErr(errors.New("who are you? give --as NAME or set IPC_NAME"))
-	case !ok:
-		return "", usageErr(spool.ValidName(r.Name))
+	if err := r.problem(ok); err != nil {
+		return "", err
 	}
 	if err := a.vouch(r.Name); err != nil {
 		return "", err
@@ -267,6 +320,28 @@ func flagError(c *cobra.Command, err error) error {
 		}
 	}
 	return usageErr(err)
+}
+
+// strictCompletion makes "ipc completion SHELL" with a shell cobra does
+// not know a usage error (exit 2), not cobra's help and exit 0.
+func strictCompletion(root *cobra.Command) {
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() != "completion" {
+			continue
+		}
+		c.Args = func(c *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return nil
+			}
+			var shells []string
+			for _, s := range c.Commands() {
+				shells = append(shells, s.Name())
+			}
+			return usageErr(fmt.Errorf("completion: unknown shell %q (one of %s)", args[0], strings.Join(shells, ", ")))
+		}
+		c.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
+	}
 }
 
 // noFileCompletion stops the shell from offering file names for the

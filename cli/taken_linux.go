@@ -16,7 +16,7 @@ import (
 // check | head -3' after head exits) gives EPIPE: those bytes were never
 // read. A signal (ctx) ends the wait with its cause.
 func taken(ctx context.Context, w io.Writer) error {
-	f, ok := w.(*os.File)
+	f, ok := underlying(w).(*os.File)
 	if !ok {
 		return nil
 	}

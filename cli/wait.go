@@ -31,7 +31,7 @@ mailbox (inotify wakes it, not a poll). The messages are marked read, as
 With no mail within --timeout it says so on stderr and exits 1; --timeout 0
 waits for ever. Ctrl-C ends it with exit 130, SIGTERM with 143, as a shell
 reports them. --json prints the messages as a JSON array, like
-'ipc check --json'.
+'ipc check --json', and [] when it ends without mail.
 
 A name with no mailbox yet (nothing sent to it, or a typo) gets none from
 waiting: wait says so on stderr and wakes when the first message creates
@@ -118,14 +118,18 @@ func runWait(ctx context.Context, a *App, timeout time.Duration, peek bool) erro
 }
 
 // waitEnded says why a wait ended without mail and gives its exit code:
-// 1 when its time was up, 128+N for signal N (130 for Ctrl-C).
+// 1 when its time was up, 128+N for signal N (130 for Ctrl-C). With
+// --json it prints the empty list: no mail, in the shape mail comes in.
 func (a *App) waitEnded(ctx context.Context, timeout time.Duration) error {
-	if sig, ok := signalOf(ctx); ok {
-		fmt.Fprintln(a.Err, "ipc: interrupted: no mail")
-		return silentExit(sig.exitCode())
+	if a.JSON {
+		if err := a.printJSON([]any{}); err != nil {
+			return err
+		}
 	}
-	fmt.Fprintf(a.Err, "ipc: no mail within %s\n", timeout)
-	return silentExit(ExitTimeout)
+	if sig, ok := signalOf(ctx); ok {
+		return &exitError{code: sig.exitCode(), err: errors.New("interrupted: no mail")}
+	}
+	return &exitError{code: ExitTimeout, err: fmt.Errorf("no mail within %s", timeout)}
 }
 
 // awaitMailbox returns name's mailbox, waiting until it exists without

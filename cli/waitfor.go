@@ -72,10 +72,9 @@ func awaitState(ctx context.Context, a *App, sp *spool.Spool, rc spool.Receipt, 
 	}
 	if errors.Is(err, rules.ErrNotReached) {
 		if sig, ok := signalOf(ctx); ok {
-			return silentExit(sig.exitCode())
+			return &exitError{code: sig.exitCode(), err: fmt.Errorf("interrupted: not %s yet", want)}
 		}
-		fmt.Fprintf(a.Err, "ipc: not %s within %s\n", want, timeout)
-		return silentExit(ExitTimeout)
+		return &exitError{code: ExitTimeout, err: fmt.Errorf("not %s within %s", want, timeout)}
 	}
 	return err
 }

@@ -30,7 +30,7 @@ must have an agent's process (Claude Code's 'claude' or 'claude.exe',
 Gemini CLI's 'gemini', Windsurf's 'windsurf'; set IPC_AGENT_PROCESS to a
 comma-separated list of other command names) as their nearest common
 ancestor, at most three generations above the caller. A shared terminal,
-tmux or shell never counts. A tie, or no such name, means unknown (exit 3).
+tmux or shell never counts. A tie, or no such name, means unknown (exit 2, as for every command).
 
 --json prints {"name", "how": "flag" | "env" | "ancestry", "pid"}.`,
 		Example: `  ipc whoami
@@ -42,8 +42,8 @@ tmux or shell never counts. A tie, or no such name, means unknown (exit 3).
 				return err
 			}
 			r, ok := a.whoami(sp)
-			if !ok {
-				return fmt.Errorf("%w: cannot tell who you are: give --as NAME or set IPC_NAME", spool.ErrNotFound)
+			if err := r.problem(ok); err != nil {
+				return err
 			}
 			if a.JSON {
 				return a.printJSON(r)
@@ -71,6 +71,18 @@ func (a *App) whoami(sp *spool.Spool) (whoamiResult, bool) {
 	}
 	name, pid, ok := nameByAncestry(sp, os.Getpid(), readProc, a.agentSet())
 	return whoamiResult{Name: name, How: "ancestry", PID: pid}, ok
+}
+
+// problem says what is wrong when whoami found no valid name (ok false):
+// none at all, or one that is not a name. Either is a usage mistake.
+func (r whoamiResult) problem(ok bool) error {
+	switch {
+	case ok:
+		return nil
+	case r.Name == "":
+		return errWhoAreYou
+	}
+	return usageErr(spool.ValidName(r.Name))
 }
 
 // How far up the trees a common ancestor may be: a hook is started by

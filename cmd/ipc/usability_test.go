@@ -202,21 +202,75 @@ func TestRenamedAndUnknownNames(t *testing.T) {
 	}
 }
 
-// TestWaitInterrupted checks the shell's exit codes for a wait ended by a
-// signal: 130 for Ctrl-C (SIGINT), 143 for SIGTERM.
-func TestWaitInterrupted(t *testing.T) {
+// TestSignalExits holds the commands that wait to the shell's exit codes
+// for a signal, 130 for Ctrl-C (SIGINT) and 143 for SIGTERM, with one
+// line on stderr, and with --json to valid JSON on stdout (the empty list
+// for wait, the progress for send --wait-for, the error object for a
+// watch that printed nothing). A name held by a live process is refused
+// (exit 3) the same way.
+func TestSignalExits(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	w.ok("register", "bob")
+	w.ok("register", "carol")
+	ready := map[string]func(p *proc) bool{
+		"wait": func(p *proc) bool { return inotifyWatching(p.pid(), w.mailDir("bob", "new")) },
+		"watch": func(p *proc) bool {
+			return strings.Contains(p.err.String(), "watching mail for bob") && inotifyWatching(p.pid(), w.mailDir("bob", "new"))
+		},
+		"send": func(p *proc) bool { return len(filesIn(t, w.mailDir("carol", "new"))) > 0 && inotifyWatching(p.pid(), w.mailDir("carol", "cur")) },
+	}
 	for _, tc := range []struct {
-		sig  syscall.Signal
-		code int
-	}{{syscall.SIGINT, 130}, {syscall.SIGTERM, 143}} {
-		p := w.start("--as", "bob", "wait", "--timeout", "0")
-		eventually(t, "wait to watch bob's new/", func() bool { return inotifyWatching(p.pid(), w.mailDir("bob", "new")) })
-		_ = p.cmd.Process.Signal(tc.sig)
-		if code := p.wait(10 * time.Second); code != tc.code || p.err.String() != "ipc: interrupted: no mail\n" {
-			t.Errorf("wait on %v: exit %d, want %d; stderr %q", tc.sig, code, tc.code, p.err)
+		cmd    string
+		args   []string
+		stderr string
+	}{
+		{"wait", []string{"--as", "bob", "wait", "--timeout", "0"}, "ipc: interrupted: no mail\n"},
+		{"watch", []string{"--as", "bob", "watch"}, "ipc: interrupted: stopped watching bob\n"},
+		{"send", []string{"--as", "bob", "send", "carol", "--wait-for", "read", "--timeout", "0", "read me"}, "ipc: interrupted: not read yet\n"},
+	} {
+		for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+			for _, js := range []bool{false, true} {
+				args := tc.args
+				if js {
+					args = append([]string{"--json"}, args...)
+				}
+				for _, f := range filesIn(t, w.mailDir("carol", "new")) {
+					_ = os.Remove(filepath.Join(w.mailDir("carol", "new"), f))
+				}
+				p := w.start(args...)
+				eventually(t, tc.cmd+" to wait", func() bool { return ready[tc.cmd](p) })
+				_ = p.cmd.Process.Signal(sig)
+				code := p.wait(10 * time.Second)
+				stderr := p.err.String()
+				if tc.cmd == "watch" {
+					stderr = stderr[strings.Index(stderr, "(Ctrl-C to stop)\n")+len("(Ctrl-C to stop)\n"):]
+				}
+				if want := 128 + int(sig); code != want || stderr != tc.stderr {
+					t.Errorf("%q on %v: exit %d, stderr %q; want %d, %q", args, sig, code, p.err, want, tc.stderr)
+				}
+				if js && !json.Valid([]byte(p.out.String())) {
+					t.Errorf("%q on %v: stdout is not JSON: %q", args, sig, p.out)
+				}
+			}
+		}
+	}
+	h := w.holdName("bob")
+	for _, args := range [][]string{{"--as", "bob", "check"}, {"--as", "bob", "send", "carol", "hi"}, {"--as", "bob", "wait", "--timeout", "1s"}} {
+		r := w.fails(3, []string{fmt.Sprintf("live process %d", h.pid)}, args...)
+		if r.out != "" {
+			t.Errorf("%q held: stdout %q", args, r.out)
+		}
+		var obj struct {
+			Error struct {
+				Code    int    `json:"code"`
+				Kind    string `json:"kind"`
+				Message string `json:"message"`
+			} `json:"error"`
+		}
+		r = w.run(append([]string{"--json"}, args...)...)
+		if err := json.Unmarshal([]byte(r.out), &obj); err != nil || obj.Error.Code != 3 || obj.Error.Kind != "refused" || !strings.Contains(r.err, obj.Error.Message) {
+			t.Errorf("--json %q held: exit %d, stdout %q (%v)", args, r.code, r.out, err)
 		}
 	}
 }
