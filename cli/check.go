@@ -76,7 +76,7 @@ func runCheck(a *App, o spool.CheckOptions) error {
 			// Printed as given, receipts sent: nothing more to do.
 			msgs, err := a.giveMail(sp, name, o)
 			if err == nil && len(msgs) == 0 && !a.JSON {
-				fmt.Fprintln(a.Err, "No new messages")
+				fmt.Fprintln(a.Err, noNewMail)
 			}
 			return err
 		}
@@ -101,7 +101,7 @@ func runCheck(a *App, o spool.CheckOptions) error {
 		if o.All {
 			fmt.Fprintln(a.Err, "No messages")
 		} else {
-			fmt.Fprintln(a.Err, "No new messages")
+			fmt.Fprintln(a.Err, noNewMail)
 		}
 		return nil
 	}
@@ -224,7 +224,7 @@ func (a *App) hasMailbox(sp *spool.Spool, name string) bool {
 	case ok:
 		return true
 	case err == nil:
-		fmt.Fprintf(a.Err, "ipc: no mailbox for %s (see 'ipc list')\n", name)
+		a.noMailbox(name, "")
 	}
 	return false
 }

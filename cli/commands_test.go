@@ -421,7 +421,7 @@ func TestCheckNamesTroubles(t *testing.T) {
 		t.Fatal(r)
 	}
 	r := runIPC(t, env, "", "--as", "typo1", "check")
-	if r.code != 0 || r.out != "" || r.err != "ipc: no mailbox for typo1 (see 'ipc list')\nNo new messages\n" {
+	if r.code != 0 || r.out != "" || r.err != "ipc: no mailbox for typo1 yet (see 'ipc list')\nNo new messages\n" {
 		t.Errorf("check a typo: %+v", r)
 	}
 	if _, err := os.Stat(filepath.Join(home, "mail", "typo1")); err == nil {

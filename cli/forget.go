@@ -42,7 +42,7 @@ func runForget(a *App, name string) error {
 		return err
 	}
 	if sp == nil {
-		return fmt.Errorf("%w: no spool at %s, so no mailbox %s to forget", spool.ErrNotFound, a.rootShown(), name)
+		return fmt.Errorf("%w: %s, so no mailbox %s to forget", spool.ErrNotFound, a.noSpoolText(), name)
 	}
 	f, err := sp.Forget(name)
 	if err != nil {

@@ -39,6 +39,9 @@ type hookBlock struct {
 	Reason   string `json:"reason"`
 }
 
+// hookEvents are the events ipc hook answers, as its messages list them.
+const hookEvents = "UserPromptSubmit, PostToolUse, SessionStart or Stop"
+
 // hookShown is how many of the newest messages a hook lists.
 const hookShown = 5
 
@@ -113,7 +116,7 @@ session (see 'ipc whoami'). When it cannot tell, it prints nothing.`,
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				fmt.Fprintln(a.Err, "ipc hook: give the event: UserPromptSubmit, PostToolUse, SessionStart or Stop")
+				fmt.Fprintln(a.Err, "ipc hook: give the event:", hookEvents)
 				return silentExit(ExitRefused) // never 2: Claude Code takes exit 2 as "block"
 			}
 			if wake && args[0] != "Stop" {
@@ -191,7 +194,7 @@ func runHook(a *App, event string, in hookInput) error {
 	switch event {
 	case "UserPromptSubmit", "PostToolUse", "SessionStart", "Stop":
 	default:
-		fmt.Fprintf(a.Err, "ipc hook: %q is not an event ipc answers (UserPromptSubmit, PostToolUse, SessionStart, Stop)\n", event)
+		fmt.Fprintf(a.Err, "ipc hook: %q is not an event ipc answers (%s)\n", event, hookEvents)
 		return nil
 	}
 	sp, err := a.existingSpool()

@@ -120,7 +120,7 @@ func runMCP(ctx context.Context, a *App, addr string) error {
 		if f, ok := a.In.(*os.File); ok && isTerminal(f) {
 			fmt.Fprintln(a.Err, "ipc mcp: speaking MCP on stdin/stdout, for an agent to start (claude mcp add ipc -- ipc mcp); Ctrl-D ends it")
 		}
-		return srv.ServeStdio(ctx, a.In, a.Out)
+		return srv.ServeStdio(ctx, a.In, underlying(a.Out)) // the real stdout: writes to a pipe get deadlines
 	}
 	url := fmt.Sprintf("http://%s/mcp", ln.Addr())
 	fmt.Fprintf(a.Err, "ipc mcp: serving MCP at %s (spool %s)\n", url, sp.Root)

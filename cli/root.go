@@ -99,7 +99,13 @@ Your name comes from --as NAME, else $IPC_NAME, else from the name held by
 the 'ipc mcp' of the same Claude Code session (see 'ipc whoami'); the spool
 from --home DIR or $IPC_HOME. A name a live process holds is refused (exit 3)
 to every process but that one, its children and its Claude Code session; a
-name nobody holds works with --as, and its mail is marked "cli".`,
+name nobody holds works with --as, and its mail is marked "cli".
+
+Exit codes: 0 ok, 1 timed out (wait, send --wait-for), 2 usage, 3 refused
+(a limit, a name taken or held, no such name or message), 4 spool unsafe
+or unavailable, 130 and 143 ended by Ctrl-C or SIGTERM. A failure is one
+line on stderr; with --json, one that printed nothing on stdout also
+prints {"error": {"code": EXIT, "kind": "usage", "message": "…"}} there.`,
 		Example: `  ipc --as alice register alice
   ipc --as alice send bob "build is green"
   ipc --as bob check
@@ -245,8 +251,25 @@ func (a *App) existingSpool() (*spool.Spool, error) {
 // noSpool says, on stderr, that there is no spool at the path given;
 // extra ends the line.
 func (a *App) noSpool(extra string) {
-	fmt.Fprintf(a.Err, "ipc: no spool at %s yet (it is created by the first send or register)%s\n", a.rootShown(), extra)
+	fmt.Fprintf(a.Err, "ipc: %s%s\n", a.noSpoolText(), extra)
 }
+
+// noSpoolText is the one wording of "there is no spool here", for a
+// notice (noSpool) or an error.
+func (a *App) noSpoolText() string {
+	return fmt.Sprintf("no spool at %s yet (it is created by the first send or register)", a.rootShown())
+}
+
+// noMailbox says, on stderr, that name has no mailbox; extra ends the line.
+func (a *App) noMailbox(name, extra string) {
+	fmt.Fprintf(a.Err, "ipc: no mailbox for %s yet (see 'ipc list')%s\n", name, extra)
+}
+
+// noNewMail is what check and do say, on stderr, of an empty inbox.
+const noNewMail = "No new messages"
+
+// errNegativeTimeout refuses a --timeout below 0 (0 waits for ever).
+var errNegativeTimeout = usageErr(errors.New("--timeout must be 0 (for ever) or more"))
 
 // rootShown is the spool directory as messages show it: absolute.
 func (a *App) rootShown() string {

@@ -79,7 +79,7 @@ func runStatusOf(a *App, id string) error {
 		return err
 	}
 	if sp == nil {
-		return fmt.Errorf("%w: no spool at %s, so no message %s", spool.ErrNotFound, a.rootShown(), id)
+		return fmt.Errorf("%w: %s, so no message %s", spool.ErrNotFound, a.noSpoolText(), id)
 	}
 	ps, err := rules.New(sp).Find(id)
 	if err != nil {

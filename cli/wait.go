@@ -49,7 +49,7 @@ like); IPC_POLL_INTERVAL (default 250ms) sets how often.`,
 		Args: argsRule(0, 0, "", "wait takes no arguments (give a time limit with --timeout)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if timeout < 0 {
-				return usageErr(errors.New("--timeout must be 0 (for ever) or more"))
+				return errNegativeTimeout
 			}
 			ctx, stop := signalContext(cmd.Context())
 			defer stop()
@@ -146,7 +146,7 @@ func (a *App) awaitMailbox(ctx context.Context, name string, wo watcher.Options)
 		if mb, err := sp.Mailbox(name); err != nil || mb.Exists() {
 			return mb, err
 		}
-		fmt.Fprintf(a.Err, "ipc: no mailbox for %s yet (see 'ipc list'); waiting anyway\n", name)
+		a.noMailbox(name, "; waiting anyway")
 	} else {
 		a.noSpool("; waiting anyway")
 	}

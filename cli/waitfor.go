@@ -36,7 +36,7 @@ func (o waitForOptions) parse() (spool.State, bool, error) {
 		return 0, false, usageErr(fmt.Errorf("--wait-for: %w", err))
 	}
 	if o.timeout < 0 {
-		return 0, false, usageErr(errors.New("--timeout must be 0 (for ever) or more"))
+		return 0, false, errNegativeTimeout
 	}
 	return st, true, nil
 }
