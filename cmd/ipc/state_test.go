@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"os/exec"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -52,10 +53,22 @@ func TestDeliveryStates(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- send.Wait() }()
+	// Once it watches bob's cur/ it has delivered, looked at the state and
+	// settled down to wait: it must not have returned.
+	if runtime.GOOS == "linux" {
+		eventually(t, "send --wait-for to watch bob's cur/", func() bool {
+			select {
+			case err := <-done:
+				t.Fatalf("send --wait-for read returned before bob read it: %v %s", err, out.String())
+			default:
+			}
+			return inotifyWatching(send.Process.Pid, w.mailDir("bob", "cur"))
+		})
+	}
 	select {
 	case err := <-done:
 		t.Fatalf("send --wait-for read returned before bob read it: %v %s", err, out.String())
-	case <-time.After(500 * time.Millisecond):
+	default:
 	}
 	w.checkJSON(&peeked, "--as", "bob", "check")
 	if len(peeked) != 2 || peeked[0].State != spool.Read || peeked[1].State != spool.Read {
