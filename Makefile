@@ -4,7 +4,9 @@
 #                 (the process tests then run ipc itself with the race detector)
 #   make cross    build and vet every package, tests included, for each target in CROSS
 #   make test-windows  the tests that must hold on Windows, run under Wine (installed if missing)
-#   make bench    benchmarks, each reported against the bare file-system operation
+#   make bench    every figure of ipc beside the bare operation, as a table and as JSON in BENCH_JSON
+#                 (BENCH_SCALE=full, or make bench-full: the 1,000,000-message mailboxes)
+#   make bench-go the packages' go test benchmarks (hot paths, each against its bare operation)
 #   make fuzz     every fuzz target for FUZZTIME each (default 30s), from its corpus in testdata/fuzz
 #   make soak     the kill -9, leader-takeover and power-loss loops SOAK times longer (default 10)
 #   make lint     gofmt, go vet, staticcheck (staticcheck for each target in CROSS too)
@@ -20,7 +22,7 @@ BIN       := bin/ipc
 TEST_DEBS := mblaze notmuch safecat maildrop tmux npm chromium nats-server mutt dovecot-imapd python3
 TEST_CMDS := mlist notmuch safecat maildrop tmux npm chromium nats-server mutt dovecot python3
 
-.PHONY: run build test test-deps cross test-windows dist bench fuzz soak lint install clean
+.PHONY: run build test test-deps cross test-windows dist bench bench-full bench-go fuzz soak lint install clean
 
 # The other systems ipc is built for; make cross builds and vets each.
 CROSS := darwin/arm64 darwin/amd64 windows/amd64 freebsd/amd64 linux/arm64
@@ -83,7 +85,21 @@ test-windows:
 test: test-deps cross test-windows
 	$(GO) test -race -cover -shuffle=on -timeout 30m ./...
 
+# make bench runs ipc-bench (internal/bench): ipc and the minimal Go
+# program doing the same file work (ipc-bare), turn about, in one run.
+# The default scale fits in about three minutes on two cores; full builds
+# mailboxes of 1,000,000 messages and takes longer.
+BENCH_SCALE ?= default
+BENCH_JSON  ?= bin/bench.json
 bench: build
+	$(GO) build -o bin/ipc-bare ./internal/bench/cmd/ipc-bare
+	$(GO) build -o bin/ipc-bench ./internal/bench/cmd/ipc-bench
+	./bin/ipc-bench -ipc $(BIN) -bare bin/ipc-bare -scale $(BENCH_SCALE) -json $(BENCH_JSON) -rev "$(VERSION)"
+
+bench-full:
+	$(MAKE) bench BENCH_SCALE=full BENCH_JSON=bin/bench-full.json
+
+bench-go: build
 	$(GO) test -run '^$$' -bench . -benchtime 200x -timeout 30m ./...
 
 # package:target for every fuzz target.

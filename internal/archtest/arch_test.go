@@ -43,6 +43,10 @@ var allowed = map[string][]string{
 	"mcp":                {"awareness", "follow", "internal/mcpserver", "internal/platform", "rules", "search", "share", "spool", "watcher"},
 	"cli":                {"awareness", "bridge", "doctor", "dovecot", "follow", "internal/platform", "leader", "mcp", "phrase", "rules", "search", "share", "spool", "watcher", "webui"},
 	"cmd/ipc":            {"cli"},
+	// The benchmark driver of make bench and its bare yardstick.
+	"internal/bench":               {"internal/latency", "internal/platform", "spool"},
+	"internal/bench/cmd/ipc-bench": {"internal/bench"},
+	"internal/bench/cmd/ipc-bare":  {},
 	// Test helpers (imported only by tests).
 	"internal/mcptest":   {"spool"},
 	"internal/fakemodel": {},
@@ -53,7 +57,7 @@ var owners = map[string][]string{
 	"github.com/fsnotify/fsnotify": {"watcher"},
 	"github.com/spf13/cobra":       {"cli"},
 	"github.com/spf13/pflag":       {"cli"},
-	"github.com/mark3labs/mcp-go":  {"mcp", "internal/mcpserver", "internal/mcptest"},
+	"github.com/mark3labs/mcp-go":  {"mcp", "internal/mcpserver", "internal/mcptest", "internal/bench"},
 	// mcp-go's server compiles JSON schemas at init, which every ipc
 	// process would pay (ipc send, ipc hook): internal/mcpserver serves.
 	"github.com/mark3labs/mcp-go/server": {},
