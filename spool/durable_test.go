@@ -93,3 +93,25 @@ func quietConfig() Config {
 	cfg.RatePerMinute = 0
 	return cfg
 }
+
+// TestVouchOwnClaim: a name this process holds is vouched for without
+// asking the lock, and no longer once it is released.
+func TestVouchOwnClaim(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "spool"), WithConfig(quietConfig()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := s.Claim("alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err := s.Vouch("alice"); err != nil || p != ProvSession {
+		t.Fatalf("vouch for a held name: %q %v, want %q", p, err, ProvSession)
+	}
+	if err := o.Release(); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := s.Vouch("alice"); err != nil || p != ProvCLI {
+		t.Fatalf("vouch for a released name: %q %v, want %q", p, err, ProvCLI)
+	}
+}

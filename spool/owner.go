@@ -63,6 +63,7 @@ func (s *Spool) Claim(name string) (*Owner, error) {
 	now := s.clock()
 	_ = os.Chtimes(lk.path(), now, now) // last claim, for "last seen"
 	o := &Owner{Name: name, lk: lk, sp: s}
+	s.owned.Store(name, lk)
 	if fw, ok := s.Forward(name); ok && s.clock().Before(fw.Until) {
 		o.EndedForward = &fw
 	}
@@ -78,6 +79,7 @@ func (o *Owner) Release() error {
 	if o == nil || o.lk == nil {
 		return nil
 	}
+	o.sp.owned.CompareAndDelete(o.Name, o.lk)
 	now := o.sp.clock()
 	o.sp.dropHolder(o.lk)
 	_ = os.Chtimes(o.lk.path(), now, now) // last seen
@@ -143,8 +145,11 @@ func (s *Spool) Touch(name string) {
 		return
 	}
 	dir := s.path(dirState, "seen")
-	if s.mkdir(dir) != nil {
-		return
+	if !s.seenDir.Load() { // once a process: it is never removed
+		if s.mkdir(dir) != nil {
+			return
+		}
+		s.seenDir.Store(true)
 	}
 	p := filepath.Join(dir, name)
 	now := s.clock()

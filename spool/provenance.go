@@ -212,7 +212,11 @@ func (s *Spool) Vouch(name string) (Provenance, error) {
 	if err != nil {
 		return "", err
 	}
-	h, held := s.heldBy(s.path(dirMail, name, ownerFile))
+	path := s.path(dirMail, name, ownerFile)
+	if lk, ok := s.owned.Load(name); ok && lk.(*lockFile).isAt(path) {
+		return ProvSession, nil // this process holds it: no need to ask the lock
+	}
+	h, held := s.heldBy(path)
 	switch {
 	case !held:
 		return ProvCLI, nil

@@ -170,7 +170,8 @@ func (s *Spool) deliverAll(m *Message, rc Receipt, data []byte) (Receipt, error)
 	errs := map[string]error{}
 	got := map[string]bool{} // mailboxes served: "old,new" after a rename is one copy
 	for _, to := range m.To {
-		if got[s.Resolve(to)] {
+		mailbox := s.Resolve(to) // once: each look reads forwards/
+		if got[mailbox] {
 			continue
 		}
 		var dl Delivered
@@ -178,7 +179,7 @@ func (s *Spool) deliverAll(m *Message, rc Receipt, data []byte) (Receipt, error)
 		if strings.Contains(to, "@") {
 			dl, err = s.queueRemote(to, m.ID, data)
 		} else {
-			dl, err = s.deliverTo(to, m.ID, data)
+			dl, err = s.deliverTo(to, mailbox, m.ID, data)
 		}
 		if err != nil && dl.Path == "" {
 			errs[to] = err
@@ -200,9 +201,10 @@ func (s *Spool) deliverAll(m *Message, rc Receipt, data []byte) (Receipt, error)
 	}
 }
 
-// deliverTo writes one copy for the name to, following its forward.
-func (s *Spool) deliverTo(to, id string, data []byte) (Delivered, error) {
-	dl := Delivered{To: to, Mailbox: s.Resolve(to)}
+// deliverTo writes one copy for the name to into mailbox, where its
+// forward leads (Resolve(to)).
+func (s *Spool) deliverTo(to, mailbox, id string, data []byte) (Delivered, error) {
+	dl := Delivered{To: to, Mailbox: mailbox}
 	dl.Forwarded = dl.Mailbox != to
 	mb, _, err := s.ensureMailbox(dl.Mailbox)
 	if err != nil {

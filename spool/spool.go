@@ -63,9 +63,11 @@ type Spool struct {
 	host      string
 	pid       int
 	seq       atomic.Uint64
-	synced    sync.Map // the mailboxes this process has fsynced (see ensureMailbox)
-	commits   sync.Map // directory → *groupCommit, shared by concurrent deliveries (see syncNew)
-	ids       idIndex  // which files hold which signed ids, for replays (see distrust)
+	synced    sync.Map    // the mailboxes this process has fsynced (see ensureMailbox)
+	commits   sync.Map    // directory → *groupCommit, shared by concurrent deliveries (see syncNew)
+	owned     sync.Map    // name → *lockFile of the claims this process holds (see Vouch)
+	seenDir   atomic.Bool // state/seen/ is known to exist (see Touch)
+	ids       idIndex     // which files hold which signed ids, for replays (see distrust)
 
 	procs  ProcReader      // process ancestry, for Vouch; nil: only the holder itself
 	agents map[string]bool // programs whose children form one agent session

@@ -1,0 +1,102 @@
+package mcp
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/client/transport"
+	mcpgo "github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/claude-ipc/ipc/internal/mcptest"
+	"github.com/claude-ipc/ipc/internal/testkit"
+)
+
+// bareDelivery is the floor a durable send cannot beat: write a file,
+// fsync it, rename it into new/, fsync new/.
+func bareDelivery(dir string, i int, data []byte) error {
+	tmp := filepath.Join(dir, "tmp", fmt.Sprint(i))
+	if err := testkit.WriteSynced(tmp, data); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, "new", fmt.Sprint(i))); err != nil {
+		return err
+	}
+	return syncDir(filepath.Join(dir, "new"))
+}
+
+// stdioClient connects a client to srv's stdio loop over pipes: JSON on
+// a byte stream, as Claude Code speaks to 'ipc mcp'.
+func stdioClient(b *testing.B, srv *Server) *client.Client {
+	toServer, clientOut := io.Pipe()
+	clientIn, fromServer := io.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		srv.ServeStdio(ctx, toServer, fromServer)
+	}()
+	b.Cleanup(func() { cancel(); clientOut.Close(); fromServer.Close(); <-done })
+	c := client.NewClient(transport.NewIO(clientIn, clientOut, io.NopCloser(strings.NewReader(""))))
+	if err := c.Start(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { c.Close() })
+	mcptest.Initialize(b, c, mcpgo.Implementation{Name: "bench", Version: "1"}, wait)
+	return c
+}
+
+// BenchmarkSendStdio measures the send tool called through a client over
+// the stdio transport (register once, then one durable send per call)
+// against the bare write+fsync+rename+fsync of the same message's bytes
+// in the same run. Reported: sends/s ÷ bare deliveries/s.
+func BenchmarkSendStdio(b *testing.B) {
+	cfg := testConfig()
+	cfg.RatePerMinute, cfg.MaxUnread = 0, 0
+	sp := openSpool(b, cfg)
+	srv := startServer(b, sp, Options{ReadyAfter: time.Millisecond})
+	c := stdioClient(b, srv)
+	ctx := context.Background()
+	callTool := func(name string, args map[string]any) {
+		req := mcpgo.CallToolRequest{}
+		req.Params.Name, req.Params.Arguments = name, args
+		res, err := c.CallTool(ctx, req)
+		if err != nil || res.IsError {
+			b.Fatalf("%s: %v %v", name, err, res)
+		}
+	}
+	callTool("register", map[string]any{"instance_id": "alice"})
+	body := "build finished: all green"
+	args := map[string]any{"from_id": "alice", "to_id": "bob", "content": body}
+	callTool("send", args)
+	mb, _ := sp.Mailbox("bob")
+	names, _ := readNames(mb.NewDir())
+	data, err := os.ReadFile(filepath.Join(mb.NewDir(), names[0]))
+	if err != nil {
+		b.Fatal(err)
+	}
+	bare := b.TempDir()
+	for _, d := range []string{"tmp", "new"} {
+		os.MkdirAll(filepath.Join(bare, d), 0o700)
+	}
+	var tBare, tSend time.Duration
+	for i := 0; b.Loop(); i++ {
+		t0 := time.Now()
+		if err := bareDelivery(bare, i, data); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		callTool("send", args)
+		tBare += t1.Sub(t0)
+		tSend += time.Since(t1)
+	}
+	b.ReportMetric(float64(tBare.Nanoseconds())/float64(b.N), "bare-ns/op")
+	b.ReportMetric(float64(tSend.Nanoseconds())/float64(b.N), "send-ns/op")
+	b.ReportMetric(float64(tBare)/float64(tSend), "send/bare-throughput")
+}
