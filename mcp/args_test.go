@@ -119,3 +119,13 @@ func TestRegisterCountsWaitingMail(t *testing.T) {
 		t.Errorf("register with two messages waiting: %q", got)
 	}
 }
+
+// TestErrorSentences holds tool errors to one sentence each: a reason
+// inside another sentence loses its own capital and full stop.
+func TestErrorSentences(t *testing.T) {
+	_, _, c, _ := asAlice(t)
+	got := mustFail(t, c, "reply", map[string]any{"message_id": "nonexistent", "content": "x"}, "nonexistent")
+	if strings.Contains(got, ".;") || strings.Contains(got, "..") || strings.Count(got, ".") != 1 || !strings.HasSuffix(got, "pushed events.") {
+		t.Errorf("reply to an unknown id: %q is not one sentence", got)
+	}
+}

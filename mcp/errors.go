@@ -54,6 +54,18 @@ func sentence(err error) string {
 	return tidy(s)
 }
 
+// clause words err for the middle of a sentence: as sentence does, but
+// without the capital (unless the word is all capitals) and the full stop,
+// so "…: "+clause(err)+"; …" reads as one sentence.
+func clause(err error) string {
+	s := strings.TrimSuffix(sentence(err), ".")
+	r, n := utf8.DecodeRuneInString(s)
+	if next, _ := utf8.DecodeRuneInString(s[n:]); unicode.IsUpper(r) && !unicode.IsUpper(next) {
+		s = string(unicode.ToLower(r)) + s[n:]
+	}
+	return s
+}
+
 // tidy drops the package prefixes errors carry, starts with a capital and
 // ends with a full stop.
 func tidy(s string) string {

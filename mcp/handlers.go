@@ -187,6 +187,9 @@ func waitingText(n int) string {
 	return fmt.Sprintf(" %s waiting: call check to read them.", plural(n, "message"))
 }
 
+// registerNote is what register says of reading mail.
+const registerNote = "Read mail with check; wait blocks until some arrives. (ipc's hooks, or a channel if your client shows one, tell you of new mail by themselves.)"
+
 func (s *Server) toolRegister(_ context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
 	a := argsOf(req)
 	name := a.name("instance_id")
@@ -197,25 +200,8 @@ func (s *Server) toolRegister(_ context.Context, req mcpgo.CallToolRequest) (*mc
 	if err != nil {
 		return failed(err)
 	}
-	var b strings.Builder
-	switch {
-	case r.Already:
-		fmt.Fprintf(&b, "You are already registered as %s.", r.Name)
-	case r.Released != "":
-		fmt.Fprintf(&b, "Registered as %s (the name %s is given up).", r.Name, r.Released)
-	default:
-		fmt.Fprintf(&b, "Registered as %s.", r.Name)
-	}
-	if r.EndedForward != "" {
-		b.WriteString(" " + endedForwardText(r.Name, r.EndedForward))
-	}
-	if r.Waiting == 0 {
-		b.WriteString(" No messages waiting.")
-	} else {
-		b.WriteString(waitingText(r.Waiting))
-	}
-	b.WriteString(" Read mail with check; wait blocks until some arrives. (ipc's hooks, or a channel if your client shows one, tell you of new mail by themselves.)")
-	return ok(r, b.String())
+	ans := registerAnswer{registered: r, Note: registerNote}
+	return ok(ans, ans.text())
 }
 
 func (s *Server) toolSend(ctx context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
@@ -238,16 +224,10 @@ func (s *Server) toolSend(ctx context.Context, req mcpgo.CallToolRequest) (*mcpg
 		return failed(err)
 	}
 	if waitFor == "" {
-		return ok(rc, receiptText(rc))
+		ans := sentAnswer{sentView: sentOf(rc)}
+		return ok(ans, ans.sentView.text())
 	}
 	return s.awaitState(ctx, rc, want, s.cutWait(secs))
-}
-
-// sentProgress is the structured result of a send that waited.
-type sentProgress struct {
-	spool.Receipt
-	Progress []spool.Progress `json:"progress"`
-	Reached  bool             `json:"reached"`
 }
 
 // awaitState waits until the copies of rc reached want (rules.WaitFor),
@@ -287,15 +267,20 @@ func (s *Server) awaitState(ctx context.Context, rc spool.Receipt, want spool.St
 	if err != nil && !errors.Is(err, rules.ErrNotReached) {
 		return failed(err)
 	}
-	var lines []string
+	reached := err == nil
+	ans := sentAnswer{sentView: sentOf(rc), WaitedFor: want.String(), Reached: &reached, Progress: []progressView{}}
+	lines := []string{ans.sentView.text()}
 	for _, p := range ps {
+		ans.Progress = append(ans.Progress, progressView{Mailbox: p.Mailbox, State: p.State.String()})
 		lines = append(lines, fmt.Sprintf("%s: %s", p.Mailbox, p.State))
 	}
-	text := receiptText(rc) + "\n" + strings.Join(lines, "\n")
 	if err != nil {
-		text += fmt.Sprintf("\nNot %s within %s.", want, timeout)
+		ans.Timeout = timeout.String()
+		lines = append(lines, fmt.Sprintf("Not %s within %s.", want, ans.Timeout))
+	} else {
+		lines = append(lines, fmt.Sprintf("Reached %s.", want))
 	}
-	return ok(sentProgress{Receipt: rc, Progress: ps, Reached: err == nil}, text)
+	return ok(ans, strings.Join(lines, "\n"))
 }
 
 // cutWait turns a timeout in seconds into a duration no longer than the
@@ -324,88 +309,67 @@ func (s *Server) toolBroadcast(_ context.Context, req mcpgo.CallToolRequest) (*m
 		}
 		return failed(err)
 	}
-	text := fmt.Sprintf("Broadcast to %s:\n%s", plural(len(rc.Delivered), "name"), receiptText(rc))
+	ans := sentAnswer{sentView: sentOf(rc)}
+	text := fmt.Sprintf("Broadcast to %s:\n%s", plural(len(rc.Delivered), "name"), ans.sentView.text())
 	if err != nil {
-		res := mcpgo.NewToolResultStructured(rc, text+"\nNot delivered: "+sentence(err))
+		ans.Problem = sentence(err)
+		res := mcpgo.NewToolResultStructured(ans, text+"\nProblem: not delivered to every name: "+ans.Problem)
 		res.IsError = true
 		return res, nil
 	}
-	return ok(rc, text)
-}
-
-// checked is what check and wait return.
-type checked struct {
-	Name     string           `json:"name"`
-	Count    int              `json:"count"`
-	Messages []*spool.Message `json:"messages"`
-	Receipts []string         `json:"receipts,omitempty"` // read receipts sent
-	Problems []string         `json:"problems,omitempty"` // files quarantined, receipts not sent
-	TimedOut bool             `json:"timed_out,omitempty"`
+	return ok(ans, text)
 }
 
 // checkMail reads the agent's unread mail, marking it read, and sends the
-// read receipts its senders asked for.
-func (s *Server) checkMail(cur *identity) (checked, error) {
+// read receipts its senders asked for. It returns the answer and the
+// messages it carries (claimed: see handover).
+func (s *Server) checkMail(cur *identity) (mailRead, []*spool.Message, error) {
 	msgs, err := cur.mb.Check(spool.CheckOptions{})
-	c := checked{Name: cur.name, Count: len(msgs), Messages: msgs}
-	if c.Messages == nil {
-		c.Messages = []*spool.Message{}
-	}
+	r := mailRead{Name: cur.name, Count: len(msgs), Messages: viewsOf(msgs, s.sp.Now())}
 	if err != nil {
 		var qe *spool.QuarantineError
 		if len(msgs) == 0 && !errors.As(err, &qe) {
-			return c, err
+			return r, nil, err
 		}
-		c.Problems = append(c.Problems, sentence(err))
+		r.Problems = append(r.Problems, sentence(err))
 	}
-	c.Receipts, c.Problems = s.receipts(cur.name, msgs, c.Problems)
+	r.Receipts, r.Problems = s.receipts(cur.name, msgs, r.Problems)
 	if len(msgs) > 0 {
 		s.touched(inboxURI(cur.name))
 		s.touched(statusURI)
 	}
-	return c, nil
+	return r, msgs, nil
 }
 
-// text writes what check found.
-func (c checked) text(now time.Time) string {
-	var b strings.Builder
-	if c.Count == 0 {
-		b.WriteString("No new messages")
-	} else {
-		fmt.Fprintf(&b, "%s for %s, oldest first (now marked read):\n\n%s", plural(c.Count, "new message"), c.Name, messageBlocks(c.Messages, now))
-	}
-	for _, r := range c.Receipts {
-		b.WriteString("\n" + r)
-	}
-	for _, p := range c.Problems {
-		b.WriteString("\nProblem: " + p)
-	}
-	return strings.TrimRight(b.String(), "\n")
+// checkedText is check's and wait's text for r.
+func checkedText(r mailRead) string {
+	return r.text(fmt.Sprintf("%s for %s, oldest first (now marked read):", plural(r.Count, "new message"), r.Name),
+		fmt.Sprintf("No new messages for %s.", r.Name), false)
 }
 
 func (s *Server) toolCheck(_ context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
-	cur, c, err := s.checkAs(req)
+	cur, r, msgs, err := s.checkAs(req)
 	if err != nil {
 		return failed(err)
 	}
-	res, _ := ok(c, c.text(s.sp.Now()))
-	return s.handing.hold(res, cur.mb, c.Messages)
+	res, _ := ok(r, checkedText(r))
+	return s.handing.hold(res, cur.mb, msgs)
 }
 
 // checkAs checks the mail of the name given as instance_id, which must be
 // the one this server holds (check and auto_process).
-func (s *Server) checkAs(req mcpgo.CallToolRequest) (*identity, checked, error) {
+func (s *Server) checkAs(req mcpgo.CallToolRequest) (*identity, mailRead, []*spool.Message, error) {
 	a := argsOf(req)
 	given := a.str("instance_id", true)
 	if a.err != nil {
-		return nil, checked{}, a.err
+		return nil, mailRead{}, nil, a.err
 	}
 	cur, err := s.me("instance_id", given)
 	if err != nil {
-		return nil, checked{}, err
+		return nil, mailRead{}, nil, err
 	}
-	c, err := s.checkMail(cur)
-	return cur, c, err
+	r, msgs, err := s.checkMail(cur)
+	return cur, r, msgs, err
 }
 
 // receipts sends the read receipts asked for by the senders of msgs, which
@@ -414,18 +378,12 @@ func (s *Server) checkAs(req mcpgo.CallToolRequest) (*identity, checked, error) 
 func (s *Server) receipts(me string, msgs []*spool.Message, problems []string) (sent, _ []string) {
 	for _, rc := range s.rules.Read(me, msgs) {
 		if rc.Err != nil {
-			problems = append(problems, fmt.Sprintf("no read receipt sent to %s for %s: %s", rc.To, rc.MessageID, sentence(rc.Err)))
+			problems = append(problems, fmt.Sprintf("no read receipt sent to %s for %s: %s.", rc.To, rc.MessageID, clause(rc.Err)))
 			continue
 		}
 		sent = append(sent, rc.String())
 	}
 	return sent, problems
-}
-
-// listed is what list_instances returns.
-type listed struct {
-	You   string           `json:"you,omitempty"`
-	Names []spool.NameInfo `json:"names"`
 }
 
 func (s *Server) toolList(context.Context, mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
@@ -434,17 +392,15 @@ func (s *Server) toolList(context.Context, mcpgo.CallToolRequest) (*mcpgo.CallTo
 		return failed(err)
 	}
 	names = append(names, s.sp.FleetInfos()...) // NAME@HOST on other hosts, through the bridge
-	if err != nil {                             // some mailboxes could not be looked at: an error, with what could be listed
-		return fail(fmt.Errorf("%w\n%s", err, namesText(names, "", s.sp.Now()))), nil
-	}
-	l := listed{Names: names}
-	if l.Names == nil {
-		l.Names = []spool.NameInfo{}
-	}
+	me := ""
 	if cur := s.agent.who(); cur != nil {
-		l.You = cur.name
+		me = cur.name
 	}
-	return ok(l, namesText(names, l.You, s.sp.Now()))
+	l := listOf(names, me, s.sp.Now())
+	if err != nil { // some mailboxes could not be looked at: an error, with what could be listed
+		return fail(fmt.Errorf("%w\n%s", err, l.text())), nil
+	}
+	return ok(l, l.text())
 }
 
 func (s *Server) toolRename(_ context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
@@ -460,15 +416,8 @@ func (s *Server) toolRename(_ context.Context, req mcpgo.CallToolRequest) (*mcpg
 	if err != nil {
 		return failed(err)
 	}
-	text := fmt.Sprintf("Renamed %s to %s. Mail sent to %s is forwarded to %s", r.Old, r.New, r.Old, r.New)
-	if !r.ForwardUntil.IsZero() {
-		text += " until " + r.ForwardUntil.Local().Format("15:04")
-	}
-	text += "; everyone was told."
-	if r.Waiting > 0 {
-		text += waitingText(r.Waiting)
-	}
-	return ok(r, text)
+	ans := renameAnswer{Old: r.Old, New: r.New, ForwardUntil: timeText(r.ForwardUntil), Waiting: r.Waiting}
+	return ok(ans, ans.text())
 }
 
 func (s *Server) toolShareFile(_ context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
@@ -490,15 +439,8 @@ func (s *Server) toolShareFile(_ context.Context, req mcpgo.CallToolRequest) (*m
 	if err != nil {
 		return failed(err)
 	}
-	return ok(rc, fmt.Sprintf("Shared %s (%s): %s", abs, plural(len(content), "byte"), receiptText(rc)))
-}
-
-// commandShared is what share_command returns.
-type commandShared struct {
-	spool.Receipt
-	Command  string `json:"command"`
-	ExitCode int    `json:"exit_code"`
-	TimedOut bool   `json:"timed_out"`
+	ans := sentAnswer{sentView: sentOf(rc), File: abs, Bytes: len(content)}
+	return ok(ans, fmt.Sprintf("Shared %s (%s): %s", abs, plural(len(content), "byte"), ans.sentView.text()))
 }
 
 func (s *Server) toolShareCommand(ctx context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
@@ -527,54 +469,29 @@ func (s *Server) toolShareCommand(ctx context.Context, req mcpgo.CallToolRequest
 	if err != nil {
 		return failed(fmt.Errorf("ran %s (%s) but the output was not sent: %w", line, res.Outcome(), err))
 	}
-	out := commandShared{Receipt: rc, Command: line, ExitCode: res.ExitCode, TimedOut: res.TimedOut}
+	ans := sentAnswer{sentView: sentOf(rc), Command: line, ExitCode: res.ExitCode, Outcome: res.Outcome(), TimedOut: res.TimedOut}
 	if res.TimedOut {
-		r := mcpgo.NewToolResultStructured(out, fmt.Sprintf("%s %s; its output so far was shared: %s", line, res.Outcome(), receiptText(rc)))
+		r := mcpgo.NewToolResultStructured(ans, fmt.Sprintf("Ran %s: %s; its output so far was shared: %s", line, ans.Outcome, ans.sentView.text()))
 		r.IsError = true
 		return r, nil
 	}
-	return ok(out, fmt.Sprintf("Ran %s: %s. Output shared: %s", line, res.Outcome(), receiptText(rc)))
-}
-
-// processed is what auto_process returns.
-type processed struct {
-	checked
-	Summary   []string  `json:"summary"`
-	LastCheck time.Time `json:"last_check"`
+	return ok(ans, fmt.Sprintf("Ran %s: %s. Output shared: %s", line, ans.Outcome, ans.sentView.text()))
 }
 
 func (s *Server) toolAutoProcess(_ context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
-	cur, c, err := s.checkAs(req)
+	cur, r, msgs, err := s.checkAs(req)
 	if err != nil {
 		return failed(err)
 	}
-	p := processed{checked: c, Summary: []string{}, LastCheck: s.sp.Now().UTC()}
+	r.LastCheck = timeText(s.sp.Now())
 	if err := awareness.New(s.sp).RecordCheck(cur.name); err != nil {
-		p.Problems = append(p.Problems, "the time of this check was not recorded: "+sentence(err))
+		r.Problems = append(r.Problems, "the time of this check was not recorded: "+clause(err)+".")
+		r.LastCheck = ""
 	}
-	now := s.sp.Now()
-	for i, m := range c.Messages {
-		from := rules.Sender(m.From)
-		if !m.Provenance.Verified() {
-			from += " [UNVERIFIED: " + string(m.Provenance) + "]"
-		}
-		p.Summary = append(p.Summary, fmt.Sprintf("%d. From %s (%s, id %s): %s", i+1, from, ago(now, m.Date), m.ID, firstLine(m.Body, 80)))
-	}
-	var b strings.Builder
-	if c.Count == 0 {
-		b.WriteString("No messages to process.")
-	} else {
-		fmt.Fprintf(&b, "Auto-processed %s (now marked read):\n  %s\n\n%s", plural(c.Count, "message"),
-			strings.Join(p.Summary, "\n  "), messageBlocks(c.Messages, now))
-	}
-	for _, r := range c.Receipts {
-		b.WriteString("\n" + r)
-	}
-	for _, pr := range p.Problems {
-		b.WriteString("\nProblem: " + pr)
-	}
-	res, _ := ok(p, strings.TrimRight(b.String(), "\n"))
-	return s.handing.hold(res, cur.mb, c.Messages)
+	text := r.text(fmt.Sprintf("Auto-processed %s for %s, oldest first (now marked read; check recorded at %s):", plural(r.Count, "message"), r.Name, r.LastCheck),
+		fmt.Sprintf("No messages to process for %s (check recorded at %s).", r.Name, r.LastCheck), true)
+	res, _ := ok(r, text)
+	return s.handing.hold(res, cur.mb, msgs)
 }
 
 func (s *Server) toolReply(_ context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
@@ -590,11 +507,12 @@ func (s *Server) toolReply(_ context.Context, req mcpgo.CallToolRequest) (*mcpgo
 	rc, err := s.rules.Reply(cur.name, id, content, nil)
 	switch {
 	case errors.Is(err, spool.ErrNotFound):
-		return failf("%s; message ids are in check's ID lines and in the message_id of pushed events", sentence(err)), nil
+		return failf("%s; message ids are the id of each message check, wait or search gives, and the message_id of pushed events", clause(err)), nil
 	case err != nil:
 		return failed(err)
 	}
-	return ok(rc, fmt.Sprintf("Replied to %s: %s", id, receiptText(rc)))
+	ans := sentAnswer{sentView: sentOf(rc), InReplyTo: id}
+	return ok(ans, fmt.Sprintf("Replied to %s: %s", id, ans.sentView.text()))
 }
 
 // toolWait returns the agent's unread mail as soon as there is some.
@@ -622,19 +540,19 @@ func (s *Server) toolWait(ctx context.Context, req mcpgo.CallToolRequest) (*mcpg
 		if err != nil {
 			return failed(err)
 		}
-		c, err := s.checkMail(cur)
+		r, msgs, err := s.checkMail(cur)
 		if err != nil {
 			return failed(err)
 		}
-		if c.Count > 0 {
-			res, _ := ok(c, c.text(s.sp.Now()))
-			return s.handing.hold(res, cur.mb, c.Messages)
+		if r.Count > 0 {
+			res, _ := ok(r, checkedText(r))
+			return s.handing.hold(res, cur.mb, msgs)
 		}
 		select {
 		case <-arrival:
 		case <-timer.C:
-			c.TimedOut = true
-			return ok(c, fmt.Sprintf("No mail arrived for %s within %s.", cur.name, timeout))
+			r.TimedOut, r.Waited = true, timeout.String()
+			return ok(r, checkedText(r))
 		case <-ctx.Done():
 			return failf("wait cancelled: %v", ctx.Err()), nil
 		}

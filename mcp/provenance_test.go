@@ -19,20 +19,20 @@ func TestCheckResultCarriesProvenance(t *testing.T) {
 	send(t, sp.Root, "mallory", "alice", "run this for me", "")
 
 	res := call(t, c, "check", map[string]any{"instance_id": "alice"})
-	var ck checked
+	var ck mailRead
 	structured(t, res, &ck)
 	got := map[string]spool.Provenance{}
 	for _, m := range ck.Messages {
-		got[m.From] = m.Provenance
+		got[m.From] = spool.Provenance(m.Provenance)
 	}
 	if got["alice"] != spool.ProvSession || got["mallory"] != spool.ProvCLI {
 		t.Errorf("provenance in the structured result: %v", got)
 	}
 	txt := text(res)
-	if !strings.Contains(txt, "From: alice\n") {
+	if !strings.Contains(txt, "From: alice (provenance: session)\n") {
 		t.Errorf("a session's mail is marked:\n%s", txt)
 	}
-	if !strings.Contains(txt, "From: mallory (CLI: unverified sender") {
+	if !strings.Contains(txt, "From: mallory (provenance: cli; UNVERIFIED: unverified sender") {
 		t.Errorf("mail from an unheld name is not marked:\n%s", txt)
 	}
 }

@@ -20,32 +20,34 @@ const maxSearchLimit = 200
 // addSearchTool registers search, which reads every mailbox and marks
 // nothing read.
 func (s *Server) addSearchTool() {
-	s.mcp.AddTools(mcpserver.Tool{Tool: tool("search",
-		`Search every mailbox, read and unread, newest first, without marking anything read ("search mail for X", "find messages from NAME"). Each hit gives the mailbox, id, sender, time, subject and the first line; read a whole message with check or by replying to its id. Query syntax: words and "phrases" (at the start of a word, any case), from:NAME, to:NAME (that mailbox), after:DATE, before:DATE, date:DATE or date:A..B (DATE is 2026-12-01, 2026-12-01T15:04 or an age such as 2h or 7d), thread:ID, id:ID, is:unread, is:read; all terms must match.`,
+	s.mcp.AddTools(mcpserver.Tool{Tool: tool[found]("search",
+		`Search every mailbox, read and unread, newest first, without marking anything read ("search mail for X", "find messages from NAME"). The answer gives hits, each with mailbox, id, from, to, time and age, subject, snippet (the first line), unread, thread and provenance; more (more matched than limit) and engine (notmuch's index or a scan). Unread mail of yours is read whole with check. Query syntax: words and "phrases" (at the start of a word, any case), from:NAME, to:NAME (that mailbox), after:DATE, before:DATE, date:DATE or date:A..B (DATE is 2026-12-01, 2026-12-01T15:04 or an age such as 2h or 7d), thread:ID, id:ID, is:unread, is:read; all terms must match.`,
 		hints{title: "Search mail", readOnly: true, idempotent: true},
 		mcpgo.WithString("query", mcpgo.Required(), mcpgo.Description(`The query, e.g. "from:alice deploy after:2d".`)),
 		mcpgo.WithNumber("limit", mcpgo.Description(fmt.Sprintf("At most this many hits (default %d, at most %d).", search.DefaultLimit, maxSearchLimit)), mcpgo.Min(1))),
 		Handler: s.toolSearch})
 }
 
-// found is search's structured result: the hits without their whole
-// bodies, which a model reads with check.
+// found is search's answer: the hits without their whole bodies, which a
+// model reads with check.
 type found struct {
-	Hits   []foundHit    `json:"hits"`
-	More   bool          `json:"more"`
-	Engine search.Engine `json:"engine"`
+	Hits   []foundHit    `json:"hits" desc:"The messages that match, newest first."`
+	More   bool          `json:"more" desc:"More messages match than were returned."`
+	Engine search.Engine `json:"engine" desc:"What searched: notmuch's index, or a scan of every file."`
 }
 
 type foundHit struct {
-	Mailbox string    `json:"mailbox"`
-	ID      string    `json:"id"`
-	From    string    `json:"from"`
-	To      []string  `json:"to"`
-	Date    time.Time `json:"date"`
-	Subject string    `json:"subject"`
-	Snippet string    `json:"snippet"`
-	Unread  bool      `json:"unread"`
-	Thread  string    `json:"thread"`
+	Mailbox    string   `json:"mailbox" desc:"The mailbox it is in."`
+	ID         string   `json:"id"`
+	From       string   `json:"from"`
+	To         []string `json:"to"`
+	Time       string   `json:"time" desc:"When it was sent (RFC 3339)."`
+	Age        string   `json:"age"`
+	Subject    string   `json:"subject"`
+	Snippet    string   `json:"snippet" desc:"The first line of its text."`
+	Unread     bool     `json:"unread"`
+	Thread     string   `json:"thread" desc:"The id of the first message of its thread."`
+	Provenance string   `json:"provenance" desc:"How the sender was established: session (verified), cli, drop-in, sendmail or bridge."`
 }
 
 func (s *Server) toolSearch(ctx context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
@@ -63,31 +65,37 @@ func (s *Server) toolSearch(ctx context.Context, req mcpgo.CallToolRequest) (*mc
 	if err != nil {
 		return failed(err)
 	}
+	now := s.sp.Now()
 	f := found{Hits: []foundHit{}, More: res.More, Engine: res.Engine}
 	for _, h := range res.Hits {
 		m := h.Message
-		f.Hits = append(f.Hits, foundHit{Mailbox: h.Mailbox, ID: m.ID, From: m.From, To: m.To, Date: m.Date,
-			Subject: m.Subject, Snippet: firstLine(m.Body, 160), Unread: h.Unread, Thread: m.Thread()})
+		to := m.To
+		if to == nil {
+			to = []string{}
+		}
+		f.Hits = append(f.Hits, foundHit{Mailbox: h.Mailbox, ID: m.ID, From: rules.Sender(m.From), To: to, Time: timeText(m.Date),
+			Age: ago(now, m.Date), Subject: m.Subject, Snippet: firstLine(m.Text(), 160), Unread: h.Unread, Thread: m.Thread(),
+			Provenance: string(m.Provenance)})
 	}
-	return ok(f, foundText(f, s.sp.Now()))
+	return ok(f, f.text())
 }
 
-// foundText lists hits for clients that show the text content.
-func foundText(f found, now time.Time) string {
+// text lists the hits, one block each.
+func (f found) text() string {
 	if len(f.Hits) == 0 {
-		return "No messages match."
+		return fmt.Sprintf("No messages match (engine: %s).", f.Engine)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s match, newest first:\n", plural(len(f.Hits), "message"))
+	fmt.Fprintf(&b, "%s match, newest first (engine: %s):\n", plural(len(f.Hits), "message"), f.Engine)
 	for _, h := range f.Hits {
-		from := rules.Sender(h.From)
-		state := ""
+		state := "read"
 		if h.Unread {
-			state = ", unread"
+			state = "unread"
 		}
-		fmt.Fprintf(&b, "\nID: %s (in %s's mailbox%s)\nFrom: %s, %s\nSubject: %s\n", h.ID, h.Mailbox, state, from, ago(now, h.Date), h.Subject)
-		if h.Snippet != "" && h.Snippet != h.Subject {
-			fmt.Fprintf(&b, "Text: %s\n", h.Snippet)
+		fmt.Fprintf(&b, "\nID: %s (in %s's mailbox, %s)\nFrom: %s (provenance: %s)\nTo: %s\nTime: %s (%s)\nSubject: %s\nThread: %s\n",
+			h.ID, h.Mailbox, state, h.From, h.Provenance, strings.Join(h.To, ", "), h.Time, h.Age, h.Subject, h.Thread)
+		if h.Snippet != "" {
+			fmt.Fprintf(&b, "Snippet: %s\n", h.Snippet)
 		}
 	}
 	if f.More {

@@ -28,7 +28,7 @@ func TestSearchTool(t *testing.T) {
 	if got := mustOK(t, c, "search", map[string]any{"query": "from:alice to:dave"}); !strings.Contains(got, "1 message match") || !strings.Contains(got, "lunch?") {
 		t.Errorf("from:alice to:dave: %q", got)
 	}
-	if got := mustOK(t, c, "search", map[string]any{"query": "nothing-like-this"}); got != "No messages match." {
+	if got := mustOK(t, c, "search", map[string]any{"query": "nothing-like-this"}); got != "No messages match (engine: scan)." {
 		t.Errorf("no hits: %q", got)
 	}
 	if n := unread(t, sp, "dave"); n != 2 {

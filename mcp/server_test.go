@@ -244,7 +244,7 @@ func TestToolErrors(t *testing.T) {
 
 func TestCheckMarksReadAndSendsReceipts(t *testing.T) {
 	sp, _, c, _ := asAlice(t)
-	if got := mustOK(t, c, "check", map[string]any{"instance_id": "alice"}); got != "No new messages" {
+	if got := mustOK(t, c, "check", map[string]any{"instance_id": "alice"}); got != "No new messages for alice." {
 		t.Errorf("empty check: %q", got)
 	}
 	first := send(t, sp.Root, "bob", "alice", "first\nsecond line", "")
@@ -257,12 +257,12 @@ func TestCheckMarksReadAndSendsReceipts(t *testing.T) {
 	if res.IsError || i < 0 || j < 0 || i > j {
 		t.Fatalf("check did not list both, oldest first: %q", got)
 	}
-	for _, want := range []string{"2 new messages for alice", "From: bob (CLI: unverified sender: ", "Content: first\nsecond line", "From: carol", `Data: {"receipt":true,"k":"v"}`, "Read receipt sent to carol for " + second.ID} {
+	for _, want := range []string{"2 new messages for alice", "From: bob (provenance: cli; UNVERIFIED: unverified sender: ", "Content: first\nsecond line", "From: carol", `Data: {"receipt":true,"k":"v"}`, "Read receipt sent to carol for " + second.ID} {
 		if !strings.Contains(got, want) {
 			t.Errorf("check output lacks %q:\n%s", want, got)
 		}
 	}
-	var ck checked
+	var ck mailRead
 	structured(t, res, &ck)
 	if ck.Count != 2 || ck.Messages[0].ID != first.ID || len(ck.Receipts) != 1 {
 		t.Errorf("structured check %+v", ck)
@@ -282,13 +282,13 @@ func TestCheckMarksReadAndSendsReceipts(t *testing.T) {
 
 func TestAutoProcessSummarizesAndRecords(t *testing.T) {
 	sp, _, c, _ := asAlice(t)
-	if got := mustOK(t, c, "auto_process", map[string]any{"instance_id": "alice"}); got != "No messages to process." {
+	if got := mustOK(t, c, "auto_process", map[string]any{"instance_id": "alice"}); !strings.HasPrefix(got, "No messages to process for alice (check recorded at ") {
 		t.Errorf("empty auto_process: %q", got)
 	}
 	rc := send(t, sp.Root, "bob", "alice", "deploy finished\nall green", "")
 	got := mustOK(t, c, "auto_process", map[string]any{"instance_id": "alice"})
-	if !strings.Contains(got, "Auto-processed 1 message") || !strings.Contains(got, "1. From bob [UNVERIFIED: cli] (just now, id "+rc.ID+"): deploy finished") ||
-		!strings.Contains(got, "Content: deploy finished\nall green") {
+	if !strings.Contains(got, "Auto-processed 1 message for alice") || !strings.Contains(got, "1. ID: "+rc.ID+"\nFrom: bob (provenance: cli; UNVERIFIED: ") ||
+		!strings.Contains(got, "\nContent: deploy finished\nall green") || strings.Count(got, "all green") != 1 {
 		t.Errorf("auto_process: %q", got)
 	}
 	ac, err := awareness.New(sp).AutoCheck("alice")
@@ -317,7 +317,7 @@ func TestReplyKeepsThread(t *testing.T) {
 func TestWait(t *testing.T) {
 	sp, _, c, _ := asAlice(t)
 	res := call(t, c, "wait", map[string]any{"timeout_seconds": 0.05})
-	var ck checked
+	var ck mailRead
 	structured(t, res, &ck)
 	if res.IsError || !ck.TimedOut || !strings.Contains(text(res), "No mail arrived for alice within 50ms") {
 		t.Errorf("wait with nothing coming: %q", text(res))
@@ -337,11 +337,11 @@ func TestListInstances(t *testing.T) {
 	send(t, sp.Root, "alice", "bob", "hi", "")
 	res := call(t, c, "list_instances", nil)
 	got := text(res)
-	if !strings.Contains(got, "2 names, 1 online:") || !regexpMatch(`alice\s+online\s+0 unread\s+last seen just now\s+← you`, got) ||
+	if !strings.Contains(got, "2 names, 1 online:") || !regexpMatch(`alice\s+online\s+0 unread\s+last seen just now \(\S+\)\s+← you`, got) ||
 		!regexpMatch(`bob\s+offline\s+1 unread\s+last seen never\s+\(never registered: mail waits for it\)`, got) {
 		t.Errorf("list_instances:\n%s", got)
 	}
-	var l listed
+	var l listAnswer
 	structured(t, res, &l)
 	if l.You != "alice" || len(l.Names) != 2 || !l.Names[0].Online {
 		t.Errorf("structured list %+v", l)

@@ -270,9 +270,25 @@ func (s *Spool) storeLarge(m *Message) error {
 	sum := sha256.Sum256(full)
 	m.LargeSHA256 = hex.EncodeToString(sum[:])
 	m.LargeFile, m.LargeSize = path, int64(len(m.Body))
-	m.Body = fmt.Sprintf("%s\n[Large message: %d bytes. Full text: %s]\n",
-		strings.TrimRight(firstLines(m.Body, 800), "\n"), m.LargeSize, path)
+	m.Body = strings.TrimRight(firstLines(m.Body, 800), "\n") + "\n" + largeNote(m.LargeSize, path) + "\n"
 	return nil
+}
+
+// largeNote is the line that ends the summary of a large message, naming
+// the file with its full text, so that any mail reader shows where it is.
+func largeNote(size int64, path string) string {
+	return fmt.Sprintf("[Large message: %d bytes. Full text: %s]", size, path)
+}
+
+// Text returns the body without its trailing newlines and, for a large
+// message, without the note naming its file: the text for a view that
+// shows LargeFile and LargeSize beside it, so the path is not given twice.
+func (m *Message) Text() string {
+	body := strings.TrimRight(m.Body, "\n")
+	if m.LargeFile != "" {
+		body = strings.TrimRight(strings.TrimSuffix(body, largeNote(m.LargeSize, m.LargeFile)), "\n")
+	}
+	return body
 }
 
 // Broadcast sends one copy of body to every mailbox but the sender's and

@@ -240,7 +240,7 @@ func TestChannelAndCheckCarryProvenance(t *testing.T) {
 	if len(ck.Messages) != 1 || ck.Messages[0].ID != id || ck.Messages[0].Provenance != spool.ProvCLI {
 		t.Errorf("check result: %s", b)
 	}
-	if txt := fmt.Sprint(res.Content); !strings.Contains(txt, "From: bob (CLI: unverified sender") {
+	if txt := fmt.Sprint(res.Content); !strings.Contains(txt, "From: bob (provenance: cli; UNVERIFIED: unverified sender") {
 		t.Errorf("check text does not mark bob: %s", txt)
 	}
 }
