@@ -36,7 +36,6 @@ type viewScenario struct {
 	me    string
 	steps []viewStep
 	mail  map[string]*spool.Message // by id: every message a step reads
-	sent  []string                  // ids of what the send steps sent, in order
 	large string                    // the large message's file
 }
 
