@@ -55,7 +55,7 @@ func TestRatesTakeTurns(t *testing.T) {
 		}
 	}
 	resets := 0
-	bare, ipc, err := rates(pace{rounds: 3, turn: time.Millisecond, budget: time.Hour}, side("bare"), side("ipc"), func() error { resets++; return nil })
+	c, err := rates(pace{rounds: 3, turn: time.Millisecond, budget: time.Hour}, side("bare"), side("ipc"), func() error { resets++; return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,8 +65,8 @@ func TestRatesTakeTurns(t *testing.T) {
 	if resets != 6 {
 		t.Errorf("%d resets, want one after each of 6 turns", resets)
 	}
-	if bare <= 0 || ipc <= 0 {
-		t.Errorf("rates %v %v", bare, ipc)
+	if c.bare <= 0 || c.ipc <= 0 || len(c.rounds) != 3 {
+		t.Errorf("rates %+v", c)
 	}
 }
 

@@ -141,11 +141,11 @@ func (e *env) apiClaims(mb *spool.Mailbox, what string) Figure {
 		}
 		return err
 	})
-	b, i, err := rates(e.pace, bare, ipc, back.putBack)
+	c, err := rates(e.pace, bare, ipc, back.putBack)
 	if err != nil {
 		return failed("claim", name, err)
 	}
-	f := rate("claim", name, i, b, "readdir new/ + read + rename + fsync cur/, new/")
+	f := c.figure("claim", name, "readdir new/ + read + rename + fsync cur/, new/")
 	f.Unit = "claims/s"
 	return f
 }

@@ -54,34 +54,56 @@ type pace struct {
 	budget time.Duration // no new round after this long (the first always runs)
 }
 
+// compared is the outcome of rates: each side's operations per second
+// over all its turns, and the ratio ipc ÷ bare of each round alone.
+type compared struct {
+	bare, ipc float64
+	rounds    []float64
+}
+
+// figure makes the rate Figure of c; its note gives the spread of the
+// rounds' ratios, which says how steady the machine was.
+func (c compared) figure(group, name, yard string) Figure {
+	f := rate(group, name, c.ipc, c.bare, yard)
+	if len(c.rounds) > 1 {
+		f.Note = fmt.Sprintf("%d rounds, each %s–%s", len(c.rounds), times(slices.Min(c.rounds)), times(slices.Max(c.rounds)))
+	}
+	return f
+}
+
 // rates runs bare and ipc turn about, the order swapped every round so
 // neither always runs on a warmer machine, with reset (when not nil)
-// between turns, untimed. It returns each side's operations per second
-// over all its turns.
-func rates(p pace, bare, ipc work, reset func() error) (bareRate, ipcRate float64, err error) {
+// between turns, untimed.
+func rates(p pace, bare, ipc work, reset func() error) (compared, error) {
 	var seq atomic.Int64
 	var n [2]int
 	var d [2]time.Duration
+	var c compared
 	sides := [2]work{bare, ipc}
 	begin := time.Now()
 	for r := 0; r < p.rounds && (r == 0 || time.Since(begin) < p.budget); r++ {
+		var round [2]float64
 		for k := range 2 {
 			side := (r + k) % 2
 			start := time.Now()
 			done, err := sides[side](&seq, start.Add(p.turn))
 			if err != nil {
-				return 0, 0, err
+				return c, err
 			}
-			d[side] += time.Since(start)
+			took := time.Since(start)
+			d[side] += took
 			n[side] += done
+			round[side] = perSecond(done, took)
 			if reset != nil {
 				if err := reset(); err != nil {
-					return 0, 0, fmt.Errorf("reset between turns: %w", err)
+					return c, fmt.Errorf("reset between turns: %w", err)
 				}
 			}
 		}
+		c.rounds = append(c.rounds, ratio(round[1], round[0]))
 	}
-	return perSecond(n[0], d[0]), perSecond(n[1], d[1]), nil
+	c.bare, c.ipc = perSecond(n[0], d[0]), perSecond(n[1], d[1])
+	return c, nil
 }
 
 func perSecond(n int, d time.Duration) float64 {

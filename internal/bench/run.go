@@ -29,9 +29,9 @@ type Scale struct {
 // on a small machine; "full" has the mailbox sizes of the targets.
 var Scales = map[string]Scale{
 	"default": {Name: "default", Unread: []int{1000, 100000}, Read: 100000, Burst: 10000,
-		Rounds: 3, Turn: 250 * time.Millisecond, Budget: 4 * time.Second, Samples: 40},
+		Rounds: 10, Turn: 100 * time.Millisecond, Budget: 4 * time.Second, Samples: 40},
 	"full": {Name: "full", Unread: []int{1000, 100000, 1000000}, Read: 1000000, Burst: 10000,
-		Rounds: 5, Turn: 500 * time.Millisecond, Budget: 20 * time.Second, Samples: 200},
+		Rounds: 20, Turn: 150 * time.Millisecond, Budget: 20 * time.Second, Samples: 200},
 }
 
 // Groups are the figure groups, in the order they run.

@@ -102,22 +102,22 @@ func (w *sendWorld) apiSends(n int) Figure {
 		_, err := sps[k].Send(spool.Draft{From: fmt.Sprintf("s%d", k), To: []string{"bob"}, Body: sendBody})
 		return err
 	})
-	bare, ipc, err := rates(w.pace, w.bareWriters(1), api, w.reset)
+	c, err := rates(w.pace, w.bareWriters(1), api, w.reset)
 	if err != nil {
 		return failed("send", name, err)
 	}
-	return rate("send", name, ipc, bare, bareSendYard)
+	return c.figure("send", name, bareSendYard)
 }
 
 // bareSends is n bare writers at once against one: how far the disk
 // itself scales.
 func (w *sendWorld) bareSends(n int) Figure {
 	name := fmt.Sprintf("bare, %d writers", n)
-	one, many, err := rates(w.pace, w.bareWriters(1), w.bareWriters(n), w.reset)
+	c, err := rates(w.pace, w.bareWriters(1), w.bareWriters(n), w.reset)
 	if err != nil {
 		return failed("send", name, err)
 	}
-	return rate("send", name, many, one, bareSendYard)
+	return c.figure("send", name, bareSendYard)
 }
 
 // processSends is one "ipc send" process a message, n at a time, against
@@ -132,11 +132,11 @@ func (w *sendWorld) processSends(n int) Figure {
 		_, err := w.r.run("", w.r.bare, []string{"deliver", w.bare, fmt.Sprintf("%d.bare", seq)})
 		return err
 	})
-	b, i, err := rates(w.pace, bare, ipc, w.reset)
+	c, err := rates(w.pace, bare, ipc, w.reset)
 	if err != nil {
 		return failed("send", name, err)
 	}
-	return rate("send", name, i, b, fmt.Sprintf("ipc-bare deliver processes, %d at once", n))
+	return c.figure("send", name, fmt.Sprintf("ipc-bare deliver processes, %d at once", n))
 }
 
 // mcpSends is the send tool of n "ipc mcp" servers, each called by its
@@ -152,11 +152,11 @@ func (w *sendWorld) mcpSends(n int) Figure {
 		_, err := clients[k].call("send", map[string]any{"from_id": clients[k].name, "to_id": "bob", "content": sendBody})
 		return err
 	})
-	bare, i, err := rates(w.pace, w.bareWriters(1), ipc, w.reset)
+	c, err := rates(w.pace, w.bareWriters(1), ipc, w.reset)
 	if err != nil {
 		return failed("send", name, err)
 	}
-	return rate("send", name, i, bare, bareSendYard)
+	return c.figure("send", name, bareSendYard)
 }
 
 // startMCPs starts n servers m0..m(n-1) at once and waits until they are

@@ -389,7 +389,7 @@ func (w *wakeWorld) idleMCP() []Figure {
 		func() (time.Duration, error) { return w.bareOnce(b) },
 		func() (time.Duration, error) {
 			w.seq++
-			n := w.seq % 100000
+			n := w.seq
 			start, err := deliver(dir, n)
 			if err != nil {
 				return 0, err
