@@ -99,7 +99,7 @@ func (e *env) claims() []Figure {
 		}
 		out = append(out, e.apiClaims(mb, what), e.processClaims(f, mb, what))
 	}
-	return out
+	return append(out, e.quotaSends(f))
 }
 
 // claimed collects the files claimed in a turn, to put back after it.
