@@ -191,6 +191,11 @@ func contractRows() []contractRow {
 		{"bridge", "usage", withMail, "", []string{"bridge"}, ExitUsage},
 		{"bridge", "unsafe", unsafe, "", []string{"bridge", "--nats", "nats://127.0.0.1:1"}, ExitSpool},
 
+		{"imap", "usage", withMail, "", []string{"imap", "extra"}, ExitUsage},
+		{"imap", "bad port", withMail, "", []string{"imap", "--port", "70000"}, ExitUsage},
+		{"imap", "no dovecot", withMail, "", []string{"imap", "--dovecot", "/nonexistent/dovecot"}, ExitRefused},
+		{"imap", "unsafe", unsafe, "", []string{"imap", "--dovecot", "/nonexistent/dovecot"}, ExitSpool},
+
 		{"sendmail", "ok", withMail, "Subject: s\n\nbody\n", as(alice, "sendmail", "bob"), ExitOK},
 		{"sendmail", "usage", withMail, "Subject: s\n\nbody\n", as(alice, "sendmail"), ExitUsage},
 		{"sendmail", "unsafe", unsafe, "Subject: s\n\nbody\n", as(alice, "sendmail", "bob"), ExitSpool},

@@ -76,11 +76,11 @@ func runIMAP(ctx context.Context, a *App, o imapOptions) error {
 	if o.port < 0 || o.port > 65535 {
 		return usageErr(fmt.Errorf("--port %d: want 0 to 65535", o.port))
 	}
-	program, version, err := findDovecot(ctx, o.program)
+	sp, wo, err := a.watchedSpool()
 	if err != nil {
 		return err
 	}
-	sp, wo, err := a.watchedSpool()
+	program, version, err := findDovecot(ctx, o.program)
 	if err != nil {
 		return err
 	}
