@@ -82,7 +82,7 @@ func (s *Server) send(ss *session) {
 				if it.path != "" {
 					// Pushed, not surfaced: most clients drop channel events
 					// unseen, so the hooks still tell the session of it.
-					s.rules.Mark(it.to, spool.Notified, it.id)
+					s.marks.add(it.to, it.id)
 				}
 			}
 		case errors.Is(err, mcpserver.ErrNoStream), errors.Is(err, mcpserver.ErrNotInitialized):

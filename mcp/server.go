@@ -116,6 +116,7 @@ type Server struct {
 
 	agent   agent     // who this server is, and what it watches
 	handing *handover // answers carrying claimed mail, until written
+	marks   *marks    // pushed, not yet marked notified (marks.go)
 
 	sessions *sessionTable // by MCP session id, with its own lock
 
@@ -144,6 +145,7 @@ func New(sp *spool.Spool, opts Options) (*Server, error) {
 		log:      opts.Logger,
 		hub:      newHub(),
 		handing:  newHandover(opts.Logger),
+		marks:    newMarks(),
 		sessions: newSessionTable(opts.PushedIDs),
 	}
 	s.agent.init()
@@ -187,8 +189,9 @@ func (s *Server) Start(ctx context.Context) error {
 	s.mu.Lock()
 	s.fol, s.ownFol, s.fd = fol, own, fol.Open()
 	s.mu.Unlock()
-	s.wg.Add(1)
+	s.wg.Add(2)
 	go s.loop()
+	go s.markLoop()
 	s.startSessions()
 	if s.opts.Name != "" {
 		if _, err := s.register(s.opts.Name); err != nil {

@@ -101,12 +101,15 @@ func (mb *Mailbox) Mark(id string, st State) error {
 		return fmt.Errorf("mark %q of %s: %w", id, mb.Name, ErrBadID)
 	}
 	dir := mb.markerDir()
-	for _, d := range []string{filepath.Dir(dir), dir} {
-		if err := mb.sp.mkdir(d); err != nil {
-			return fmt.Errorf("mark %s of %s: %w", id, mb.Name, err)
-		}
-	}
 	f, err := mb.sp.fs.Create(filepath.Join(dir, id+"."+st.String()), 0o600)
+	if errors.Is(err, fs.ErrNotExist) { // the first marker of the mailbox: make its directory
+		for _, d := range []string{filepath.Dir(dir), dir} {
+			if err := mb.sp.mkdir(d); err != nil {
+				return fmt.Errorf("mark %s of %s: %w", id, mb.Name, err)
+			}
+		}
+		f, err = mb.sp.fs.Create(filepath.Join(dir, id+"."+st.String()), 0o600)
+	}
 	if errors.Is(err, fs.ErrExist) {
 		return nil
 	}
