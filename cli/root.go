@@ -228,6 +228,9 @@ func (a *App) Spool() (*spool.Spool, error) {
 		return nil, err
 	}
 	a.sp = sp
+	if w := sp.FileSystem().Warning(); w != "" {
+		fmt.Fprintln(a.Err, "ipc:", w) // once per command: Open checked it
+	}
 	return sp, nil
 }
 

@@ -149,7 +149,7 @@ func runStatus(ctx context.Context, a *App) error {
 	}
 	for _, kv := range [][2]string{
 		{"spool", st.Spool}, {"leader", leader}, {"mailboxes", fmt.Sprint(st.Mailboxes)},
-		{"unread", fmt.Sprint(st.Unread)}, {"online", who}, {"quarantined", quar}, {"watcher", a.watcherLine(mode)},
+		{"unread", fmt.Sprint(st.Unread)}, {"online", who}, {"quarantined", quar}, {"watcher", a.watcherLine(sp, mode)},
 		{"bridge", bridgeLine(st.Bridge)},
 	} {
 		if kv[1] == "" {
@@ -162,14 +162,17 @@ func runStatus(ctx context.Context, a *App) error {
 
 // watcherLine says how mail is noticed, and what that costs when it is
 // not the system's own per-file events.
-func (a *App) watcherLine(m watcher.Mode) string {
+func (a *App) watcherLine(sp *spool.Spool, m watcher.Mode) string {
 	switch m {
 	case watcher.ModeDirectory:
 		return m.String() + " (one descriptor per mailbox directory, not per message; a change lists the directory)"
 	case watcher.ModePoll:
 		why := "the system's notifications are unavailable or ran out"
-		if a.Getenv("IPC_POLL") == "1" {
+		switch fs := sp.FileSystem(); {
+		case a.Getenv("IPC_POLL") == "1":
 			why = "IPC_POLL=1"
+		case fs.Poll():
+			why = "the spool is on " + fs.Name + ", a network file system"
 		}
 		every := watcher.DefaultPollInterval
 		if wo, err := a.watchOptions(); err == nil && wo.PollInterval > 0 {

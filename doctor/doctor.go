@@ -101,7 +101,23 @@ func checkSpool(env Env) (*spool.Spool, []Result) {
 	if err != nil {
 		return nil, []Result{{Check: "spool", Detail: err.Error(), Fix: "see the reason: ipc refuses this spool until it is fixed"}}
 	}
-	return sp, []Result{{Check: "spool", OK: true, Detail: fmt.Sprintf("%s: mode %04o, yours", root, fi.Mode().Perm())}}
+	rs := []Result{{Check: "spool", OK: true, Detail: fmt.Sprintf("%s: mode %04o, yours", root, fi.Mode().Perm())}}
+	return sp, append(rs, checkFileSystem(sp))
+}
+
+// checkFileSystem says what the spool's file system lacks, and what ipc
+// does instead (spool.FileSystem); a file system ipc refuses fails the
+// spool check before this.
+func checkFileSystem(sp *spool.Spool) Result {
+	f := sp.FileSystem()
+	r := Result{Check: "filesystem", OK: true, Detail: f.Name + ": hard links, no-replace renames and directory fsync"}
+	if f.Name == "" {
+		r.Detail = "hard links, no-replace renames and directory fsync"
+	}
+	if w := f.Warning(); w != "" {
+		r.OK, r.Detail, r.Fix = false, w, "set IPC_HOME to a directory on a local disk"
+	}
+	return r
 }
 
 // checkPath checks that "ipc" on PATH is this binary: every client config

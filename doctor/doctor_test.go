@@ -86,6 +86,7 @@ func TestChecks(t *testing.T) {
 		fix     string // a part of the fix
 	}{
 		{"spool ok", "spool", nil, true, "mode 0700, yours", ""},
+		{"filesystem ok", "filesystem", nil, true, "hard links, no-replace renames and directory fsync", ""},
 		{"spool missing", "spool", func(t *testing.T, env *Env) { env.Spool = filepath.Join(env.Home, "none") }, false, "no spool at", "register"},
 		{"spool open to others", "spool", func(t *testing.T, env *Env) {
 			if runtime.GOOS == "windows" {

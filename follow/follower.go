@@ -72,7 +72,8 @@ type ref struct {
 const defaultPoll = 250 * time.Millisecond
 
 // New starts a Follower over sp. It stops when ctx is done or Close is
-// called.
+// called. On a spool whose file system raises no notifications for
+// changes made elsewhere (spool.FileSystem.Poll: NFS, SMB, 9p) it polls.
 func New(ctx context.Context, sp *spool.Spool, opts Options) (*Follower, error) {
 	f := &Follower{
 		sp:      sp,
@@ -88,6 +89,9 @@ func New(ctx context.Context, sp *spool.Spool, opts Options) (*Follower, error) 
 	}
 	if opts.Watcher.Filter == nil {
 		opts.Watcher.Filter = f.keep
+	}
+	if sp.FileSystem().Poll() { // a network file system: see spool.FileSystem
+		opts.Watcher.Poll = true
 	}
 	w, err := watcher.New(ctx, opts.Watcher)
 	if err != nil {

@@ -26,6 +26,13 @@ func TestPortableSuite(t *testing.T) {
 	root := filepath.Join(base, "spool")
 	sp := open(t, root)
 
+	// the file system: what delivery needs is there (by its kind or a probe).
+	if f := sp.FileSystem(); !f.Links || !f.NoReplace {
+		t.Fatalf("file system %+v: no hard links or no-replace rename", f)
+	} else {
+		t.Logf("file system: %+v", f)
+	}
+
 	// register: a name held by a live holder is refused to another.
 	bob, err := sp.Claim("bob")
 	if err != nil {

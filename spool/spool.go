@@ -76,6 +76,9 @@ type Spool struct {
 
 	foldOnce sync.Once
 	folds    bool // the file system ignores case (see foldsCase)
+
+	probe fsProbe    // how Open asks what the file system can do
+	fsys  FileSystem // what it found (fscheck.go)
 }
 
 // Option changes how Open sets up a Spool; tests use them to inject time,
@@ -114,17 +117,22 @@ const (
 )
 
 // Open opens the spool at root, creating it (0700) if it does not exist. It
-// refuses a spool owned by another user or writable by group or others.
+// refuses a spool owned by another user or writable by group or others,
+// and one on a file system without what delivery needs (FileSystem says
+// what it found).
 func Open(root string, opts ...Option) (*Spool, error) {
 	abs, err := filepath.Abs(root)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
-	s := &Spool{Root: abs, fs: osFS{}, clock: time.Now, pid: os.Getpid(), host: maildirHost()}
+	s := &Spool{Root: abs, fs: osFS{}, clock: time.Now, pid: os.Getpid(), host: maildirHost(), probe: osProbe}
 	for _, o := range opts {
 		o(s)
 	}
 	if err := s.create(); err != nil {
+		return nil, err
+	}
+	if err := s.checkFS(); err != nil {
 		return nil, err
 	}
 	if !s.configSet { // read only once the root is known to be ours

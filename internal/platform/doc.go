@@ -19,6 +19,8 @@
 //     group on Unix, a job object on Windows).
 //   - IsTerminal, DupNonblock: terminal detection; a non-blocking duplicate
 //     of a pipe for pollable writes.
+//   - FileSystem, CanSyncDir: what file system holds a path (local and
+//     known, remote, or to be probed) and whether it fsyncs directories.
 //   - BrokenPipe: a write whose reader is gone (EPIPE; ERROR_NO_DATA or
 //     ERROR_BROKEN_PIPE on Windows).
 //

@@ -26,6 +26,22 @@ func SyncDir(dir string) error {
 	return err
 }
 
+// CanSyncDir says whether the file system holding dir can fsync a
+// directory at all (SyncDir passes over EINVAL and ENOTSUP, where it
+// cannot).
+func CanSyncDir(dir string) (bool, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	err = f.Sync()
+	if errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ENOTSUP) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
 // DirSyncDurable says whether SyncDir makes a directory's entries durable
 // on this system (where the file system supports it).
 const DirSyncDurable = true

@@ -50,3 +50,8 @@ func SyncRead(f *os.File) error {
 	}
 	return err
 }
+
+// CanSyncDir says whether a directory's entries can be made durable by
+// SyncDir: on Windows only as far as the file system's journal makes them
+// (DirSyncDurable), so it answers false; the README says what that means.
+func CanSyncDir(dir string) (bool, error) { return false, nil }
