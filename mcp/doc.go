@@ -32,6 +32,11 @@
 //     message, a caller not registered) is a tool result with isError set
 //     and a sentence that says what to do, never a protocol error or a
 //     crash. A cancelled share_command sends nothing.
+//   - Every tool declares an outputSchema, built from the Go type of its
+//     answers (view.go), and every answer carries structuredContent and a
+//     text written from that same value: a client that hands its model the
+//     JSON (Claude Code) and one that hands on the text (Gemini CLI) give
+//     it the same facts, the ones the tool's description names.
 //   - Over HTTP every request must carry the bearer token (HTTPToken).
 //
 // Over stdio nothing but the protocol is written to stdout; status goes to

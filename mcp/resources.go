@@ -81,12 +81,14 @@ func (s *Server) readStatus(context.Context, mcpgo.ReadResourceRequest) ([]mcpgo
 	return jsonContents(statusURI, st)
 }
 
-// inbox is the content of ipc://inbox/NAME.
+// inbox is the content of ipc://inbox/NAME: its messages as the tools
+// give them (mailView), so a model reading the resource learns what check
+// would tell it.
 type inbox struct {
-	Name      string           `json:"name"`
-	Unread    int              `json:"unread"`
-	Truncated bool             `json:"truncated,omitempty"` // more than shown
-	Messages  []*spool.Message `json:"messages"`
+	Name      string     `json:"name"`
+	Unread    int        `json:"unread"`
+	Truncated bool       `json:"truncated,omitempty"` // more than shown
+	Messages  []mailView `json:"messages"`
 }
 
 func (s *Server) readInbox(_ context.Context, req mcpgo.ReadResourceRequest) ([]mcpgo.ResourceContents, error) {
@@ -99,7 +101,7 @@ func (s *Server) readInbox(_ context.Context, req mcpgo.ReadResourceRequest) ([]
 	if err != nil {
 		return nil, err
 	}
-	in, err := peek(mb, maxPeek)
+	in, err := s.peek(mb, maxPeek)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", uri, err)
 	}
@@ -108,8 +110,8 @@ func (s *Server) readInbox(_ context.Context, req mcpgo.ReadResourceRequest) ([]
 
 // peek reads up to max unread messages of mb, oldest first, claiming
 // nothing and recording no activity for the name.
-func peek(mb *spool.Mailbox, max int) (inbox, error) {
-	in := inbox{Name: mb.Name, Messages: []*spool.Message{}}
+func (s *Server) peek(mb *spool.Mailbox, max int) (inbox, error) {
+	in := inbox{Name: mb.Name, Messages: []mailView{}}
 	names, err := readNames(mb.NewDir())
 	if errors.Is(err, fs.ErrNotExist) {
 		return in, nil
@@ -117,18 +119,20 @@ func peek(mb *spool.Mailbox, max int) (inbox, error) {
 	if err != nil {
 		return in, err
 	}
+	var msgs []*spool.Message
 	for _, n := range names {
 		m, err := mb.ReadNew(n)
 		if err != nil {
 			continue // read meanwhile, or quarantined
 		}
-		in.Messages = append(in.Messages, m)
+		msgs = append(msgs, m)
 	}
-	sortMessages(in.Messages)
-	in.Unread = len(in.Messages)
-	if len(in.Messages) > max {
-		in.Messages, in.Truncated = in.Messages[:max], true
+	sortMessages(msgs)
+	in.Unread = len(msgs)
+	if len(msgs) > max {
+		msgs, in.Truncated = msgs[:max], true
 	}
+	in.Messages = viewsOf(msgs, s.sp.Now())
 	return in, nil
 }
 

@@ -13,12 +13,13 @@ import (
 // What a model is given. Clients differ in what they hand their model
 // from a tool's answer: Claude Code gives it structuredContent (as JSON)
 // and drops the text; Gemini CLI gives it the text and drops
-// structuredContent; Claude Code falls back to the text when the JSON is
-// over 1 MiB. So each answer is one value of a type below, declared as the
-// tool's outputSchema (schema.go), sent as structuredContent, and written
-// out as the text by that value's own text method: every fact is in both,
-// under the same names (the JSON key "large_file" is the text's "Large
-// file:" line), and nothing is in one only.
+// structuredContent; Claude Code 2.1's code leaves out JSON over 1 MiB
+// and hands on the text instead. So each answer is one value of a type
+// below, declared as the tool's outputSchema (schema.go), sent as
+// structuredContent, and written out as the text by that value's own text
+// method: every fact is in both, under the same names (the JSON key
+// "large_file" is the text's "Large file:" line), and nothing is in one
+// only.
 
 // mailView is one message as a model reads it.
 type mailView struct {

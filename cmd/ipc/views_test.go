@@ -41,7 +41,8 @@ type viewScenario struct {
 
 // newViewScenario seeds me's mailbox with mail of every kind and returns
 // the calls: register, check, send, list_instances, search, auto_process
-// and wait (the last two with mail sent just before them).
+// and wait (the last two with mail sent just before them), then a reply
+// to an id that does not exist (a tool error).
 func newViewScenario(t *testing.T, w *world, me string) *viewScenario {
 	t.Helper()
 	sp := w.openSpool()
@@ -73,6 +74,7 @@ func newViewScenario(t *testing.T, w *world, me string) *viewScenario {
 		{tool: "wait", args: map[string]any{"timeout_seconds": 20}, before: once(func() {
 			mustSend(spool.Draft{From: "dave", To: []string{me}, Body: "for wait"})
 		})},
+		{tool: "reply", args: map[string]any{"message_id": "0badc0ffee00", "content": "to nothing"}},
 	}
 	sc.remember(t, sp, first.ID, large.ID)
 	return sc
@@ -380,6 +382,10 @@ func (sc *viewScenario) checkViews(t *testing.T, w *world, results []string, dec
 			}
 		case "wait":
 			v.hasMessage(byBody(all, "for wait"))
+		case "reply": // a tool error: its one sentence, whichever view
+			if !strings.Contains(v.raw, "0badc0ffee00") || !strings.Contains(v.raw, "in "+sc.me+"'s mailbox; message ids are the id of each message check, wait or search gives") {
+				t.Errorf("reply to an unknown id: the model was not given the error's sentence: %s", v.raw)
+			}
 		}
 	}
 }
@@ -436,7 +442,7 @@ func toolDescriptions(reqs []*fakemodel.Request) map[string]string {
 
 func mcpToolName(full string) string {
 	r := &fakemodel.Request{Tools: []string{full}}
-	for _, n := range []string{"register", "check", "send", "list_instances", "search", "auto_process", "wait"} {
+	for _, n := range []string{"register", "check", "send", "list_instances", "search", "auto_process", "wait", "reply"} {
 		if r.ToolName(n) != "" {
 			return n
 		}
