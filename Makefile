@@ -27,8 +27,10 @@ TEST_CMDS := mlist notmuch safecat maildrop tmux npm chromium nats-server mutt d
 # The other systems ipc is built for; make cross builds and vets each.
 CROSS := darwin/arm64 darwin/amd64 windows/amd64 freebsd/amd64 linux/arm64
 
+# Without cgo ipc is linked statically: a dynamically linked one spends
+# about 0.7 ms of every start (every ipc send, every hook) in the loader.
 build:
-	$(GO) build -o $(BIN) ./cmd/ipc
+	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/ipc
 
 run: build
 	@./$(BIN) status
@@ -147,7 +149,7 @@ dist:
 	done
 
 install:
-	$(GO) install ./cmd/ipc
+	CGO_ENABLED=0 $(GO) install ./cmd/ipc
 
 clean:
 	rm -rf bin

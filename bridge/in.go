@@ -10,7 +10,6 @@ import (
 	"hash/fnv"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -228,12 +227,10 @@ func (b *Bridge) keepLarge(ctx context.Context, msg jetstream.Msg, m *spool.Mess
 	return nil
 }
 
-var ourID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
-
 // localID returns the id a remote message is filed under: its own when it
 // is a plain token, else a digest of it.
 func localID(id string) string {
-	if ourID.MatchString(id) {
+	if spool.IsToken(id, 64) {
 		return id
 	}
 	sum := sha256.Sum256([]byte(id))

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"text/template"
 	"time"
@@ -215,8 +216,13 @@ const globalACL = "* owner lrwstipe\n"
 // configTemplate is the Dovecot 2.3 configuration. Values that are paths
 // are quoted (a home directory may hold spaces), but for the passwd-file
 // args, which take the rest of the line as the path once it starts with
-// '/'; checkPaths keeps out what quoting cannot carry.
-var configTemplate = template.Must(template.New("dovecot.conf").Funcs(template.FuncMap{"q": quote}).Parse(`# Written by ipc imap, and again at every start: edits here are lost.
+// '/'; checkPaths keeps out what quoting cannot carry. It is parsed at
+// first use, not at init, which every ipc process would pay.
+var configTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("dovecot.conf").Funcs(template.FuncMap{"q": quote}).Parse(configText))
+})
+
+const configText = `# Written by ipc imap, and again at every start: edits here are lost.
 # Dovecot 2.3, run by the user who owns the spool, without root.
 protocols = imap
 listen = {{.Host}}
@@ -278,7 +284,7 @@ service imap-login {
 service anvil {
   chroot =
 }
-`))
+`
 
 // quote makes v one quoted value of Dovecot's configuration (checkPaths
 // has kept out the quotes and backslashes that would end or escape it).
@@ -289,7 +295,7 @@ func (s *Setup) config(mailDir string, me account) ([]byte, error) {
 	loc := "maildir:" + mailDir + ":LAYOUT=fs:INBOX=" + s.path("inbox") + ":INDEX=" + s.path("index") +
 		":CONTROL=" + s.path("control") + ":VOLATILEDIR=" + s.path("run", "volatile")
 	var b bytes.Buffer
-	err := configTemplate.Execute(&b, map[string]any{
+	err := configTemplate().Execute(&b, map[string]any{
 		"Host": s.Host, "Port": s.Port, "Run": s.runDir(), "State": s.path("run", "state"),
 		"Me":    map[string]any{"Name": me.name, "Group": me.group, "UID": me.uid, "GID": me.gid},
 		"Users": s.path("users"), "Location": loc, "ACL": "vfile:" + s.path("acl"),

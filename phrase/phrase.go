@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/claude-ipc/ipc/awareness"
 	"github.com/claude-ipc/ipc/spool"
@@ -90,50 +91,65 @@ var All = []string{
 	"auto check status",
 }
 
+// name is a name in a pattern (checked by spool.ValidName after).
+const name = `([A-Za-z0-9_-]+)`
+
+// patterns are the phrases' regular expressions. They are compiled on
+// first use, not at init: every ipc process links this package, and most
+// (ipc send, ipc hook) never parse a phrase.
+type patterns struct {
+	reply, replyBare, auto, autoStop, autoStatus, number *regexp.Regexp
+	register, rename, check, list, broadcast, send       []*regexp.Regexp
+	colon                                                *regexp.Regexp // a colon that ends a phrase's head
+}
+
 // The patterns, tried in order. (?s) lets message text span lines; (?i)
 // makes keywords case-insensitive (names and text keep their case).
-var (
-	name = `([A-Za-z0-9_-]+)`
+var compiled = sync.OnceValue(func() *patterns {
+	return &patterns{
+		reply:      regexp.MustCompile(`(?is)^reply(?:\s+to)?(?:\s+(?:message|msg)?\s*(?:id\s+)?([0-9a-f]{4,}))?\s*:\s*(.*)$`),
+		replyBare:  regexp.MustCompile(`(?is)^reply\s+(?:to\s+)?(?:message\s+|msg\s+)?([0-9a-f]{4,})\s+(.+)$`),
+		auto:       regexp.MustCompile(`(?i)^(?:(?:start|enable|turn\s+on|switch\s+on|begin|resume|stop|disable|turn\s+off|switch\s+off|no\s+more|cancel|end|pause|halt|is|are|how|when|what|whats|what's|when's|whens)\b.*)?\bauto[- ]?check`),
+		autoStop:   regexp.MustCompile(`(?i)\b(stop|disable|turn off|switch off|off|no more|cancel|end|pause|halt)\b`),
+		autoStatus: regexp.MustCompile(`(?i)^(is|are|how|when|what|whats|what's|when's|whens)\b|\bstatus\b|\bnext\b`),
+		number:     regexp.MustCompile(`\b(\d{1,4})\b`),
 
-	reReply      = regexp.MustCompile(`(?is)^reply(?:\s+to)?(?:\s+(?:message|msg)?\s*(?:id\s+)?([0-9a-f]{4,}))?\s*:\s*(.*)$`)
-	reReplyBare  = regexp.MustCompile(`(?is)^reply\s+(?:to\s+)?(?:message\s+|msg\s+)?([0-9a-f]{4,})\s+(.+)$`)
-	reAuto       = regexp.MustCompile(`(?i)^(?:(?:start|enable|turn\s+on|switch\s+on|begin|resume|stop|disable|turn\s+off|switch\s+off|no\s+more|cancel|end|pause|halt|is|are|how|when|what|whats|what's|when's|whens)\b.*)?\bauto[- ]?check`)
-	reAutoStop   = regexp.MustCompile(`(?i)\b(stop|disable|turn off|switch off|off|no more|cancel|end|pause|halt)\b`)
-	reAutoStatus = regexp.MustCompile(`(?i)^(is|are|how|when|what|whats|what's|when's|whens)\b|\bstatus\b|\bnext\b`)
-	reNumber     = regexp.MustCompile(`\b(\d{1,4})\b`)
-
-	reRegister = []*regexp.Regexp{
-		regexp.MustCompile(`(?i)^register(?:\s+(?:this\s+)?(?:instance|session|agent|ai|claude|me|myself))?\s+as\s+` + name + `$`),
-		regexp.MustCompile(`(?i)^register\s+` + name + `$`),
-		regexp.MustCompile(`(?i)^(?:i\s+want\s+to\s+be\s+called|i'?m\s+called|my\s+name\s+is|call\s+me)\s+` + name + `$`),
+		register: []*regexp.Regexp{
+			regexp.MustCompile(`(?i)^register(?:\s+(?:this\s+)?(?:instance|session|agent|ai|claude|me|myself))?\s+as\s+` + name + `$`),
+			regexp.MustCompile(`(?i)^register\s+` + name + `$`),
+			regexp.MustCompile(`(?i)^(?:i\s+want\s+to\s+be\s+called|i'?m\s+called|my\s+name\s+is|call\s+me)\s+` + name + `$`),
+		},
+		rename: []*regexp.Regexp{
+			regexp.MustCompile(`(?i)^(?:rename|change\s+name|change\s+my\s+name)(?:\s+(?:me|myself))?\s+(?:to|as)\s+` + name + `(?:\s+now)?$`),
+			regexp.MustCompile(`(?i)^(?:i\s+want\s+to\s+be\s+called|call\s+me|my\s+name\s+is)\s+` + name + `\s+now$`),
+		},
+		check: []*regexp.Regexp{
+			regexp.MustCompile(`(?i)^(?:check|read|show|get|fetch|open)(?:\s+(?:my|the|for|any))*(?:\s+(?:new|unread))?\s+(?:messages|message|msgs|mail|mails|inbox|mailbox)$`),
+			regexp.MustCompile(`(?i)^(?:any|got\s+any|do\s+i\s+have|have\s+i\s+got)(?:\s+any)?(?:\s+(?:new|unread))?\s+(?:messages|msgs|mail)$`),
+			regexp.MustCompile(`(?i)^what\s+(?:new\s+)?(?:messages|mail)\s+do\s+i\s+have$`),
+			regexp.MustCompile(`(?i)^(?:msgs|messages|mail|inbox|check|new\s+messages|check\s+it)$`),
+		},
+		list: []*regexp.Regexp{
+			regexp.MustCompile(`(?i)^(?:list|show|who\s+are)(?:\s+all)?(?:\s+(?:active|online|connected|the))?(?:\s+(?:instances|names|agents|ais|sessions|peers))?$`),
+			regexp.MustCompile(`(?i)^(?:show\s+)?who(?:'?s|\s+is)(?:\s+(?:online|connected|around|here|active|there))?$`),
+			regexp.MustCompile(`(?i)^which\s+(?:ais|agents|instances|names|sessions)\s+are\s+(?:active|online|connected|around)$`),
+		},
+		broadcast: []*regexp.Regexp{
+			regexp.MustCompile(`(?is)^(?:broadcast|announce)(?:\s+to\s+(?:all|everyone|everybody))?\s*:\s*(.*)$`),
+			regexp.MustCompile(`(?is)^(?:tell|msg|message|send\s+to|send|ping)\s+(?:all|everyone|everybody|all\s+instances)\s*:\s*(.*)$`),
+			regexp.MustCompile(`(?is)^(?:broadcast|announce)\s+(?:to\s+(?:all|everyone|everybody)\s+)?(.+)$`),
+			regexp.MustCompile(`(?is)^(?:tell|msg|message|send\s+to|ping)\s+(?:all|everyone|everybody)\s+(.+)$`),
+		},
+		send: []*regexp.Regexp{
+			regexp.MustCompile(`(?is)^(?:msg|message|send|tell|dm|ping|write|send\s+to|send\s+a\s+message\s+to|send\s+message\s+to|message\s+to|write\s+to)\s+` + name + `\s*:\s*(.*)$`),
+			regexp.MustCompile(`(?is)^(?:send\s+a\s+message\s+to|send\s+message\s+to|send\s+to|message\s+to|write\s+to)\s+` + name + `\s+(.+)$`),
+			regexp.MustCompile(`(?is)^(?:msg|message|tell|dm|ping|send)\s+` + name + `\s+(.+)$`),
+		},
+		// A colon followed by a blank or the end, unlike the colons of
+		// URLs and times.
+		colon: regexp.MustCompile(`:(\s|$)`),
 	}
-	reRename = []*regexp.Regexp{
-		regexp.MustCompile(`(?i)^(?:rename|change\s+name|change\s+my\s+name)(?:\s+(?:me|myself))?\s+(?:to|as)\s+` + name + `(?:\s+now)?$`),
-		regexp.MustCompile(`(?i)^(?:i\s+want\s+to\s+be\s+called|call\s+me|my\s+name\s+is)\s+` + name + `\s+now$`),
-	}
-	reCheck = []*regexp.Regexp{
-		regexp.MustCompile(`(?i)^(?:check|read|show|get|fetch|open)(?:\s+(?:my|the|for|any))*(?:\s+(?:new|unread))?\s+(?:messages|message|msgs|mail|mails|inbox|mailbox)$`),
-		regexp.MustCompile(`(?i)^(?:any|got\s+any|do\s+i\s+have|have\s+i\s+got)(?:\s+any)?(?:\s+(?:new|unread))?\s+(?:messages|msgs|mail)$`),
-		regexp.MustCompile(`(?i)^what\s+(?:new\s+)?(?:messages|mail)\s+do\s+i\s+have$`),
-		regexp.MustCompile(`(?i)^(?:msgs|messages|mail|inbox|check|new\s+messages|check\s+it)$`),
-	}
-	reList = []*regexp.Regexp{
-		regexp.MustCompile(`(?i)^(?:list|show|who\s+are)(?:\s+all)?(?:\s+(?:active|online|connected|the))?(?:\s+(?:instances|names|agents|ais|sessions|peers))?$`),
-		regexp.MustCompile(`(?i)^(?:show\s+)?who(?:'?s|\s+is)(?:\s+(?:online|connected|around|here|active|there))?$`),
-		regexp.MustCompile(`(?i)^which\s+(?:ais|agents|instances|names|sessions)\s+are\s+(?:active|online|connected|around)$`),
-	}
-	reBroadcast = []*regexp.Regexp{
-		regexp.MustCompile(`(?is)^(?:broadcast|announce)(?:\s+to\s+(?:all|everyone|everybody))?\s*:\s*(.*)$`),
-		regexp.MustCompile(`(?is)^(?:tell|msg|message|send\s+to|send|ping)\s+(?:all|everyone|everybody|all\s+instances)\s*:\s*(.*)$`),
-		regexp.MustCompile(`(?is)^(?:broadcast|announce)\s+(?:to\s+(?:all|everyone|everybody)\s+)?(.+)$`),
-		regexp.MustCompile(`(?is)^(?:tell|msg|message|send\s+to|ping)\s+(?:all|everyone|everybody)\s+(.+)$`),
-	}
-	reSend = []*regexp.Regexp{
-		regexp.MustCompile(`(?is)^(?:msg|message|send|tell|dm|ping|write|send\s+to|send\s+a\s+message\s+to|send\s+message\s+to|message\s+to|write\s+to)\s+` + name + `\s*:\s*(.*)$`),
-		regexp.MustCompile(`(?is)^(?:send\s+a\s+message\s+to|send\s+message\s+to|send\s+to|message\s+to|write\s+to)\s+` + name + `\s+(.+)$`),
-		regexp.MustCompile(`(?is)^(?:msg|message|tell|dm|ping|send)\s+` + name + `\s+(.+)$`),
-	}
-)
+})
 
 // Parse turns one of the original tool's natural-language phrases into an
 // Action, deterministically: "register this instance as X", "msg X: text",
@@ -175,39 +191,39 @@ func normalize(s string) string {
 }
 
 func parseReply(p string) (Action, bool) {
-	if m := reReply.FindStringSubmatch(p); m != nil {
+	if m := compiled().reply.FindStringSubmatch(p); m != nil {
 		return Action{Verb: VerbReply, ID: strings.ToLower(m[1]), Text: cleanText(m[2])}, true
 	}
-	if m := reReplyBare.FindStringSubmatch(p); m != nil {
+	if m := compiled().replyBare.FindStringSubmatch(p); m != nil {
 		return Action{Verb: VerbReply, ID: strings.ToLower(m[1]), Text: cleanText(m[2])}, true
 	}
 	return Action{}, false
 }
 
 func parseAuto(p string) (Action, bool) {
-	if !reAuto.MatchString(p) || strings.Contains(p, ":") {
+	if !compiled().auto.MatchString(p) || strings.Contains(p, ":") {
 		return Action{}, false
 	}
 	switch {
-	case reAutoStop.MatchString(p) && !strings.Contains(strings.ToLower(p), "turn on"):
+	case compiled().autoStop.MatchString(p) && !strings.Contains(strings.ToLower(p), "turn on"):
 		return Action{Verb: VerbAutoStop}, true
-	case reAutoStatus.MatchString(p):
+	case compiled().autoStatus.MatchString(p):
 		return Action{Verb: VerbAutoStatus}, true
 	}
 	a := Action{Verb: VerbAutoStart}
-	if m := reNumber.FindStringSubmatch(p); m != nil {
+	if m := compiled().number.FindStringSubmatch(p); m != nil {
 		a.Minutes, _ = strconv.Atoi(m[1])
 	}
 	return a, true
 }
 
 func parseRegister(p string) (Action, bool) {
-	for _, re := range reRename[1:] { // "call me X now" renames
+	for _, re := range compiled().rename[1:] { // "call me X now" renames
 		if re.MatchString(p) {
 			return Action{}, false
 		}
 	}
-	for _, re := range reRegister {
+	for _, re := range compiled().register {
 		if m := re.FindStringSubmatch(p); m != nil {
 			return Action{Verb: VerbRegister, Name: m[1]}, true
 		}
@@ -216,7 +232,7 @@ func parseRegister(p string) (Action, bool) {
 }
 
 func parseRename(p string) (Action, bool) {
-	for _, re := range reRename {
+	for _, re := range compiled().rename {
 		if m := re.FindStringSubmatch(p); m != nil {
 			return Action{Verb: VerbRename, Name: m[1]}, true
 		}
@@ -225,11 +241,11 @@ func parseRename(p string) (Action, bool) {
 }
 
 func parseCheck(p string) (Action, bool) {
-	return matchAny(p, reCheck, Action{Verb: VerbCheck})
+	return matchAny(p, compiled().check, Action{Verb: VerbCheck})
 }
 
 func parseList(p string) (Action, bool) {
-	return matchAny(p, reList, Action{Verb: VerbList})
+	return matchAny(p, compiled().list, Action{Verb: VerbList})
 }
 
 func matchAny(p string, res []*regexp.Regexp, a Action) (Action, bool) {
@@ -242,7 +258,7 @@ func matchAny(p string, res []*regexp.Regexp, a Action) (Action, bool) {
 }
 
 func parseBroadcast(p string) (Action, bool) {
-	for _, re := range reBroadcast {
+	for _, re := range compiled().broadcast {
 		if m := re.FindStringSubmatch(p); m != nil {
 			return Action{Verb: VerbBroadcast, Text: cleanText(m[1])}, true
 		}
@@ -251,7 +267,7 @@ func parseBroadcast(p string) (Action, bool) {
 }
 
 func parseSend(p string) (Action, bool) {
-	for _, re := range reSend {
+	for _, re := range compiled().send {
 		if m := re.FindStringSubmatch(p); m != nil {
 			return Action{Verb: VerbSend, Name: m[1], Text: cleanText(m[2])}, true
 		}
@@ -259,18 +275,14 @@ func parseSend(p string) (Action, bool) {
 	return Action{}, false
 }
 
-// reColon is a colon that ends a phrase's head: followed by a blank or the
-// end, unlike the colons of URLs and times.
-var reColon = regexp.MustCompile(`:(\s|$)`)
-
 // unclear refuses a send whose head, before its colon, is not "msg NAME":
 // in "msg bad name!: hi" the recipient cannot be told from the text, and
 // sending "name!: hi" to bad would be a guess.
 func unclear(phrase, p string, a Action) error {
-	if a.Verb != VerbSend || reSend[0].MatchString(p) {
+	if a.Verb != VerbSend || compiled().send[0].MatchString(p) {
 		return nil
 	}
-	loc := reColon.FindStringIndex(p)
+	loc := compiled().colon.FindStringIndex(p)
 	if loc == nil {
 		return nil
 	}

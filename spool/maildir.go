@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,15 +13,29 @@ import (
 	"time"
 )
 
-var nameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
-
 // ValidName reports whether name may be used as an agent name, with an error
 // that says what is allowed.
 func ValidName(name string) error {
-	if !nameRE.MatchString(name) {
+	if !IsToken(name, 32) {
 		return fmt.Errorf("%w %q: use 1 to 32 letters, digits, '-' or '_'", ErrBadName, name)
 	}
 	return nil
+}
+
+// IsToken reports whether s is 1 to max ASCII letters, digits, '-' or
+// '_', the characters of names and ids. (A regular expression would do,
+// compiled at init: every ipc process would pay for it.)
+func IsToken(s string, max int) bool {
+	if s == "" || len(s) > max {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // Flags are a message's Maildir flags, kept as the letters after ":2,".

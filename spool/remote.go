@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -31,13 +30,11 @@ const EnvelopeAllHosts = "*"
 
 const dirRemote = "remote"
 
-var hostRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9_-]{0,62})$`)
-
 // ValidHost reports whether host may be used as a host in an address: 1 to
 // 63 letters, digits, '-' or '_', starting with a letter or digit (no dots:
 // a host is one token of a NATS subject).
 func ValidHost(host string) error {
-	if !hostRE.MatchString(host) {
+	if !IsToken(host, 63) || host[0] == '-' || host[0] == '_' {
 		return fmt.Errorf("%w: host %q: use 1 to 63 letters, digits, '-' or '_'", ErrBadName, host)
 	}
 	return nil
