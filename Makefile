@@ -4,7 +4,8 @@
 #                 (the process tests then run ipc itself with the race detector)
 #   make cross    build and vet every package, tests included, for each target in CROSS
 #   make test-windows  the tests that must hold on Windows, run under Wine (installed if missing)
-#   make bench    every figure of ipc beside the bare operation, as a table and as JSON in BENCH_JSON
+#   make bench    every figure of ipc beside the bare operation: a table, the same as JSON in BENCH_JSON
+#                 and as Markdown in BENCH_MD
 #                 (BENCH_SCALE=full, or make bench-full: the 1,000,000-message mailboxes)
 #   make bench-go the packages' go test benchmarks (hot paths, each against its bare operation)
 #   make fuzz     every fuzz target for FUZZTIME each (default 30s), from its corpus in testdata/fuzz
@@ -93,13 +94,14 @@ test: test-deps cross test-windows
 # mailboxes of 1,000,000 messages and takes longer.
 BENCH_SCALE ?= default
 BENCH_JSON  ?= bin/bench.json
+BENCH_MD    ?= bin/bench.md
 bench: build
 	$(GO) build -o bin/ipc-bare ./internal/bench/cmd/ipc-bare
 	$(GO) build -o bin/ipc-bench ./internal/bench/cmd/ipc-bench
-	./bin/ipc-bench -ipc $(BIN) -bare bin/ipc-bare -scale $(BENCH_SCALE) -json $(BENCH_JSON) -rev "$(VERSION)"
+	./bin/ipc-bench -ipc $(BIN) -bare bin/ipc-bare -scale $(BENCH_SCALE) -json $(BENCH_JSON) -markdown $(BENCH_MD) -rev "$(VERSION)"
 
 bench-full:
-	$(MAKE) bench BENCH_SCALE=full BENCH_JSON=bin/bench-full.json
+	$(MAKE) bench BENCH_SCALE=full BENCH_JSON=bin/bench-full.json BENCH_MD=bin/bench-full.md
 
 bench-go: build
 	$(GO) test -run '^$$' -bench . -benchtime 200x -timeout 30m ./...

@@ -25,7 +25,7 @@ type fixtures struct {
 	built  time.Duration
 }
 
-// mailbox is where a fixture mailbox lives.
+// dir is where the fixture mailbox name lives.
 func (f *fixtures) dir(name string) string { return filepath.Join(f.root, "mail", name) }
 
 // fixtures builds the big mailboxes once per run.

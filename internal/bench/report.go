@@ -66,11 +66,16 @@ func ratio(ipc, bare float64) float64 {
 
 func millis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
+// header says when, where and at what scale r was measured.
+func (r *Report) header() string {
+	m := r.Machine
+	return fmt.Sprintf("%s, scale %s, revision %s: %d CPUs (%s), %s, kernel %s, %s; took %.0f s",
+		r.Date.UTC().Format("2006-01-02 15:04 MST"), r.Scale, m.Revision, m.CPUs, m.CPU, m.FileSystem, m.Kernel, m.Go, r.Took)
+}
+
 // WriteTable prints r for people: one line a figure, aligned.
 func (r *Report) WriteTable(w io.Writer) error {
-	m := r.Machine
-	fmt.Fprintf(w, "ipc bench %s, scale %s, %s: %d CPUs (%s), %s, Linux %s, %s; took %.0f s\n",
-		r.Date.UTC().Format("2006-01-02 15:04 MST"), r.Scale, m.Revision, m.CPUs, m.CPU, m.FileSystem, m.Kernel, m.Go, r.Took)
+	fmt.Fprintln(w, "ipc bench "+r.header())
 	fmt.Fprintln(w, "ratio = ipc ÷ bare, both measured turn about in this run (rates: more is better; times and sizes: less is)")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "group\tfigure\tipc\tbare\tunit\tratio\tbare is\tnote")
@@ -86,6 +91,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 
 // WriteMarkdown prints r as the README's table.
 func (r *Report) WriteMarkdown(w io.Writer) error {
+	fmt.Fprintf(w, "Measured %s.\n\n", r.header())
 	fmt.Fprintln(w, "| group | figure | ipc | bare | unit | ratio | bare is | note |")
 	fmt.Fprintln(w, "| --- | --- | ---: | ---: | --- | ---: | --- | --- |")
 	for _, f := range r.Figures {

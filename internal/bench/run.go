@@ -160,7 +160,7 @@ func fileSystem(dir string) string {
 		}
 		mp := f[1]
 		if (abs == mp || strings.HasPrefix(abs, strings.TrimSuffix(mp, "/")+"/")) && len(mp) > len(best) {
-			best, fs = mp, f[2]+" ("+f[3]+") on "+f[0]
+			best, fs = mp, f[2]+" ("+f[3]+")"
 		}
 	}
 	return fs

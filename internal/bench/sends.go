@@ -21,6 +21,9 @@ type sendWorld struct {
 	data       []byte // what a bare write writes: an ipc message's bytes
 }
 
+// sends measures durable sends into one mailbox: through the spool API,
+// as "ipc send" processes and through "ipc mcp" servers, by 1, 8 and 32
+// senders at once; and how the bare write itself scales with writers.
 func (e *env) sends() []Figure {
 	w, err := e.newSendWorld()
 	if err != nil {

@@ -56,6 +56,10 @@ type arrival struct {
 	at time.Time
 }
 
+// wakes measures how long mail takes from its rename into new/ to each
+// consumer: ipc wait's output, the MCP notification, the waking hook's
+// exit; one message at a time and under a burst; each beside a bare
+// inotify watcher in its own process, measured turn about with it.
 func (e *env) wakes() []Figure {
 	w := &wakeWorld{env: e, root: filepath.Join(e.dir, "wake", "spool"), bare: filepath.Join(e.dir, "wake", "bare")}
 	if err := openSpool(w.root); err != nil {
