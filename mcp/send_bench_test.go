@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 
 	"github.com/claude-ipc/ipc/internal/mcptest"
 	"github.com/claude-ipc/ipc/internal/testkit"
+	"github.com/claude-ipc/ipc/spool"
 )
 
 // bareDelivery is the floor a durable send cannot beat: write a file,
@@ -99,4 +101,70 @@ func BenchmarkSendStdio(b *testing.B) {
 	b.ReportMetric(float64(tBare.Nanoseconds())/float64(b.N), "bare-ns/op")
 	b.ReportMetric(float64(tSend.Nanoseconds())/float64(b.N), "send-ns/op")
 	b.ReportMetric(float64(tBare)/float64(tSend), "send/bare-throughput")
+}
+
+// BenchmarkSendStdioConcurrent measures 8 agents sending at once into one
+// mailbox, each its own server and spool (as 8 'ipc mcp' processes are)
+// with a client over the stdio transport, against the single bare writer
+// of the same bytes in the same run, in alternating rounds of 64
+// messages. Reported: messages/s of the 8 ÷ messages/s of the bare writer.
+func BenchmarkSendStdioConcurrent(b *testing.B) {
+	const agents, round = 8, 64
+	cfg := testConfig()
+	cfg.RatePerMinute, cfg.MaxUnread = 0, 0
+	root := openSpool(b, cfg).Root
+	ctx := context.Background()
+	calls := make([]func(map[string]any), agents)
+	for g := range agents {
+		sp, err := spool.Open(root, spool.WithConfig(cfg))
+		if err != nil {
+			b.Fatal(err)
+		}
+		srv := startServer(b, sp, Options{ReadyAfter: time.Millisecond})
+		c := stdioClient(b, srv)
+		calls[g] = func(args map[string]any) {
+			req := mcpgo.CallToolRequest{}
+			req.Params.Name, req.Params.Arguments = "send", args
+			if _, ok := args["instance_id"]; ok {
+				req.Params.Name = "register"
+			}
+			res, err := c.CallTool(ctx, req)
+			if err != nil || res.IsError {
+				b.Errorf("%s: %v %v", req.Params.Name, err, res)
+			}
+		}
+		calls[g](map[string]any{"instance_id": fmt.Sprintf("agent%d", g)})
+	}
+	data := []byte(strings.Repeat("x", 400)) // about a formatted message's size
+	bare := b.TempDir()
+	for _, d := range []string{"tmp", "new"} {
+		os.MkdirAll(filepath.Join(bare, d), 0o700)
+	}
+	var tBare, tSend time.Duration
+	n := 0
+	for b.Loop() {
+		t0 := time.Now()
+		for i := range round {
+			if err := bareDelivery(bare, n+i, data); err != nil {
+				b.Fatal(err)
+			}
+		}
+		n += round
+		t1 := time.Now()
+		var wg sync.WaitGroup
+		for g := range agents {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				args := map[string]any{"from_id": fmt.Sprintf("agent%d", g), "to_id": "bob", "content": "build finished: all green"}
+				for range round / agents {
+					calls[g](args)
+				}
+			}()
+		}
+		wg.Wait()
+		tBare += t1.Sub(t0)
+		tSend += time.Since(t1)
+	}
+	b.ReportMetric(float64(tBare)/float64(tSend), "sends/bare-throughput")
 }
