@@ -19,9 +19,10 @@ BIN       := bin/ipc
 # The Debian packages the tests read and deliver mail with, tmux and npm
 # for the tests that drive Claude Code and Gemini CLI (which they install
 # from npm, pinned, into the user's cache directory), the browser the
-# web inbox's tests drive, and the NATS server the bridge's tests run.
-TEST_DEBS := mblaze notmuch safecat maildrop tmux npm chromium nats-server mutt dovecot-imapd python3
-TEST_CMDS := mlist notmuch safecat maildrop tmux npm chromium nats-server mutt dovecot python3
+# web inbox's tests drive, the NATS server the bridge's tests run, and
+# jq, which the README's tour pipes into.
+TEST_DEBS := mblaze notmuch safecat maildrop tmux npm chromium nats-server mutt dovecot-imapd python3 jq
+TEST_CMDS := mlist notmuch safecat maildrop tmux npm chromium nats-server mutt dovecot python3 jq
 
 .PHONY: run build test test-deps cross test-windows dist bench bench-full bench-go fuzz soak lint install clean
 
