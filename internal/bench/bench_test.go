@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/claude-ipc/ipc/internal/bench/bareop"
 )
 
 func TestCollect(t *testing.T) {
@@ -79,7 +81,7 @@ func TestBareClaimAndUnclaim(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := bareClaim(dir)
+	p, _, err := bareop.Claim(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,11 +91,11 @@ func TestBareClaimAndUnclaim(t *testing.T) {
 	if err := unclaim([]string{p}); err != nil {
 		t.Fatal(err)
 	}
-	got, _ := readNames(filepath.Join(dir, "new"))
+	got, _ := bareop.Names(filepath.Join(dir, "new"))
 	if len(got) != 3 {
 		t.Errorf("new/ holds %v after unclaim, want all 3", got)
 	}
-	if tmp, _ := readNames(filepath.Join(dir, "tmp")); len(tmp) != 0 {
+	if tmp, _ := bareop.Names(filepath.Join(dir, "tmp")); len(tmp) != 0 {
 		t.Errorf("fill left %v in tmp/", tmp)
 	}
 }

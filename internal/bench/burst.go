@@ -114,7 +114,7 @@ func (w *wakeWorld) bareBurst() (burstResult, error) {
 	if err != nil {
 		return burstResult{}, err
 	}
-	defer b.close()
+	defer b.end()
 	starts, err := files.rename()
 	if err != nil {
 		return burstResult{}, err

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/claude-ipc/ipc/internal/bench/bareop"
 	"github.com/claude-ipc/ipc/spool"
 )
 
@@ -127,7 +128,7 @@ func (e *env) apiClaims(mb *spool.Mailbox, what string) Figure {
 	name := "claims/s (Mailbox.Check, limit 1), " + what
 	var back claimed
 	bare := workers(1, func(int, int64) error {
-		p, err := bareClaim(mb.Dir)
+		p, _, err := bareop.Claim(mb.Dir)
 		back.add(p)
 		return err
 	})

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/claude-ipc/ipc/internal/bench/bareop"
 	"github.com/claude-ipc/ipc/spool"
 )
 
@@ -26,7 +27,7 @@ func (e *env) lists() []Figure {
 	}
 	readdir := func() (time.Duration, error) {
 		t0 := time.Now()
-		names, err := readNames(mail)
+		names, err := bareop.Names(mail)
 		if err == nil && len(names) != listMailboxes {
 			err = fmt.Errorf("mail/ holds %d names, want %d", len(names), listMailboxes)
 		}

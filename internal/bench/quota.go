@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/claude-ipc/ipc/internal/bench/bareop"
 	"github.com/claude-ipc/ipc/spool"
 )
 
@@ -32,7 +33,7 @@ func (e *env) quotaSends(f *fixtures) Figure {
 	var sent []string
 	data := dropIn(box, "quota")
 	bare := workers(1, func(_ int, seq int64) error {
-		return bareDeliver(bareDir, fmt.Sprintf("%d.bare", seq), data)
+		return bareop.Deliver(bareDir, fmt.Sprintf("%d.bare", seq), data)
 	})
 	ipc := workers(1, func(int, int64) error {
 		rc, err := sp.Send(spool.Draft{From: "alice", To: []string{box}, Body: sendBody})

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/claude-ipc/ipc/internal/bench/bareop"
 	"github.com/claude-ipc/ipc/spool"
 )
 
@@ -84,7 +85,7 @@ func (w *sendWorld) reset() error {
 // bareWriters is the bare durable write of the send's bytes by n writers.
 func (w *sendWorld) bareWriters(n int) work {
 	return workers(n, func(_ int, seq int64) error {
-		return bareDeliver(w.bare, fmt.Sprintf("%d.bare", seq), w.data)
+		return bareop.Deliver(w.bare, fmt.Sprintf("%d.bare", seq), w.data)
 	})
 }
 

@@ -120,46 +120,16 @@ func prepare(dir string, n int) (tmp, dst string, err error) {
 	return tmp, filepath.Join(dir, "new", name), os.Link(src, tmp)
 }
 
-// bareWatcher is a running "ipc-bare watch" of the bare new/.
-type bareWatcher struct {
-	cmd     *exec.Cmd
-	in      io.Closer
-	arrived chan arrival
+// startBare starts "ipc-bare watch" on the bare new/, the yardstick of
+// every wake-up.
+func (w *wakeWorld) startBare() (*consumer, error) {
+	newDir := filepath.Join(w.bare, "new")
+	return startWatching(w.r.command(w.r.bare, "watch", newDir), "", newDir)
 }
-
-func (w *wakeWorld) startBare() (*bareWatcher, error) {
-	b := &bareWatcher{cmd: w.r.command(w.r.bare, "watch", filepath.Join(w.bare, "new")), arrived: make(chan arrival, 1<<16)}
-	out, err := b.cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if b.in, err = b.cmd.StdinPipe(); err != nil {
-		return nil, err
-	}
-	if err := b.cmd.Start(); err != nil {
-		return nil, err
-	}
-	lines := bufio.NewScanner(out)
-	if !lines.Scan() || lines.Text() != "ready" {
-		stop(b.cmd, b.in)
-		return nil, fmt.Errorf("ipc-bare watch did not start: %v", lines.Err())
-	}
-	go func() {
-		for lines.Scan() {
-			at := time.Now()
-			if n, ok := numberIn(lines.Text()); ok {
-				b.arrived <- arrival{n, at}
-			}
-		}
-	}()
-	return b, nil
-}
-
-func (b *bareWatcher) close() { stop(b.cmd, b.in) }
 
 // bareOnce delivers one message to the bare watcher's new/ and returns
 // how long its report took from the rename.
-func (w *wakeWorld) bareOnce(b *bareWatcher) (time.Duration, error) {
+func (w *wakeWorld) bareOnce(b *consumer) (time.Duration, error) {
 	w.seq++
 	start, err := deliver(w.bare, w.seq)
 	if err != nil {
@@ -195,7 +165,7 @@ func (w *wakeWorld) idle(what, box string, once func(dir string, n int) (time.Du
 	if err != nil {
 		return []Figure{failed("wake", name, err)}
 	}
-	defer b.close()
+	defer b.end()
 	bare, ipc, err := durations(w.scale.Samples/2, w.scale.Budget,
 		func() (time.Duration, error) { return w.bareOnce(b) },
 		func() (time.Duration, error) { w.seq++; return once(dir, w.seq) })
@@ -246,8 +216,8 @@ func deliver(dir string, n int) (time.Time, error) {
 	return start, os.Rename(tmp, dst)
 }
 
-// consumer is a running ipc process that reports mail on its output
-// (wait, watch) or by exiting (the waking hook).
+// consumer is a running process that reports mail on its output (ipc
+// wait, ipc watch, ipc-bare watch) or by exiting (the waking hook).
 type consumer struct {
 	cmd     *exec.Cmd
 	in      io.WriteCloser
@@ -259,8 +229,14 @@ type consumer struct {
 // startConsumer starts "ipc --as BOX ARGS..." with stdin, and waits until
 // it watches BOX's new/.
 func (w *wakeWorld) startConsumer(dir, stdin string, args ...string) (*consumer, error) {
-	c := &consumer{cmd: w.r.command(w.r.ipc, append([]string{"--as", filepath.Base(dir)}, args...)...),
-		arrived: make(chan arrival, 1<<16), done: make(chan error, 1)}
+	cmd := w.r.command(w.r.ipc, append([]string{"--as", filepath.Base(dir)}, args...)...)
+	return startWatching(cmd, stdin, filepath.Join(dir, "new"))
+}
+
+// startWatching starts cmd with stdin, reports every line of its output
+// that names a message, and waits until it watches newDir.
+func startWatching(cmd *exec.Cmd, stdin, newDir string) (*consumer, error) {
+	c := &consumer{cmd: cmd, arrived: make(chan arrival, 1<<16), done: make(chan error, 1)}
 	out, err := c.cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
@@ -287,7 +263,7 @@ func (w *wakeWorld) startConsumer(dir, stdin string, args ...string) (*consumer,
 		c.doneAt = time.Now()
 		c.done <- err
 	}()
-	if err := awaitWatching(c.cmd.Process.Pid, filepath.Join(dir, "new"), wakeWait); err != nil {
+	if err := awaitWatching(c.cmd.Process.Pid, newDir, wakeWait); err != nil {
 		c.end()
 		return nil, err
 	}
@@ -388,7 +364,7 @@ func (w *wakeWorld) idleMCP() []Figure {
 	if err != nil {
 		return []Figure{failed("wake", name, err)}
 	}
-	defer b.close()
+	defer b.end()
 	bare, ipc, err := durations(w.scale.Samples, w.scale.Budget,
 		func() (time.Duration, error) { return w.bareOnce(b) },
 		func() (time.Duration, error) {

@@ -1,7 +1,8 @@
 // Command ipc-bare is the bare operation ipc's benchmarks measure ipc
 // against: the same file work a per-message ipc process does, in the
-// smallest Go program that can do it (the standard library only, no
-// flags package, nothing initialised that the work does not need).
+// smallest Go program that can do it (the standard library and package
+// bareop only, no flags package, nothing initialised that the work does
+// not need).
 //
 //	ipc-bare deliver DIR NAME   write DIR/tmp/NAME, fsync, rename to DIR/new/NAME, fsync DIR/new
 //	ipc-bare claim DIR          read the oldest file of DIR/new, print it, rename it to DIR/cur/NAME:2,S, fsync both
@@ -17,8 +18,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"sort"
+
+	"github.com/claude-ipc/ipc/internal/bench/bareop"
 )
 
 // message is what deliver writes: the size of a short ipc message.
@@ -38,7 +39,7 @@ func main() {
 			err = fmt.Errorf("deliver: no NAME")
 			break
 		}
-		err = deliver(dir, os.Args[3])
+		err = bareop.Deliver(dir, os.Args[3], message)
 	case "claim":
 		err = claim(dir)
 	case "count":
@@ -63,77 +64,16 @@ func main() {
 	}
 }
 
-// deliver is a durable Maildir delivery: write, fsync, rename, fsync.
-func deliver(dir, name string) error {
-	tmp := filepath.Join(dir, "tmp", name)
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(message); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, "new", name)); err != nil {
-		return err
-	}
-	return syncDir(filepath.Join(dir, "new"))
-}
-
-// claim is a durable Maildir read of the oldest message: list new/, read
-// the first name, rename it into cur/ with the S flag, fsync both.
+// claim claims the oldest message of dir and prints it.
 func claim(dir string) error {
-	names, err := readNames(filepath.Join(dir, "new"))
-	if err != nil || len(names) == 0 {
-		return err
+	_, data, err := bareop.Claim(dir)
+	if err == nil {
+		_, err = os.Stdout.Write(data)
 	}
-	sort.Strings(names)
-	src := filepath.Join(dir, "new", names[0])
-	b, err := os.ReadFile(src)
-	if err != nil {
-		return err
-	}
-	if _, err := os.Stdout.Write(b); err != nil {
-		return err
-	}
-	if err := os.Rename(src, filepath.Join(dir, "cur", names[0]+":2,S")); err != nil {
-		return err
-	}
-	if err := syncDir(filepath.Join(dir, "cur")); err != nil {
-		return err
-	}
-	return syncDir(filepath.Join(dir, "new"))
+	return err
 }
 
 func count(dir string) (int, error) {
-	names, err := readNames(dir)
+	names, err := bareop.Names(dir)
 	return len(names), err
-}
-
-func readNames(dir string) ([]string, error) {
-	d, err := os.Open(dir)
-	if err != nil {
-		return nil, err
-	}
-	defer d.Close()
-	return d.Readdirnames(-1)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
