@@ -84,6 +84,7 @@ func contractRows() []contractRow {
 		{"send", "bad data", withMail, "", as(alice, "send", "bob", "--data", "[1]", "hi"), ExitUsage},
 		{"send", "empty stdin", withMail, "", as(alice, "send", "bob", "-"), ExitUsage},
 		{"send", "wait-for timeout", withMail, "", as(alice, "send", "bob", "--wait-for", "read", "--timeout", "20ms", "hi"), ExitTimeout},
+		{"send", "wait-for timeout before the watch starts", withMail, "", as(alice, "send", "bob", "--wait-for", "read", "--timeout", "1ns", "hi"), ExitTimeout},
 
 		{"reply", "usage", withMail, "", as(bob, "reply"), ExitUsage},
 		{"reply", "unknown id", withMail, "", as(bob, "reply", "0123456789ab", "hi"), ExitRefused},

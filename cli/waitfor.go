@@ -59,9 +59,12 @@ func awaitState(ctx context.Context, a *App, sp *spool.Spool, rc spool.Receipt, 
 		}
 		return nil
 	})
-	if err != nil {
+	if err != nil && ctx.Err() == nil {
 		return err
 	}
+	// The time ran out while the watch was starting (the follower then
+	// says it is closed): that is a timeout like any other, and WaitFor,
+	// with ctx done, looks once and says so.
 	ps, err := r.WaitFor(ctx, rc, want, changed)
 	if a.JSON {
 		if jerr := a.printJSON(sentProgress{Receipt: rc, Progress: ps}); jerr != nil {
