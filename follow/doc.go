@@ -15,6 +15,10 @@
 //     least once, read (not claimed) with the checks spool applies: a file
 //     that is not mail is quarantined by the spool and reported as an Event
 //     whose Err is a *spool.QuarantineError.
+//   - A Feed opened for Arrivals (OpenWith) is told only of mail that
+//     becomes unread after Follow, and one opened for NamesOnly gets file
+//     names without reading them: a consumer that lists what is there
+//     itself pays nothing for a mailbox of a million.
 //   - Reports may repeat (a rescan after a kernel queue overflow, a message
 //     moved back to new/): consumers key on Message.ID. Mail read by someone
 //     else before the Follower got to it is not reported.

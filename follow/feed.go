@@ -10,8 +10,9 @@ import (
 // Feed is one consumer's stream of Events from the mailboxes and
 // directories it follows. Its methods are safe for concurrent use.
 type Feed struct {
-	f   *Follower
-	out chan Event
+	f    *Follower
+	out  chan Event
+	opts FeedOptions
 
 	mu     sync.Mutex
 	queue  []Event // what the reader has not taken yet
@@ -23,9 +24,24 @@ type Feed struct {
 	done chan struct{} // closed when the feed's goroutine has returned
 }
 
-func newFeed(f *Follower) *Feed {
+// FeedOptions choose what a Feed reports of the mailboxes it follows.
+// The zero value reports everything, read.
+type FeedOptions struct {
+	// Arrivals: Follow reports only mail that becomes unread from now on,
+	// not what is unread already: a consumer that lists that itself,
+	// reading only what it needs (spool.Mailbox.Oldest), pays nothing for
+	// a mailbox of a million. A mailbox that appears later is reported
+	// whole (all of it is new). A Rescan still reports everything.
+	Arrivals bool
+	// NamesOnly: Events of followed mailboxes carry the file's name and no
+	// Message (and no Err): nothing is read for this feed.
+	NamesOnly bool
+}
+
+func newFeed(f *Follower, opts FeedOptions) *Feed {
 	fd := &Feed{
 		f:    f,
+		opts: opts,
 		out:  make(chan Event),
 		wake: make(chan struct{}, 1),
 		stop: make(chan struct{}),
@@ -40,7 +56,8 @@ func newFeed(f *Follower) *Feed {
 func (fd *Feed) Events() <-chan Event { return fd.out }
 
 // Follow adds the mailbox name: each message that becomes unread in it is
-// reported, starting with those unread now. Unread means without the S
+// reported, starting with those unread now (unless the Feed was opened
+// for Arrivals). Unread means without the S
 // flag, in new/ (an arrival) or in cur/ (listed by a mail client, or a
 // person cleared S). A mailbox that does not exist yet is reported from
 // when it appears. Following a name twice needs two Unfollows; each
@@ -59,7 +76,7 @@ func (fd *Feed) Follow(name string) error {
 			}
 			return err
 		}
-		if scan {
+		if scan && !fd.opts.Arrivals {
 			fd.f.scan(fd, dir, mb)
 		}
 	}

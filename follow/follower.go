@@ -107,8 +107,12 @@ func New(ctx context.Context, sp *spool.Spool, opts Options) (*Follower, error) 
 }
 
 // Open returns a new Feed that follows nothing yet.
-func (f *Follower) Open() *Feed {
-	fd := newFeed(f)
+func (f *Follower) Open() *Feed { return f.OpenWith(FeedOptions{}) }
+
+// OpenWith returns a new Feed that follows nothing yet and reports as opts
+// say.
+func (f *Follower) OpenWith(opts FeedOptions) *Feed {
+	fd := newFeed(f, opts)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.closed {
@@ -201,9 +205,12 @@ func (f *Follower) dispatch(wev watcher.Event) {
 		return // unfollowed meanwhile
 	}
 	mb := src.mb
-	var mail, plain []*Feed
+	var mail, names, plain []*Feed
 	for fd, r := range src.refs {
-		if r.mail > 0 {
+		switch {
+		case r.mail > 0 && fd.opts.NamesOnly:
+			names = append(names, fd)
+		case r.mail > 0:
 			mail = append(mail, fd)
 		}
 		if r.n > r.mail {
@@ -213,6 +220,9 @@ func (f *Follower) dispatch(wev watcher.Event) {
 	f.mu.Unlock()
 	for _, fd := range plain {
 		fd.push(Event{Dir: dir, File: wev.Name})
+	}
+	for _, fd := range names {
+		fd.push(Event{Name: mb.Name, Dir: dir, File: wev.Name})
 	}
 	if len(mail) == 0 {
 		return
@@ -253,7 +263,7 @@ func (f *Follower) lookForMissing() {
 			continue
 		}
 		if fi, err := os.Stat(src.dir); err == nil && fi.IsDir() {
-			if err := f.watchLocked(src); err != nil {
+			if err := f.watchLocked(src, false); err != nil { // all it holds is new
 				f.log.Warn("follow", "dir", src.dir, "err", err)
 			}
 		}
@@ -261,11 +271,15 @@ func (f *Follower) lookForMissing() {
 }
 
 // watchLocked asks the watcher to watch src, which then reports the files
-// in it. A directory that does not exist yet is marked missing, not an
+// in it (unless quiet). A directory that does not exist yet is marked missing, not an
 // error. f.mu is held: the watcher never waits for its reader, so it
 // never waits for us.
-func (f *Follower) watchLocked(src *source) error {
-	switch err := f.w.Add(src.dir); {
+func (f *Follower) watchLocked(src *source, quiet bool) error {
+	add := f.w.Add
+	if quiet {
+		add = f.w.AddQuiet
+	}
+	switch err := add(src.dir); {
 	case err == nil:
 		src.missing = false
 		return nil
@@ -331,7 +345,9 @@ func (f *Follower) add(fd *Feed, dir string, mb *spool.Mailbox) (scan bool, err 
 		f.countPlainCur(dir, 1) // before the watch's scan, which the filter sees
 	}
 	if first {
-		if err := f.watchLocked(src); err != nil {
+		// A feed for arrivals only wants nothing of what is there; a
+		// feed that joins later and wants it scans for itself.
+		if err := f.watchLocked(src, mb != nil && fd.opts.Arrivals); err != nil {
 			if mb == nil {
 				f.countPlainCur(dir, -1)
 			}

@@ -131,9 +131,9 @@ type leading struct {
 	armed   bool              // retry is running
 
 	// The unseen index: the feed also follows every mailbox (FollowAll:
-	// the follower reports mail becoming unread, in new/ and in cur/, and
-	// nothing for read mail) and the keeper writes the index from what it
-	// reports in cur/. unseen is nil when the follower polls: listing a
+	// the follower reports the names of files becoming unread, in new/ and
+	// in cur/, and nothing for read mail) and the keeper writes the index
+	// from what it reports in cur/. unseen is nil when the follower polls: listing a
 	// huge cur/ every poll would cost more than the readers' own check of
 	// the index, so they are left to it.
 	unseen *spool.UnseenKeeper
@@ -155,7 +155,10 @@ func lead(ctx context.Context, sp *spool.Spool, opts Options, l *spool.Leadershi
 		defer f.Close()
 		fol = f
 	}
-	ld.fd = fol.Open()
+	// The feed's mailboxes are for the unseen index, which lists each cur/
+	// itself and needs names only: nothing is read for it, and a mailbox
+	// of a million unread costs the leader nothing at start.
+	ld.fd = fol.OpenWith(follow.FeedOptions{Arrivals: true, NamesOnly: true})
 	defer ld.fd.Close()
 	for _, dir := range []string{sp.OutboxDir(), sp.ForwardsDir()} {
 		if err := ld.fd.Watch(dir); err != nil {

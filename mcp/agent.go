@@ -3,7 +3,6 @@ package mcp
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -159,21 +158,25 @@ func (s *Server) register(name string) (registered, error) {
 	return r, nil
 }
 
-// become makes mb the agent's mailbox: the ready sessions catch up on its
-// unread mail (Options.Backlog applies), then it is watched and scanned
-// again, even if a subscription watched it already, so that mail landing
-// meanwhile is pushed too. It returns the unread count.
+// become makes mb the agent's mailbox: it is watched for arrivals, then
+// the ready sessions catch up on its unread mail (Options.Backlog
+// applies): in this order, mail landing in between is seen by one or the
+// other (each session's known set drops the repeats). It returns the
+// unread count.
 func (s *Server) become(mb *spool.Mailbox) int {
 	id := &identity{name: mb.Name, mb: mb, dir: filepath.Clean(mb.NewDir())}
 	// Stored first: a session joining during the loop catches up on this
-	// identity by itself (each session's pushed set drops the repeats).
+	// identity by itself.
 	s.agent.cur.Store(id)
-	for _, ss := range s.hub.sessions() {
-		s.catchUp(ss, id)
-	}
 	s.watch(id.name)
-	names, _ := readNames(id.dir)
-	return len(names)
+	unread := 0
+	for _, ss := range s.hub.sessions() {
+		unread = s.catchUp(ss, id)
+	}
+	if len(s.hub.sessions()) == 0 {
+		unread, _ = mb.Unread()
+	}
+	return unread
 }
 
 // renamed is what rename did.
@@ -212,26 +215,11 @@ func (s *Server) rename(newName string) (renamed, error) {
 	return r, nil
 }
 
-// readNames lists the message files in a new/ directory.
-func readNames(dir string) ([]string, error) {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]string, 0, len(ents))
-	for _, e := range ents {
-		if n := e.Name(); n[0] != '.' && !e.IsDir() {
-			out = append(out, n)
-		}
-	}
-	return out, nil
-}
-
 // watch follows the mailbox name on the server's feed: mail that becomes
-// unread there is pushed (the agent's own) or told to subscribers. The
-// feed counts references (the agent's own name, subscriptions), and each
-// call reports the unread mail again, so that mail landing meanwhile is
-// pushed too. A mailbox that does not exist yet is followed all the same.
+// unread there from now on is pushed (the agent's own) or told to
+// subscribers; what is unread already catch-up reads itself. The feed
+// counts references (the agent's own name, subscriptions). A mailbox that
+// does not exist yet is followed all the same.
 func (s *Server) watch(name string) {
 	fd := s.feed()
 	if fd == nil {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"strings"
 
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
@@ -112,26 +111,12 @@ func (s *Server) readInbox(_ context.Context, req mcpgo.ReadResourceRequest) ([]
 // nothing and recording no activity for the name.
 func (s *Server) peek(mb *spool.Mailbox, max int) (inbox, error) {
 	in := inbox{Name: mb.Name, Messages: []mailView{}}
-	names, err := readNames(mb.NewDir())
-	if errors.Is(err, fs.ErrNotExist) {
-		return in, nil
-	}
-	if err != nil {
+	msgs, n, err := mb.Oldest(max, nil)
+	var q *spool.QuarantineError
+	if err != nil && !errors.As(err, &q) { // a file moved aside is simply not shown
 		return in, err
 	}
-	var msgs []*spool.Message
-	for _, n := range names {
-		m, err := mb.ReadNew(n)
-		if err != nil {
-			continue // read meanwhile, or quarantined
-		}
-		msgs = append(msgs, m)
-	}
-	sortMessages(msgs)
-	in.Unread = len(msgs)
-	if len(msgs) > max {
-		msgs, in.Truncated = msgs[:max], true
-	}
+	in.Unread, in.Truncated = n, n > len(msgs)
 	in.Messages = viewsOf(msgs, s.sp.Now())
 	return in, nil
 }

@@ -78,8 +78,11 @@ func BenchmarkSendStdio(b *testing.B) {
 	args := map[string]any{"from_id": "alice", "to_id": "bob", "content": body}
 	callTool("send", args)
 	mb, _ := sp.Mailbox("bob")
-	names, _ := readNames(mb.NewDir())
-	data, err := os.ReadFile(filepath.Join(mb.NewDir(), names[0]))
+	ents, _ := os.ReadDir(mb.NewDir())
+	if len(ents) == 0 {
+		b.Fatal("the first send left nothing in new/")
+	}
+	data, err := os.ReadFile(filepath.Join(mb.NewDir(), ents[0].Name()))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -5,13 +5,11 @@ package mcp
 
 import (
 	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/claude-ipc/ipc/internal/mcpserver"
-	"github.com/claude-ipc/ipc/spool"
 )
 
 // Backoff bounds for a push the transport refused because the client lags.
@@ -103,39 +101,26 @@ func (s *Server) send(ss *session) {
 
 // catchUp queues for ss the unread mail of id it has not had, oldest
 // first; when there is more than Options.Backlog of it, one notice says
-// how much instead, so a full mailbox does not flood the model.
-func (s *Server) catchUp(ss *session, id *identity) {
+// how much instead, so a full mailbox does not flood the model. It reads
+// at most Backlog+1 messages, whatever the mailbox holds, and returns how
+// many unread messages there are.
+func (s *Server) catchUp(ss *session, id *identity) int {
 	if id == nil {
-		return
+		return 0
 	}
-	names, err := readNames(id.dir)
-	if err != nil {
-		return
+	n, _ := id.mb.Unread()
+	fresh, unknown, err := id.mb.Oldest(s.opts.Backlog+1, ss.knows)
+	if err != nil { // quarantined, or unreadable: the rest still counts
+		s.log.Debug("mail not pushed", "name", id.name, "err", err)
 	}
-	var fresh []*spool.Message
-	for _, n := range names {
-		m, err := id.mb.ReadNew(n)
-		switch {
-		case errors.Is(err, fs.ErrNotExist): // read meanwhile
-		case err != nil: // quarantined, or still being written (the watcher reports it once complete)
-			s.log.Debug("mail not pushed", "file", filepath.Join(id.dir, n), "err", err)
-		case !ss.knows(m.ID):
-			fresh = append(fresh, m)
-		}
+	if unknown > s.opts.Backlog {
+		ss.enqueue(backlogNotice(id.name, unknown, s.sp.Now()))
+		return n
 	}
-	if len(fresh) > s.opts.Backlog {
-		ids := make([]string, len(fresh))
-		for i, m := range fresh {
-			ids[i] = m.ID
-		}
-		ss.announce(ids)
-		ss.enqueue(backlogNotice(id.name, len(fresh), s.sp.Now()))
-		return
-	}
-	sortMessages(fresh)
 	for _, m := range fresh {
 		ss.enqueue(messageItem(id.name, m))
 	}
+	return n
 }
 
 // awaitQuiet holds pushes to an HTTP session until it has a GET stream

@@ -187,7 +187,9 @@ func (s *Server) Start(ctx context.Context) error {
 		fol, own = f, true
 	}
 	s.mu.Lock()
-	s.fol, s.ownFol, s.fd = fol, own, fol.Open()
+	// Arrivals only: what is unread already, register and catch-up read
+	// themselves, as much of it as they push.
+	s.fol, s.ownFol, s.fd = fol, own, fol.OpenWith(follow.FeedOptions{Arrivals: true})
 	s.mu.Unlock()
 	s.wg.Add(2)
 	go s.loop()

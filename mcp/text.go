@@ -2,7 +2,6 @@ package mcp
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -11,16 +10,6 @@ import (
 
 // Text written for a model: short sentences, the facts it needs to act,
 // ids where it may want to answer.
-
-// sortMessages orders messages oldest first, as Check does.
-func sortMessages(ms []*spool.Message) {
-	sort.SliceStable(ms, func(i, j int) bool {
-		if !ms[i].Date.Equal(ms[j].Date) {
-			return ms[i].Date.Before(ms[j].Date)
-		}
-		return ms[i].Path < ms[j].Path
-	})
-}
 
 // ago says how long before now t was: "just now", "2 min ago", "3 h ago",
 // "4 days ago".

@@ -152,3 +152,37 @@ func report(b *testing.B, what string, t, bare time.Duration) {
 	b.ReportMetric(float64(t.Nanoseconds())/float64(b.N), what+"-ns/op")
 	b.ReportMetric(float64(t)/float64(bare), what+"/bare")
 }
+
+// BenchmarkBigBoxCatchUp measures what register and an MCP session's
+// catch-up read of a mailbox holding N unread: the count (Unread) and the
+// oldest 51 (Oldest, as the MCP server's default backlog of 50 asks),
+// against a bare listing of new/ in the same run. B/op shows what a
+// listing costs in names; nothing else grows with N.
+func BenchmarkBigBoxCatchUp(b *testing.B) {
+	for _, n := range benchSizes(b) {
+		_, mb := bigBox(b, n)
+		b.Run(fmt.Sprintf("unread=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			var tBare, tCatch time.Duration
+			for i := 0; i < b.N; i++ {
+				t0 := time.Now()
+				if got := bareReaddir(b, mb.NewDir()); got != n {
+					b.Fatalf("new/ holds %d, want %d", got, n)
+				}
+				t1 := time.Now()
+				count, err := mb.Unread()
+				if err != nil || count != n {
+					b.Fatalf("unread: %d, %v", count, err)
+				}
+				msgs, total, err := mb.Oldest(51, nil)
+				t2 := time.Now()
+				if err != nil || total != n || len(msgs) != min(51, n) || msgs[0].ID != "000000000000" {
+					b.Fatalf("oldest: %d of %d, %v", len(msgs), total, err)
+				}
+				tBare += t1.Sub(t0)
+				tCatch += t2.Sub(t1)
+			}
+			report(b, "catchup", tCatch, tBare)
+		})
+	}
+}

@@ -86,10 +86,6 @@ func (mb *Mailbox) Give(ctx context.Context, opts CheckOptions, give func(*Messa
 	}
 	defer unlock()
 	var bad []error
-	ents, err := mb.unreadEntries()
-	if err != nil {
-		return nil, err
-	}
 	defer func() {
 		if len(given) > 0 {
 			if serr := mb.syncDirs(); serr != nil {
@@ -101,11 +97,12 @@ func (mb *Mailbox) Give(ctx context.Context, opts CheckOptions, give func(*Messa
 	}()
 	// Each message is read only when its turn comes: giving the oldest
 	// few of a million reads a few.
-	mb.readInOrder(mb.inArrivalOrder(ents), &bad, func(m *Message) bool {
-		if err = ctx.Err(); err != nil {
+	var stop error
+	err = mb.eachOldest(opts.Limit, &bad, func(m *Message) bool {
+		if stop = ctx.Err(); stop != nil {
 			return false
 		}
-		if err = give(shownRead(m, mb)); err != nil {
+		if stop = give(shownRead(m, mb)); stop != nil {
 			return false
 		}
 		switch cerr := mb.claim(m); {
@@ -117,6 +114,9 @@ func (mb *Mailbox) Give(ctx context.Context, opts CheckOptions, give func(*Messa
 		}
 		return opts.Limit <= 0 || len(given) < opts.Limit
 	})
+	if err == nil {
+		err = stop
+	}
 	return given, err
 }
 

@@ -352,10 +352,11 @@ func (mb *Mailbox) entries(sub string) ([]entry, error) {
 }
 
 // Unread returns how many unread messages the mailbox holds: those in
-// new/ and those in cur/ without the S flag.
+// new/ and those in cur/ without the S flag. It counts names as it lists
+// them, holding none: a million cost a listing, not a million strings.
 func (mb *Mailbox) Unread() (int, error) {
-	es, err := mb.unreadEntries()
-	return len(es), err
+	_, n, err := mb.oldestEntries(0, nil)
+	return n, err
 }
 
 // NewDir returns the mailbox's new/ folder, where unread mail arrives.

@@ -67,12 +67,8 @@ func (mb *Mailbox) Check(opts CheckOptions) ([]*Message, error) {
 		seen = slices.DeleteFunc(seen, entry.unread)
 		mb.readInOrder(seen, &bad, func(m *Message) bool { out = append(out, m); return true })
 	}
-	ents, err := mb.unreadEntries()
-	if err != nil {
-		return nil, err
-	}
 	claimed, taken := 0, 0
-	mb.readInOrder(mb.inArrivalOrder(ents), &bad, func(m *Message) bool {
+	err := mb.eachOldest(opts.Limit, &bad, func(m *Message) bool {
 		if opts.Peek {
 			out = append(out, m)
 			taken++
@@ -89,6 +85,9 @@ func (mb *Mailbox) Check(opts CheckOptions) ([]*Message, error) {
 		}
 		return opts.Limit <= 0 || taken < opts.Limit
 	})
+	if err != nil {
+		return nil, err
+	}
 	if claimed > 0 {
 		// Claims must survive a power cut too, or read mail comes back.
 		if err := mb.syncDirs(); err != nil {

@@ -254,6 +254,46 @@ func TestLimitReadsOnlyTheOldest(t *testing.T) {
 	}
 }
 
+// TestOldest holds that Oldest reads only the messages it returns, leaves
+// out what skip names, and counts the rest.
+func TestOldest(t *testing.T) {
+	c := newClock()
+	s := openTest(t, WithClock(c.Now))
+	var ids []string
+	for _, body := range []string{"one", "two", "three", "four"} {
+		rc, err := s.Send(Draft{From: "a", To: []string{"b"}, Body: body})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, rc.ID)
+		c.Add(time.Minute)
+	}
+	mb := mustMailbox(t, s, "b")
+	os.Symlink("/", filepath.Join(mb.NewDir(), "4102444800.M0P1Q1.elsewhere"))
+	tests := []struct {
+		max    int
+		skip   func(string) bool
+		want   string
+		unread int
+	}{
+		{max: 2, want: "one,two", unread: 5},
+		{max: 2, skip: func(id string) bool { return id == ids[0] }, want: "two,three", unread: 4},
+		{max: 0, want: "", unread: 5},
+	}
+	for _, tt := range tests {
+		msgs, n, err := mb.Oldest(tt.max, tt.skip)
+		if err != nil || bodies(msgs) != tt.want || n != tt.unread {
+			t.Errorf("Oldest(%d): %q, %d unread, %v; want %q, %d", tt.max, bodies(msgs), n, err, tt.want, tt.unread)
+		}
+	}
+	if q := files(t, filepath.Join(s.Root, "quarantine")); len(q) != 0 {
+		t.Errorf("Oldest read a file it did not return: quarantine holds %v", q)
+	}
+	if n, _ := mb.Unread(); n != 5 {
+		t.Errorf("Unread: %d, want 5", n)
+	}
+}
+
 func bodies(ms []*Message) string {
 	var b []string
 	for _, m := range ms {

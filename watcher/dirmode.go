@@ -52,6 +52,6 @@ func (l *loop) dirsChanged() {
 			l.rewatch(c.dir, d)
 			continue
 		}
-		l.pollDir(c.dir, d, now)
+		l.pollDir(c.dir, d, now, true)
 	}
 }

@@ -130,12 +130,13 @@ func (l *loop) handle(r request) error {
 	if r.remove {
 		return l.removeDir(r.dir)
 	}
-	return l.addDir(r.dir)
+	return l.addDir(r.dir, r.quiet)
 }
 
 // addDir watches a directory, then scans it: in this order, a file landing
-// in between is seen by one or the other.
-func (l *loop) addDir(given string) error {
+// in between is seen by one or the other. A quiet add reports nothing it
+// finds (when polling, the listing is what later polls compare with).
+func (l *loop) addDir(given string, quiet bool) error {
 	key := filepath.Clean(given)
 	if err := checkDir(key); err != nil {
 		return fmt.Errorf("watcher: add %s: %w", given, err)
@@ -151,7 +152,12 @@ func (l *loop) addDir(given string) error {
 		l.dirs[key] = d
 	}
 	d.lost = false
-	l.scanDir(key, d)
+	switch {
+	case !quiet:
+		l.scanDir(key, d)
+	case l.listing(): // what later listings compare with
+		l.pollDir(key, d, time.Now(), false)
+	}
 	return nil
 }
 

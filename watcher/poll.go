@@ -43,11 +43,13 @@ func (l *loop) pollAll() {
 	l.shared.polls.Add(1)
 	now := time.Now()
 	for key, d := range l.dirs {
-		l.pollDir(key, d, now)
+		l.pollDir(key, d, now, true)
 	}
 }
 
-func (l *loop) pollDir(key string, d *dir, now time.Time) {
+// pollDir lists a directory and, when report is set, follows the names
+// new since its last listing.
+func (l *loop) pollDir(key string, d *dir, now time.Time, report bool) {
 	entries, err := os.ReadDir(key)
 	if err != nil {
 		if d.seen != nil {
@@ -63,7 +65,7 @@ func (l *loop) pollDir(key string, d *dir, now time.Time) {
 			continue
 		}
 		seen[name] = struct{}{}
-		if _, old := d.seen[name]; !old {
+		if _, old := d.seen[name]; !old && report {
 			l.polled(fileKey{key, name}, e, now)
 		}
 	}

@@ -116,6 +116,7 @@ type shared struct {
 // request carries Add and Remove to the loop goroutine.
 type request struct {
 	remove bool
+	quiet  bool // add without reporting what is there
 	dir    string
 	reply  chan error // buffered: the loop never blocks on it
 }
@@ -159,7 +160,7 @@ func start(ctx context.Context, opts Options, s sys, dirs []string) (*Watcher, e
 		l.startNotify()
 	}
 	for _, d := range dirs {
-		if err := l.addDir(d); err != nil {
+		if err := l.addDir(d, false); err != nil {
 			l.stop()
 			return nil, err
 		}
@@ -192,6 +193,12 @@ func (w *Watcher) Events() <-chan Event { return w.events }
 // Add starts watching one more directory, then reports the files already in
 // it.
 func (w *Watcher) Add(dir string) error { return w.call(request{dir: dir}) }
+
+// AddQuiet starts watching one more directory without reporting the files
+// already in it: only what arrives from now on (and what a Rescan finds).
+// A consumer that lists what is there itself, reading only what it needs,
+// so pays nothing for a directory of a million files.
+func (w *Watcher) AddQuiet(dir string) error { return w.call(request{dir: dir, quiet: true}) }
 
 // Remove stops watching dir. Events for it that were already queued may
 // still arrive.
