@@ -75,9 +75,9 @@ func (e *env) wakes() []Figure {
 		name string
 		run  func() []Figure
 	}{
-		{"idle wait", func() []Figure { return w.idle("ipc wait printed it", "wait", w.waitOnce) }},
+		{"idle wait", func() []Figure { return w.idle("ipc wait printed it", "wait", w.waitStart, false) }},
 		{"idle mcp", w.idleMCP},
-		{"idle hook", func() []Figure { return w.idle("wake hook exited", "hook", w.hookOnce) }},
+		{"idle hook", func() []Figure { return w.idle("wake hook exited", "hook", w.hookStart, true) }},
 		{"burst mcp", w.burstMCP},
 		{"burst watch", w.burstWatch},
 		{"burst wait", func() []Figure {
@@ -155,7 +155,7 @@ func awaitArrival(arrived <-chan arrival, n int, start time.Time) (time.Duration
 
 // idle measures one consumer, woken by one message at a time, turn about
 // with the bare watcher.
-func (w *wakeWorld) idle(what, box string, once func(dir string, n int) (time.Duration, error)) []Figure {
+func (w *wakeWorld) idle(what, box string, begin func(dir string) (*consumer, error), exits bool) []Figure {
 	name := "rename → " + what + ", idle"
 	dir, err := w.mailbox(box)
 	if err != nil {
@@ -168,17 +168,18 @@ func (w *wakeWorld) idle(what, box string, once func(dir string, n int) (time.Du
 	defer b.end()
 	bare, ipc, err := durations(w.scale.Samples/2, w.scale.Budget,
 		func() (time.Duration, error) { return w.bareOnce(b) },
-		func() (time.Duration, error) { w.seq++; return once(dir, w.seq) })
+		func() (time.Duration, error) { w.seq++; return w.once(dir, w.seq, begin, exits) })
 	if err != nil {
 		return []Figure{failed("wake", name, err)}
 	}
 	return latencies("wake", name, ipc, bare, "rename → ipc-bare watch (inotify) printed it", "")
 }
 
-// waitOnce starts "ipc wait", lets it watch, delivers message n and
-// returns how long its output took from the rename.
-func (w *wakeWorld) waitOnce(dir string, n int) (time.Duration, error) {
-	p, err := w.waitStart(dir)
+// once starts a consumer (ipc wait, the waking hook), lets it watch,
+// delivers message n and returns how long it took from the rename to its
+// output or, when it reports by exiting, to its exit.
+func (w *wakeWorld) once(dir string, n int, begin func(dir string) (*consumer, error), exits bool) (time.Duration, error) {
+	p, err := begin(dir)
 	if err != nil {
 		return 0, err
 	}
@@ -186,23 +187,11 @@ func (w *wakeWorld) waitOnce(dir string, n int) (time.Duration, error) {
 	start, err := deliver(dir, n)
 	if err != nil {
 		return 0, err
+	}
+	if exits {
+		return p.exited(start)
 	}
 	return awaitArrival(p.arrived, n, start)
-}
-
-// hookOnce starts the waking hook, lets it watch, delivers message n and
-// returns how long it took from the rename to its exit.
-func (w *wakeWorld) hookOnce(dir string, n int) (time.Duration, error) {
-	p, err := w.hookStart(dir)
-	if err != nil {
-		return 0, err
-	}
-	defer p.end()
-	start, err := deliver(dir, n)
-	if err != nil {
-		return 0, err
-	}
-	return p.exited(start)
 }
 
 // deliver writes message n into dir's tmp/ and renames it into new/,
