@@ -32,10 +32,6 @@ var errSilent = errors.New("")
 // silentExit returns an error that makes the process exit with code quietly.
 func silentExit(code int) error { return &exitError{code: code, err: errSilent, quiet: true} }
 
-// quietExit ends a command with code and err, which the command has
-// already written on stderr in its own words.
-func quietExit(code int, err error) error { return &exitError{code: code, err: err, quiet: true} }
-
 // errWhoAreYou is the one answer, for every command, when the caller
 // gave no name and none can be found: a usage mistake (exit 2).
 var errWhoAreYou = usageErr(errors.New("who are you? give --as NAME or set IPC_NAME"))
