@@ -320,12 +320,44 @@ func (s *Server) toolBroadcast(_ context.Context, req mcpgo.CallToolRequest) (*m
 	return ok(ans, text)
 }
 
-// checkMail reads the agent's unread mail, marking it read, and sends the
-// read receipts its senders asked for. It returns the answer and the
-// messages it carries (claimed: see handover).
+// maxAnswer bounds the mail one answer of check, wait or auto_process
+// carries, in bytes of text and data: Claude Code puts a tool answer much
+// over that (374 KB was measured) in a file and hands its model a 2 KB
+// preview, so mail marked read would not reach the model's context. The
+// rest stays unread for the next call; the answer says how much is left.
+const maxAnswer = 48 << 10
+
+// maxPerAnswer bounds the messages one answer carries.
+const maxPerAnswer = 200
+
+// answerLimit returns how many of the oldest unread messages of mb fit in
+// one answer (at least one, when there is any mail).
+func answerLimit(mb *spool.Mailbox) int {
+	peeked, err := mb.Check(spool.CheckOptions{Peek: true, Limit: maxPerAnswer})
+	if err != nil || len(peeked) == 0 {
+		return maxPerAnswer // the claim finds out, and says why
+	}
+	size := 0
+	for i, m := range peeked {
+		if size += len(m.Body) + len(m.Data) + 512; i > 0 && size > maxAnswer { // 512: the other fields
+			return i
+		}
+	}
+	return len(peeked)
+}
+
+// checkMail reads the agent's oldest unread mail, as much as fits in one
+// answer (answerLimit), marking it read, and sends the read receipts its
+// senders asked for. It returns the answer and the messages it carries
+// (claimed: see handover).
 func (s *Server) checkMail(cur *identity) (mailRead, []*spool.Message, error) {
-	msgs, err := cur.mb.Check(spool.CheckOptions{})
+	msgs, err := cur.mb.Check(spool.CheckOptions{Limit: answerLimit(cur.mb)})
 	r := mailRead{Name: cur.name, Count: len(msgs), Messages: viewsOf(msgs, s.sp.Now())}
+	if len(msgs) > 0 {
+		if left, uerr := cur.mb.Unread(); uerr == nil {
+			r.More = left
+		}
+	}
 	if err != nil {
 		var qe *spool.QuarantineError
 		if len(msgs) == 0 && !errors.As(err, &qe) {

@@ -123,6 +123,7 @@ type mailRead struct {
 	Name      string     `json:"name" desc:"Whose mail this is: your registered name."`
 	Count     int        `json:"count" desc:"How many messages were read (0: none was waiting)."`
 	Messages  []mailView `json:"messages" desc:"The messages, oldest first, now marked read."`
+	More      int        `json:"more,omitempty" desc:"Unread messages left, more than one answer holds: call again to read them."`
 	Receipts  []string   `json:"receipts,omitempty" desc:"Read receipts sent to the senders who asked for one."`
 	Problems  []string   `json:"problems,omitempty" desc:"What went wrong: files quarantined, receipts not sent."`
 	TimedOut  bool       `json:"timed_out,omitempty" desc:"wait only: no mail arrived within the timeout."`
@@ -141,6 +142,9 @@ func (r mailRead) text(head, none string, numbered bool) string {
 		b.WriteString(none)
 	default:
 		b.WriteString(head + "\n\n" + mailText(r.Messages, numbered))
+	}
+	if r.More > 0 {
+		fmt.Fprintf(&b, "\n\n%d more unread, more than one answer holds: call again to read them.", r.More)
 	}
 	for _, rc := range r.Receipts {
 		b.WriteString("\n" + rc)

@@ -267,3 +267,35 @@ func jsonOf(v any) string {
 	b, _ := json.MarshalIndent(v, "", "  ")
 	return string(b)
 }
+
+// TestAnswerBounded: a mailbox with more mail than one answer should
+// carry is read over several checks, oldest first, each message once,
+// every answer saying how much is left.
+func TestAnswerBounded(t *testing.T) {
+	sp, _, c, _ := asAlice(t)
+	var ids []string
+	for i := range 30 {
+		ids = append(ids, send(t, sp.Root, "bob", "alice", fmt.Sprintf("message %d\n%s", i, strings.Repeat("nine kilobytes of words\n", 380)), "").ID)
+	}
+	var got []string
+	for calls := 0; len(got) < len(ids); calls++ {
+		if calls > len(ids) {
+			t.Fatalf("after %d checks, %d of %d messages read", calls, len(got), len(ids))
+		}
+		res := call(t, c, "check", map[string]any{"instance_id": "alice"})
+		var r mailRead
+		structured(t, res, &r)
+		if b, _ := json.Marshal(res.StructuredContent); len(b) > 2*maxAnswer {
+			t.Errorf("an answer of %d bytes", len(b))
+		}
+		for _, m := range r.Messages {
+			got = append(got, m.ID)
+		}
+		if left := len(ids) - len(got); r.More != left || (left > 0) != strings.Contains(text(res), fmt.Sprintf("%d more unread", left)) {
+			t.Errorf("after %d read, more = %d, want %d; text:\n%s", len(got), r.More, left, text(res)[max(0, len(text(res))-200):])
+		}
+	}
+	if !slices.Equal(got, ids) {
+		t.Errorf("read %v, want each once, oldest first: %v", got, ids)
+	}
+}

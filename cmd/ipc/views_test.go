@@ -8,6 +8,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -477,6 +478,48 @@ func TestModelsSeeOneView(t *testing.T) {
 		reqs := ce.model.Requests()
 		descs := toolDescriptions(reqs)
 		sc.checkViews(t, ce.w, sc.results(t, reqs), claudeView, descs)
+	})
+	// Claude Code puts an answer much over 48 KiB in a file and gives its
+	// model a 2 KB preview (measured: 374 KB of check). A mailbox with more
+	// than one answer holds is read over several checks, each one whole in
+	// the model's context.
+	t.Run("claude-many", func(t *testing.T) {
+		var sc *viewScenario
+		ce := newClaude(t, func(r *fakemodel.Request) fakemodel.Reply { return sc.script(r) })
+		sc = &viewScenario{me: "alice", mail: map[string]*spool.Message{}}
+		sp := ce.w.openSpool()
+		for i := range 40 {
+			if _, err := sp.Send(spool.Draft{From: "carol", To: []string{"alice"}, Body: fmt.Sprintf("message %d\n%s", i, strings.Repeat("nine kilobytes of words, line after line\n", 220))}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sc.steps = []viewStep{{tool: "register", args: map[string]any{"instance_id": "alice"}},
+			{tool: "check", args: map[string]any{"instance_id": "alice"}}, {tool: "check", args: map[string]any{"instance_id": "alice"}}}
+		writeJSONFile(t, filepath.Join(strings.TrimPrefix(ce.w.env[len(ce.w.env)-3], "HOME="), ".claude", "settings.json"),
+			map[string]any{"permissions": map[string]any{"allow": []string{"mcp__ipc"}, "defaultMode": "default"}})
+		add := readmeCommand(t, "**Claude Code**", "claude mcp add --scope user ")
+		ce.cli(t, add[1:]...)
+		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, ce.claude, "-p", "VIEWS: make the calls")
+		cmd.Env, cmd.Dir = ce.env, ce.project
+		if out, err := cmd.CombinedOutput(); err != nil {
+			logRequests(t, ce.model.Requests())
+			t.Fatalf("claude -p: %v\n%s", err, out)
+		}
+		res := sc.results(t, ce.model.Requests())
+		read := 0
+		for i, raw := range res[1:] {
+			v := claudeView(raw)
+			c, _ := v.obj["count"].(json.Number)
+			m, _ := v.obj["more"].(json.Number)
+			count, _ := c.Int64()
+			more, _ := m.Int64()
+			if strings.Contains(raw, "persisted-output") || count == 0 || count+int64(read)+more != 40 {
+				t.Errorf("check %d: the model was given %d chars, count %d, more %d (read before: %d): %.300s", i+1, len(raw), count, more, read, raw)
+			}
+			read += int(count)
+		}
 	})
 	t.Run("gemini", func(t *testing.T) {
 		bin := npmBin(t, geminiPackage, "gemini")
