@@ -186,3 +186,39 @@ func BenchmarkBigBoxCatchUp(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkBigBoxQuotaSend measures a durable send into a mailbox holding
+// N unread under an unread limit above N (so the quota is checked at each
+// send and refuses nothing), against the bare write+fsync+rename+fsync of
+// the same bytes in the same run: the quota must cost about nothing
+// however full the mailbox is.
+func BenchmarkBigBoxQuotaSend(b *testing.B) {
+	for _, n := range benchSizes(b) {
+		s, _ := bigBox(b, n)
+		cfg := s.Config
+		cfg.MaxUnread = 2*n + 1_000_000
+		s.Config = cfg
+		bare := filepath.Join(b.TempDir(), "bare")
+		for _, d := range []string{"tmp", "new"} {
+			os.MkdirAll(filepath.Join(bare, d), 0o700)
+		}
+		d := Draft{From: "alice", To: []string{"bob"}, Body: "build finished: all green\n"}
+		data := (&Message{ID: "0123456789ab", From: "alice", To: []string{"bob"}, Date: time.Now(), Body: d.Body}).Format(s.host)
+		b.Run(fmt.Sprintf("unread=%d", n), func(b *testing.B) {
+			var tBare, tSend time.Duration
+			for i := 0; i < b.N; i++ {
+				t0 := time.Now()
+				if err := bareDurableWrite(bare, i, data); err != nil {
+					b.Fatal(err)
+				}
+				t1 := time.Now()
+				if _, err := s.Send(d); err != nil {
+					b.Fatal(err)
+				}
+				tBare += t1.Sub(t0)
+				tSend += time.Since(t1)
+			}
+			report(b, "send", tSend, tBare)
+		})
+	}
+}

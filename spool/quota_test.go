@@ -141,3 +141,71 @@ func TestSendRefusesOverMaxMessage(t *testing.T) {
 		t.Error("a refused message created the mailbox")
 	}
 }
+
+// TestQuotaBound holds the bound a mailbox keeps instead of listing per
+// send: it refuses only after a listing, reading frees room at once, mail
+// put in new/ by other means is counted once the bound is older than
+// quotaVerify, and a lost or damaged bound file just means a listing.
+func TestQuotaBound(t *testing.T) {
+	c := newClock()
+	cfg := DefaultConfig()
+	cfg.MaxUnread, cfg.RatePerMinute = 3, 0
+	s := openTest(t, WithClock(c.Now), WithConfig(cfg))
+	send := func() error { _, err := s.Send(Draft{From: "a", To: []string{"b"}, Body: "x"}); return err }
+	for i := range 3 {
+		if err := send(); err != nil {
+			t.Fatalf("send %d: %v", i, err)
+		}
+	}
+	if err := send(); !errors.Is(err, ErrQuota) {
+		t.Fatalf("fourth send: %v, want ErrQuota", err)
+	}
+	mb := mustMailbox(t, s, "b")
+	if _, err := mb.Check(CheckOptions{Limit: 2}); err != nil {
+		t.Fatal(err)
+	}
+	// The bound says 3: the next send lists, finds 1, and takes it.
+	for i := range 2 {
+		if err := send(); err != nil {
+			t.Fatalf("send %d after reading two: %v", i, err)
+		}
+	}
+	if err := send(); !errors.Is(err, ErrQuota) {
+		t.Fatalf("send over the limit after reading: %v, want ErrQuota", err)
+	}
+
+	// Mail that a script moves in is not counted by the bound at once...
+	if _, err := mb.Check(CheckOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := send(); err != nil { // lists: 0 unread, bound 1
+		t.Fatal(err)
+	}
+	for _, n := range []string{"script1", "script2"} {
+		if err := os.WriteFile(filepath.Join(mb.NewDir(), n), []byte("from a script\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := send(); err != nil { // bound 2 of 3: trusted, not listed
+		t.Fatalf("send with a fresh bound: %v", err)
+	}
+	// ...but once the bound is older than quotaVerify, it is.
+	c.Add(quotaVerify + time.Second)
+	if err := send(); !errors.Is(err, ErrQuota) {
+		t.Fatalf("send after a stale bound: %v, want ErrQuota (4 unread)", err)
+	}
+
+	// A damaged bound file is a listing, not a wrong answer.
+	if _, err := mb.Check(CheckOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(s.path(dirState, "quota", "b"), []byte("cut"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := send(); err != nil {
+		t.Fatalf("send with a damaged bound: %v", err)
+	}
+	if n := unreadOf(t, s, "b"); n != 1 {
+		t.Fatalf("unread %d, want 1", n)
+	}
+}

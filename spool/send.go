@@ -225,27 +225,12 @@ func (mb *Mailbox) room() (int, error) {
 	if limit <= 0 {
 		return -1, nil // never reaches 0 however much is taken
 	}
+	mb.forgetQuota() // what the caller moves in raises no bound: the next sender lists
 	n, err := mb.Unread()
 	if err != nil {
 		return 0, err
 	}
 	return max(limit-n, 0), nil
-}
-
-// checkQuota refuses a message for a mailbox whose unread mail is at its limit.
-func (mb *Mailbox) checkQuota() error {
-	max := mb.sp.Config.MaxUnread
-	if max <= 0 {
-		return nil
-	}
-	n, err := mb.Unread()
-	if err != nil {
-		return err
-	}
-	if n >= max {
-		return &LimitError{Err: ErrQuota, Who: mb.Name, Limit: max}
-	}
-	return nil
 }
 
 // storeLarge writes m's full body to large/ (0600) and replaces the body by
