@@ -86,7 +86,13 @@ func (mb *Mailbox) Check(opts CheckOptions) ([]*Message, error) {
 		return opts.Limit <= 0 || taken < opts.Limit
 	})
 	if err != nil {
-		return nil, err
+		if claimed == 0 {
+			return nil, err
+		}
+		// A limited check lists again when it passed messages over; what
+		// it claimed before that listing failed is marked read, so it is
+		// returned with the error, never dropped.
+		bad = append(bad, err)
 	}
 	if claimed > 0 {
 		// Claims must survive a power cut too, or read mail comes back.

@@ -254,6 +254,53 @@ func TestLimitReadsOnlyTheOldest(t *testing.T) {
 	}
 }
 
+// claimThenBreak is an FS that, once the first message has been claimed
+// (renamed into cur/), removes the message after it and puts a file where
+// the mailbox's tmp/ was: the next listing of the mailbox fails.
+type claimThenBreak struct {
+	FS
+	next string // the message removed
+	once sync.Once
+}
+
+func (c *claimThenBreak) RenameNoReplace(o, n string) error {
+	err := c.FS.RenameNoReplace(o, n)
+	if err == nil && filepath.Base(filepath.Dir(n)) == "cur" {
+		c.once.Do(func() {
+			mbox := filepath.Dir(filepath.Dir(n))
+			os.Remove(c.next)
+			os.Remove(filepath.Join(mbox, "tmp"))
+			os.WriteFile(filepath.Join(mbox, "tmp"), nil, 0o600)
+		})
+	}
+	return err
+}
+
+// TestLimitedCheckReturnsWhatItClaimed holds that a check with a limit
+// that has claimed a message and then cannot list the mailbox again (it
+// passed over a message that went away, and looks further) returns the
+// message it claimed with the error: mail marked read is never dropped.
+func TestLimitedCheckReturnsWhatItClaimed(t *testing.T) {
+	c := newClock()
+	brk := &claimThenBreak{FS: OS}
+	s := openTest(t, WithClock(c.Now), WithFS(brk))
+	var paths []string
+	for _, body := range []string{"one", "two", "three"} {
+		rc, err := s.Send(Draft{From: "a", To: []string{"b"}, Body: body})
+		if err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, rc.Delivered[0].Path)
+		c.Add(time.Minute)
+	}
+	brk.next = paths[1]
+	mb := mustMailbox(t, s, "b")
+	got, err := mb.Check(CheckOptions{Limit: 2})
+	if bodies(got) != "one" || !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("check --limit 2: %q, %v; want one and the mailbox's error", bodies(got), err)
+	}
+}
+
 // TestOldest holds that Oldest reads only the messages it returns, leaves
 // out what skip names, and counts the rest.
 func TestOldest(t *testing.T) {
