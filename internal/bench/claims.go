@@ -91,7 +91,7 @@ func (e *env) claims() []Figure {
 	for _, name := range boxes {
 		what := fmt.Sprintf("%s unread", count(name[1:]))
 		if name == f.read {
-			what = fmt.Sprintf("%s read + %d unread", count(name[1:]), readUnread)
+			what = fmt.Sprintf("%s read + %s unread", count(name[1:]), count(fmt.Sprint(readUnread)))
 		}
 		mb, err := sp.Mailbox(name)
 		if err != nil {

@@ -22,7 +22,7 @@ func (e *env) hooks() []Figure {
 	ipc := func() (time.Duration, error) {
 		return r.run(in, r.ipc, []string{"--as", f.read, "hook", "UserPromptSubmit"})
 	}
-	name := fmt.Sprintf("ipc hook UserPromptSubmit, %s read + %d unread", count(f.read[1:]), readUnread)
+	name := fmt.Sprintf("ipc hook UserPromptSubmit, %s read + %s unread", count(f.read[1:]), count(fmt.Sprint(readUnread)))
 	b, i, err := durations(e.scale.Samples, e.scale.Budget, bare, ipc)
 	if err != nil {
 		return []Figure{failed("hook", name, err)}
