@@ -558,7 +558,8 @@ func TestMCPConformanceSuite(t *testing.T) {
 	url, _ := w.mcpHTTP("--as", "alice")
 	url = withToken(t, url, readToken(t, w))
 	for _, scenario := range []string{"server-initialize", "ping", "tools-list", "resources-list",
-		"logging-set-level", "resources-subscribe", "resources-unsubscribe", "dns-rebinding-protection"} {
+		"logging-set-level", "resources-subscribe", "resources-unsubscribe", "dns-rebinding-protection",
+		"server-sse-multiple-streams", "server-sse-polling"} {
 		t.Run(scenario, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
