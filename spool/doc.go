@@ -3,7 +3,10 @@
 //
 // Guarantees: a message reported delivered has been written to tmp/, fsynced,
 // renamed into new/ and the directory fsynced, so it survives a crash or a
-// power cut; no half-written file is ever visible in new/. Unread means
+// power cut (concurrent deliveries share that fsync of new/, each only
+// with one that began after its rename: commit.go; a mailbox's own
+// directories are fsynced before its first delivery, once: durable.go);
+// no half-written file is ever visible in new/. Unread means
 // Maildir's "no S flag", in new/ or in cur/ (mail clients move what they
 // list to cur/ without S; a person who clears S makes a message unread
 // again). A message is claimed by renaming its file to cur/ with S added to
