@@ -222,3 +222,41 @@ func BenchmarkBigBoxQuotaSend(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkBigBoxList measures List (ipc list) over a spool of 1,000
+// mailboxes, each with one unread message, against a bare listing of
+// mail/ in the same run.
+func BenchmarkBigBoxList(b *testing.B) {
+	s, _ := bigBox(b, 1)
+	for i := range 999 {
+		mb, err := s.Mailbox(fmt.Sprintf("agent%03d", i))
+		if err != nil {
+			b.Fatal(err)
+		}
+		fillUnread(b, s, mb, 1)
+	}
+	// As in a spool in use: cur/ unchanged for a while, so each mailbox's
+	// unseen index is written once and then trusted.
+	time.Sleep(racyWindow)
+	if _, err := s.List(); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	var tBare, tList time.Duration
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		if got := bareReaddir(b, s.MailDir()); got != 1000 {
+			b.Fatalf("mail/ holds %d, want 1000", got)
+		}
+		t1 := time.Now()
+		infos, err := s.List()
+		t2 := time.Now()
+		if err != nil || len(infos) != 1000 {
+			b.Fatalf("list: %d names, %v", len(infos), err)
+		}
+		tBare += t1.Sub(t0)
+		tList += t2.Sub(t1)
+	}
+	report(b, "list", tList, tBare)
+}
