@@ -146,7 +146,7 @@ dist:
 		mkdir -p dist/$$name && \
 		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags "-s -w" -o dist/$$name/ipc$$exe ./cmd/ipc || exit 1; \
 		cp README.md dist/$$name/; [ -f LICENSE ] && cp LICENSE dist/$$name/; \
-		if [ $$os = windows ]; then (cd dist && zip -qr $$name.zip $$name); \
+		if [ $$os = windows ]; then $(GO) run build/zip.go dist/$$name.zip dist/$$name || exit 1; \
 		else tar -C dist -czf dist/$$name.tar.gz $$name; fi; \
 		rm -rf dist/$$name; echo "dist/$$name"; \
 	done
