@@ -107,6 +107,6 @@ func TestClosedOutputEndsWatch(t *testing.T) {
 	}
 	peek := runIPC(t, env, "", "--as", "bob", "check", "--peek")
 	if !strings.Contains(peek.out, "nobody will see this") {
-		t.Errorf("the message watch could not show is not unread: %+v", peek)
+		t.Errorf("the message watch could not show is not unread: %+v; watch said %q", peek, errb.String())
 	}
 }

@@ -45,7 +45,9 @@ func (osFS) Create(name string, perm os.FileMode) (File, error) {
 	return platform.OpenNoFollow(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
 }
 
-func (osFS) Rename(oldpath, newpath string) error { return os.Rename(oldpath, newpath) }
+// Rename is platform.Rename: os.Rename, which on Windows waits out a
+// reader that has the file open for a moment.
+func (osFS) Rename(oldpath, newpath string) error { return platform.Rename(oldpath, newpath) }
 func (osFS) Link(oldpath, newpath string) error   { return os.Link(oldpath, newpath) }
 
 // RenameNoReplace is platform.RenameNoReplace: renameat2, renamex_np or

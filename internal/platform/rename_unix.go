@@ -12,3 +12,6 @@ func linkUnlink(oldpath, newpath string) error {
 	}
 	return os.Remove(oldpath)
 }
+
+// Rename is os.Rename: Unix renames an open file without ado.
+func Rename(oldpath, newpath string) error { return os.Rename(oldpath, newpath) }
