@@ -93,7 +93,7 @@ func checkSpool(env Env) (*spool.Spool, []Result) {
 		return nil, []Result{{Check: "spool", Detail: fmt.Sprintf("%s is owned by uid %s, not you", root, owner),
 			Fix: fmt.Sprintf("use a spool of your own (IPC_HOME), or: chown -R $(id -u) %s", root)}}
 	}
-	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+	if perm := fi.Mode().Perm(); platform.OwnershipChecked && perm&0o077 != 0 {
 		return nil, []Result{{Check: "spool", Detail: fmt.Sprintf("%s is open to other users (mode %04o)", root, perm),
 			Fix: "chmod 700 " + root}}
 	}
@@ -102,6 +102,17 @@ func checkSpool(env Env) (*spool.Spool, []Result) {
 		return nil, []Result{{Check: "spool", Detail: err.Error(), Fix: "see the reason: ipc refuses this spool until it is fixed"}}
 	}
 	rs := []Result{{Check: "spool", OK: true, Detail: fmt.Sprintf("%s: mode %04o, yours", root, fi.Mode().Perm())}}
+	if !platform.OwnershipChecked { // Windows: the owner SID and the access list
+		who, err := platform.Exposed(root)
+		switch {
+		case err != nil:
+			rs[0] = Result{Check: "spool", Detail: err.Error(), Fix: platform.RestrictHint(root)}
+		case len(who) > 0:
+			rs[0] = Result{Check: "spool", Detail: fmt.Sprintf("%s is open to %s", root, strings.Join(who, ", ")), Fix: platform.RestrictHint(root)}
+		default:
+			rs[0].Detail = root + ": yours, and no other account in its access list"
+		}
+	}
 	return sp, append(rs, checkFileSystem(sp))
 }
 
