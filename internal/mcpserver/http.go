@@ -155,7 +155,9 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, o HTTPOptions) {
 		httpError(w, http.StatusBadRequest, "Bad Request: the content type must be application/json")
 		return
 	}
-	body, err := io.ReadAll(r.Body)
+	// One byte past the limit tells a message that is too large; no more
+	// of it is read.
+	body, err := io.ReadAll(io.LimitReader(r.Body, s.opts.MaxMessage+1))
 	if err != nil {
 		code, msg := http.StatusBadRequest, "read the request: "+err.Error()
 		if mb := (*http.MaxBytesError)(nil); errors.As(err, &mb) {

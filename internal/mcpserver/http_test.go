@@ -169,3 +169,37 @@ func TestHTTPIdleSessionsEnd(t *testing.T) {
 		t.Fatal("the idle session did not end")
 	}
 }
+
+// longBody is a request body of n bytes, counting what was read.
+type longBody struct{ n, read int64 }
+
+func (b *longBody) Read(p []byte) (int, error) {
+	if b.read >= b.n {
+		return 0, io.EOF
+	}
+	p = p[:min(int64(len(p)), b.n-b.read)]
+	for i := range p {
+		p[i] = 'x'
+	}
+	b.read += int64(len(p))
+	return len(p), nil
+}
+
+// TestHTTPStopsReadingATooLargeBody posts a body far over MaxMessage: it
+// is refused with 413, answering its id, having read little more than
+// the limit (the transport itself bounds what it holds, wrapped or not).
+func TestHTTPStopsReadingATooLargeBody(t *testing.T) {
+	const max = 1 << 16
+	s := testServer(max, Hooks{})
+	body := &longBody{n: 64 * max}
+	req := httptest.NewRequest(http.MethodPost, "/mcp", io.MultiReader(strings.NewReader(`{"jsonrpc":"2.0","id":8,"method":"ping","params":{"x":"`), body))
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	s.HTTPHandler(HTTPOptions{}).ServeHTTP(rec, req)
+	if rec.Code != http.StatusRequestEntityTooLarge || !strings.Contains(rec.Body.String(), `"id":8`) {
+		t.Errorf("status %d, %s; want 413 answering id 8", rec.Code, rec.Body)
+	}
+	if body.read > 2*max {
+		t.Errorf("read %d bytes of a %d-byte body over the %d-byte limit", body.read, body.n, max)
+	}
+}
