@@ -336,18 +336,38 @@ func limitBody(next http.Handler) http.Handler {
 	})
 }
 
-// checkOrigin refuses with 403 Forbidden a request whose Origin header is
-// present but not a loopback origin (http or https on localhost,
-// 127.0.0.0/8 or [::1], any port). Requests without Origin come from
-// programs, not browsers, and pass.
+// checkOrigin refuses with 403 Forbidden a request whose Host is not
+// this machine (against DNS rebinding), or whose Origin header is present
+// but not a loopback origin (http or https on localhost, 127.0.0.0/8 or
+// [::1], any port). Requests without Origin come from programs, not
+// browsers, and pass.
 func checkOrigin(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !localHost(r.Host) {
+			http.Error(w, "Forbidden: the Host "+strconv.Quote(r.Host)+" is not this machine; use 127.0.0.1, [::1] or localhost", http.StatusForbidden)
+			return
+		}
 		if o, sent := r.Header["Origin"]; sent && (len(o) != 1 || !localOrigin(o[0])) {
 			http.Error(w, "Forbidden: the Origin "+strconv.Quote(strings.Join(o, ", "))+" is not this machine", http.StatusForbidden)
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// localHost reports whether a Host header names this machine: localhost
+// or a loopback address, any port. A name that resolves to 127.0.0.1 only
+// for a web page (DNS rebinding) is refused.
+func localHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // localOrigin reports whether origin is scheme://host[:port] with an http

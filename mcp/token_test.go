@@ -127,6 +127,48 @@ func TestHTTPChecksOrigin(t *testing.T) {
 	}
 }
 
+// TestHTTPChecksHost sends initialize with the right token under Host
+// headers: only this machine's names are answered, a name that a web page
+// made resolve to 127.0.0.1 (DNS rebinding) gets 403.
+func TestHTTPChecksHost(t *testing.T) {
+	sp := openSpool(t, testConfig())
+	srv := startServer(t, sp, Options{Name: "alice", HTTPToken: testToken})
+	hs := httptest.NewServer(srv.HTTPHandler())
+	t.Cleanup(hs.Close)
+	port := hs.URL[strings.LastIndex(hs.URL, ":"):]
+	for _, tt := range []struct {
+		host string
+		want int
+	}{
+		{"127.0.0.1" + port, http.StatusOK},
+		{"localhost" + port, http.StatusOK},
+		{"LOCALHOST", http.StatusOK},
+		{"[::1]" + port, http.StatusOK},
+		{"127.1.2.3" + port, http.StatusOK},
+		{"evil.example" + port, http.StatusForbidden},
+		{"localhost.evil.example" + port, http.StatusForbidden},
+		{"127.0.0.1.nip.io" + port, http.StatusForbidden},
+		{"192.0.2.1" + port, http.StatusForbidden},
+	} {
+		body := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"c","version":"1"}}}`
+		req, err := http.NewRequest(http.MethodPost, hs.URL+"/mcp", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Host = tt.host
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+testToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tt.want {
+			t.Errorf("Host %q: status %d, want %d", tt.host, resp.StatusCode, tt.want)
+		}
+	}
+}
+
 func postInitialize(t *testing.T, url, auth string, origin ...string) int {
 	t.Helper()
 	body := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"c","version":"1"}}}`
