@@ -248,3 +248,63 @@ func TestForget(t *testing.T) {
 		t.Error("auto-check state forgotten")
 	}
 }
+
+// syncFS counts the fsyncs made through it.
+type syncFS struct {
+	spool.FS
+	mu    sync.Mutex
+	syncs int
+}
+
+type syncFile struct {
+	spool.File
+	fs *syncFS
+}
+
+func (f syncFile) Sync() error { f.fs.count(); return f.File.Sync() }
+
+func (s *syncFS) count() { s.mu.Lock(); s.syncs++; s.mu.Unlock() }
+func (s *syncFS) n() int { s.mu.Lock(); defer s.mu.Unlock(); return s.syncs }
+
+func (s *syncFS) Create(name string, perm os.FileMode) (spool.File, error) {
+	f, err := s.FS.Create(name, perm)
+	if err != nil {
+		return nil, err
+	}
+	return syncFile{f, s}, nil
+}
+
+func (s *syncFS) SyncDir(dir string) error { s.count(); return s.FS.SyncDir(dir) }
+
+// TestToldMarkNotFsynced: telling a session of new mail, as a hook does on
+// every prompt while mail waits, and recording a waker wait on no fsync.
+func TestToldMarkNotFsynced(t *testing.T) {
+	fsys := &syncFS{FS: spool.OS}
+	sp, err := spool.Open(filepath.Join(t.TempDir(), "spool"), spool.WithFS(fsys))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := New(sp)
+	now := time.Now()
+	for i := range 3 { // the first also makes state/hook/ (its entry fsynced once)
+		if err := a.Surface("bob", "s1", func(time.Time) (time.Time, error) { return now.Add(time.Duration(i) * time.Second), nil }); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.SetWaker("bob", "s1", 100+i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := fsys.n()
+	if err := a.Surface("bob", "s1", func(time.Time) (time.Time, error) { return now.Add(time.Hour), nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.SetWaker("bob", "s1", 7); err != nil {
+		t.Fatal(err)
+	}
+	if n := fsys.n() - before; n != 0 {
+		t.Errorf("a told mark and a waker cost %d fsyncs, want 0", n)
+	}
+	if !a.Told("bob", "s1").Equal(now.Add(time.Hour)) || a.Waker("bob", "s1") != 7 {
+		t.Errorf("records not written: %v %d", a.Told("bob", "s1"), a.Waker("bob", "s1"))
+	}
+}

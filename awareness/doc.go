@@ -10,7 +10,7 @@
 //   - auto-check (state/autocheck/NAME.json): the original tool's "auto
 //     checking every N minutes"; with it on the Stop hook keeps an agent
 //     working while mail waits, and MCP's auto_process records each check;
-//   - the told mark (state/hook/NAME.DIGEST): the arrival time of the
+//   - the told mark (state/hook/NAME.DIGEST, not fsynced): the arrival time of the
 //     newest message a session was told of, changed only under
 //     state/autocheck/NAME.surface.lock;
 //   - the waker (state/wake/NAME.DIGEST): the pid of the one process

@@ -41,9 +41,11 @@ func (a *Awareness) Surface(name, session string, tell func(mark time.Time) (tim
 		return err
 	}
 	// The time is the content; the file's mtime says when it was written,
-	// which is what Forget ages marks by.
+	// which is what Forget ages marks by. Not fsynced: a power cut that
+	// loses the mark costs one notice told again, and a hook must not wait
+	// on the disk on every prompt.
 	b := []byte(newest.UTC().Format(time.RFC3339Nano) + "\n")
-	if err := a.told.Write(sessionFile(name, session), b); err != nil {
+	if err := a.told.Note(sessionFile(name, session), b); err != nil {
 		return fmt.Errorf("record what %s's session was told: %w", name, err)
 	}
 	return nil
@@ -70,7 +72,8 @@ func (a *Awareness) SetWaker(name, session string, pid int) error {
 	if err := spool.ValidName(name); err != nil {
 		return err
 	}
-	if err := a.wakers.Write(sessionFile(name, session), []byte(strconv.Itoa(pid)+"\n")); err != nil {
+	// Not fsynced: after a power cut the waker it names is gone anyway.
+	if err := a.wakers.Note(sessionFile(name, session), []byte(strconv.Itoa(pid)+"\n")); err != nil {
 		return fmt.Errorf("record waker of %s: %w", name, err)
 	}
 	return nil

@@ -102,20 +102,5 @@ func (s *Spool) recordDurable(mb *Mailbox, record string) {
 	if s.mkdir(dir) != nil {
 		return
 	}
-	path := s.durablePath(mb.Name)
-	tmp := filepath.Join(dir, "."+mb.Name+".tmp"+newID())
-	f, err := s.fs.Create(tmp, 0o600)
-	if err != nil {
-		return
-	}
-	_, err = f.Write([]byte(record))
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = s.fs.Rename(tmp, path)
-	}
-	if err != nil {
-		_ = s.fs.Remove(tmp)
-	}
+	_ = s.writeAdvisory(s.durablePath(mb.Name), []byte(record))
 }

@@ -88,7 +88,21 @@ func readNoFollow(name string) ([]byte, error) {
 // writeFileAtomic writes data to path durably: a temporary file beside it,
 // fsync, rename over path, fsync of the directory. A reader sees the old
 // content or the new, never a part.
-func (s *Spool) writeFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
+func (s *Spool) writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+	return s.replaceFile(path, data, perm, true)
+}
+
+// writeAdvisory replaces path with data as writeFileAtomic does, without
+// the fsyncs: for records whose loss in a power cut costs only a repeat
+// (a holder record, a durable record, what a session was told). A reader
+// still sees the old content or the new, never a part.
+func (s *Spool) writeAdvisory(path string, data []byte) error {
+	return s.replaceFile(path, data, 0o600, false)
+}
+
+// replaceFile writes data to a temporary file beside path (fsynced when
+// durable), renames it over path and, when durable, fsyncs the directory.
+func (s *Spool) replaceFile(path string, data []byte, perm os.FileMode, durable bool) (err error) {
 	// A dot name: listings of the directory skip it if a crash leaves it.
 	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp"+newID())
 	f, err := s.fs.Create(tmp, perm)
@@ -104,15 +118,20 @@ func (s *Spool) writeFileAtomic(path string, data []byte, perm os.FileMode) (err
 		f.Close()
 		return err
 	}
-	if err = f.Sync(); err != nil {
-		f.Close()
-		return err
+	if durable {
+		if err = f.Sync(); err != nil {
+			f.Close()
+			return err
+		}
 	}
 	if err = f.Close(); err != nil {
 		return err
 	}
 	if err = s.fs.Rename(tmp, path); err != nil {
 		return err
+	}
+	if !durable {
+		return nil
 	}
 	return s.fs.SyncDir(filepath.Dir(path))
 }

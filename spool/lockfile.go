@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -137,22 +136,7 @@ func (s *Spool) tryHold(path string, h Holder) (lk *lockFile, ok bool, err error
 // lock is the truth), so it is not fsynced.
 func (s *Spool) writeHolder(path string, h Holder) error {
 	b, _ := json.Marshal(h)
-	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp"+newID())
-	f, err := s.fs.Create(tmp, 0o600)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(append(b, '\n'))
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = s.fs.Rename(tmp, path)
-	}
-	if err != nil {
-		_ = s.fs.Remove(tmp)
-	}
-	return err
+	return s.writeAdvisory(path, append(b, '\n'))
 }
 
 // dropHolder removes the record of the lock lk, while it is still held, so

@@ -64,6 +64,19 @@ func (r *Records) Write(file string, b []byte) error {
 	return r.sp.writeFileAtomic(r.Path(file), b, 0o600)
 }
 
+// Note replaces the record file with b like Write, without the fsyncs:
+// for records whose loss in a power cut costs only a repeat (what a
+// session was told: it is told again).
+func (r *Records) Note(file string, b []byte) error {
+	if err := recordName(file); err != nil {
+		return err
+	}
+	if err := r.sp.mkdir(r.dir); err != nil {
+		return err
+	}
+	return r.sp.writeAdvisory(r.Path(file), b)
+}
+
 // Lock takes the lock file (created if needed, never deleted: a process
 // that opened a replacement would lock another inode) and returns its
 // release. It blocks while another process holds it.
