@@ -32,7 +32,7 @@ content of state/http-token in the spool, made at the first start).
 
 Tools, with the original tool's names: register, send, broadcast, check,
 list_instances, rename, share_file, share_command, auto_process; and
-reply, wait. Resources: ipc://status and ipc://inbox/{name}.
+reply, wait, search. Resources: ipc://status and ipc://inbox/{name}.
 
 After register (or at start with --as NAME / IPC_NAME) the process holds
 the name: it is online while the server runs and offline the moment it
