@@ -59,55 +59,70 @@ func (f *fixtures) summary() string {
 }
 
 // rssFigure makes the Figure of a peak RSS beside the bare one, in MiB.
-func rssFigure(name string, ipc, bare int64, busy bool) Figure {
+// idle is how long after its start the process stopped using the
+// processor (its start-up and catch-up done); 0: it had not after
+// rssLimit.
+func rssFigure(name string, ipc, bare int64, idle time.Duration) Figure {
 	const mib = 1 << 20
 	f := Figure{Group: "rss", Name: name, Unit: "MiB", IPC: float64(ipc) / mib, Bare: float64(bare) / mib,
 		Ratio: ratio(float64(ipc), float64(bare)), Yard: "peak RSS of ipc-bare holding a listing of the mailbox's new/"}
-	if busy {
+	f.Note = fmt.Sprintf("idle %.2f s after start", idle.Seconds())
+	if idle == 0 {
 		f.Note = fmt.Sprintf("still busy after %s", rssLimit)
 	}
 	return f
 }
 
+// settleFrom waits for pid to be idle and returns how long after start
+// it became so (0 if it did not within rssLimit).
+func settleFrom(pid int, start time.Time) time.Duration {
+	if !settle(pid, rssSettle, rssLimit) {
+		return 0
+	}
+	return time.Since(start) - rssSettle
+}
+
 func (e *env) mcpRSS(r *runner, box, name string, bare int64) Figure {
+	start := time.Now()
 	m, err := r.startMCP(box, nil)
 	if err != nil {
 		return failed("rss", name, err)
 	}
 	defer m.close()
-	busy := !settle(m.pid(), rssSettle, rssLimit)
+	idle := settleFrom(m.pid(), start)
 	peak, err := peakRSS(m.pid())
 	if err != nil {
 		return failed("rss", name, err)
 	}
-	return rssFigure(name, peak, bare, busy)
+	return rssFigure(name, peak, bare, idle)
 }
 
 func (e *env) daemonRSS(r *runner, name string, bare int64) Figure {
-	var busy bool
-	peak, err := peakOf(r.command(r.ipc, "daemon"), &busy)
+	var idle time.Duration
+	peak, err := peakOf(r.command(r.ipc, "daemon"), &idle)
 	if err != nil {
 		return failed("rss", name, err)
 	}
-	return rssFigure(name, peak, bare, busy)
+	return rssFigure(name, peak, bare, idle)
 }
 
 // peakOf starts cmd with a pipe for standard input, waits until it has
-// used no processor time for rssSettle (setting *busy when it had not
-// after rssLimit), reads its peak RSS, then stops it.
-func peakOf(cmd *exec.Cmd, busy *bool) (int64, error) {
+// used no processor time for rssSettle (setting *idle, when not nil, to
+// how long after its start that was), reads its peak RSS, then stops it.
+func peakOf(cmd *exec.Cmd, idle *time.Duration) (int64, error) {
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		return 0, err
 	}
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return 0, err
 	}
 	defer stop(cmd, in)
-	settled := settle(cmd.Process.Pid, rssSettle, rssLimit)
-	if busy != nil {
-		*busy = !settled
+	d := settleFrom(cmd.Process.Pid, start)
+	if idle != nil {
+		*idle = d
 	}
 	return peakRSS(cmd.Process.Pid)
 }
