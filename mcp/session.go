@@ -24,7 +24,7 @@ type session struct {
 	ready   bool               // initialized: pushes may go
 	initAt  time.Time          // when it was first seen initialized
 	queue   []*pushItem
-	known   idSet // ids queued for this session, pushed to it, or announced by a notice
+	known   idSet // ids queued for this session or pushed to it
 	http    bool  // the session came over HTTP
 	streams int   // its GET streams open
 	subs    map[string]bool
@@ -45,8 +45,8 @@ func (ss *session) poke() {
 	}
 }
 
-// enqueue queues it unless the session had it already (queued, pushed or
-// announced) or has ended; it reports whether it did.
+// enqueue queues it unless the session had it already (queued or pushed)
+// or has ended; it reports whether it did.
 func (ss *session) enqueue(it *pushItem) bool {
 	ss.mu.Lock()
 	if ss.closed || ss.known.has(it.id) {
@@ -60,21 +60,11 @@ func (ss *session) enqueue(it *pushItem) bool {
 	return true
 }
 
-// knows reports whether the session had message id: queued, pushed or
-// announced.
+// knows reports whether the session had message id: queued or pushed.
 func (ss *session) knows(id string) bool {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	return ss.known.has(id)
-}
-
-// announce records ids as told by a notice, so that none is pushed.
-func (ss *session) announce(ids []string) {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	for _, id := range ids {
-		ss.known.add(id)
-	}
 }
 
 // request records the start (+1) or end (-1) of an HTTP request of the
