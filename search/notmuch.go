@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/claude-ipc/ipc/internal/platform"
 	"github.com/claude-ipc/ipc/spool"
 )
 
@@ -168,6 +169,7 @@ synchronize_flags=false
 func (ix *Index) run(ctx context.Context, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, ix.bin, append([]string{"--config=" + ix.config()}, args...)...)
 	cmd.Env = append(os.Environ(), "NOTMUCH_CONFIG="+ix.config())
+	platform.Detach(cmd) // a Ctrl-C of the leading ipc ends notmuch through ctx, quietly
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

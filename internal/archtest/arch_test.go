@@ -32,7 +32,7 @@ var allowed = map[string][]string{
 	"follow":             {"spool", "watcher"},
 	"rules":              {"spool"},
 	"awareness":          {"spool"},
-	"search":             {"spool"},
+	"search":             {"internal/platform", "spool"},
 	"phrase":             {"awareness", "spool"},
 	"doctor":             {"internal/platform", "spool"},
 	"leader":             {"awareness", "follow", "search", "spool", "watcher"},

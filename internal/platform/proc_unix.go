@@ -31,6 +31,17 @@ func NewGroup(c *exec.Cmd) *Group {
 	return &Group{cmd: c}
 }
 
+// Detach keeps c, not yet started, out of the terminal's signals: a
+// Ctrl-C typed at ipc reaches ipc alone, which then ends c itself (as
+// exec.CommandContext does), so a helper such as notmuch never dies of it
+// first and reports an error. On Unix c gets a process group of its own.
+func Detach(c *exec.Cmd) {
+	if c.SysProcAttr == nil {
+		c.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	c.SysProcAttr.Setpgid = true
+}
+
 // Started is called once c has started; on Unix there is nothing to do.
 func (g *Group) Started() error { return nil }
 

@@ -2,6 +2,7 @@ package platform
 
 import (
 	"os/exec"
+	"syscall"
 	"unsafe"
 
 	"golang.org/x/sys/windows"
@@ -30,6 +31,17 @@ func Alive(pid int) bool {
 type Group struct {
 	cmd *exec.Cmd
 	job windows.Handle
+}
+
+// Detach keeps c, not yet started, out of the console's Ctrl-C: a
+// Ctrl-C typed at ipc reaches ipc alone, which then ends c itself. On
+// Windows c starts in a new process group, which console control events
+// for ipc's group do not reach.
+func Detach(c *exec.Cmd) {
+	if c.SysProcAttr == nil {
+		c.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	c.SysProcAttr.CreationFlags |= syscall.CREATE_NEW_PROCESS_GROUP
 }
 
 // NewGroup prepares c, not yet started.
