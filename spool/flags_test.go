@@ -321,6 +321,33 @@ func TestGiveClaimsOnlyWhatWasGiven(t *testing.T) {
 	}
 }
 
+// TestGiveClaimsWhatAMailClientMoved: a message a mail client moves to
+// cur/ unread (as Dovecot and mutt do with what they list) while Give is
+// giving it is claimed there: given once, and read after, not unread to
+// be given again.
+func TestGiveClaimsWhatAMailClientMoved(t *testing.T) {
+	s := openTest(t)
+	for i := range 2 {
+		placeMessage(t, s, "new", fmt.Sprintf("%012x", 0xf00+i), "")
+	}
+	mb := mustMailbox(t, s, "b")
+	given, err := mb.Give(context.Background(), CheckOptions{}, func(m *Message) error {
+		name := entryAt(m.Path).key()
+		return os.Rename(filepath.Join(mb.NewDir(), name), filepath.Join(mb.CurDir(), name+flagInfo("")))
+	})
+	if err != nil || len(given) != 2 {
+		t.Fatalf("Give = %v, %v", ids(given), err)
+	}
+	for _, m := range given {
+		if !m.Flags.Has(FlagSeen) || !strings.HasPrefix(m.Path, mb.CurDir()) {
+			t.Errorf("%s given but at %s, flags %q", m.ID, m.Path, m.Flags)
+		}
+	}
+	if n, _ := mb.Unread(); n != 0 {
+		t.Errorf("Unread = %d after both were given, want 0", n)
+	}
+}
+
 // TestGiveExcludesOtherReaders: a Check while Give is giving waits for it,
 // so no message is given by both.
 func TestGiveExcludesOtherReaders(t *testing.T) {

@@ -76,7 +76,8 @@ func (mb *Mailbox) lockReading(ctx context.Context) (unlock func(), err error) {
 // it; it stops when ctx is done too, with ctx's error. opts.Limit bounds
 // how many are given; opts.Peek and opts.All are ignored. given are the
 // messages given and marked read. A message another program marked read
-// meanwhile counts as given all the same (it was shown). Files that are
+// meanwhile counts as given all the same (it was shown); one a mail client
+// moved to cur/ unread meanwhile is claimed there (claimMoved). Files that are
 // not mail of ours are quarantined and reported in the error, as Check
 // does.
 func (mb *Mailbox) Give(ctx context.Context, opts CheckOptions, give func(*Message) error) (given []*Message, err error) {
@@ -105,8 +106,12 @@ func (mb *Mailbox) Give(ctx context.Context, opts CheckOptions, give func(*Messa
 		if stop = give(shownRead(m, mb)); stop != nil {
 			return false
 		}
-		switch cerr := mb.claim(m); {
-		case cerr == nil, errors.Is(cerr, fs.ErrNotExist):
+		cerr := mb.claim(m)
+		if errors.Is(cerr, fs.ErrNotExist) {
+			cerr = mb.claimMoved(m)
+		}
+		switch {
+		case cerr == nil:
 			m.claimedFrom = "" // given: never put back
 			given = append(given, m)
 		default:
@@ -118,6 +123,33 @@ func (mb *Mailbox) Give(ctx context.Context, opts CheckOptions, give func(*Messa
 		err = stop
 	}
 	return given, err
+}
+
+// claimMoved claims m where its file went when it moved between being
+// given and claimed: a mail client (Dovecot, mutt) moves the mail it
+// lists to cur/ without S, and mail that was given must not stay unread
+// there, to be given again. A file that left the mailbox, or was marked
+// read meanwhile, needs nothing.
+func (mb *Mailbox) claimMoved(m *Message) error {
+	key := entryAt(m.Path).key()
+	var moved *entry
+	err := mb.eachName("cur", func(n string) {
+		if e := (entry{dir: "cur", name: n}); moved == nil && e.key() == key && e.unread() {
+			moved = &e
+		}
+	})
+	if err != nil || moved == nil {
+		return err
+	}
+	at := *m
+	at.Path, at.Flags = mb.path(*moved), moved.flags()
+	switch err := mb.claim(&at); {
+	case err == nil:
+		m.Path, m.Flags = at.Path, at.Flags
+	case !errors.Is(err, fs.ErrNotExist): // moved once more: left as it is
+		return err
+	}
+	return nil
 }
 
 // shownRead returns a copy of the unread m as it will be once claimed: in
