@@ -307,3 +307,28 @@ func (ss *session) drainCopy() []*pushItem {
 	defer ss.mu.Unlock()
 	return append([]*pushItem(nil), ss.queue...)
 }
+
+// TestCatchUpQueuedAheadOfArrivals: what catch-up finds waiting goes
+// ahead of an arrival offered while it listed the mailbox, even when that
+// arrival is already being pushed (its pop still removes it), and is
+// queued once.
+func TestCatchUpQueuedAheadOfArrivals(t *testing.T) {
+	ss := newSession("s", 100)
+	arrival := &pushItem{id: "new"}
+	ss.enqueue(arrival)
+	inFlight, _ := ss.next()
+	ss.enqueueFront([]*pushItem{{id: "old1"}, {id: "old2"}, {id: "new"}})
+	ss.pop(inFlight)
+	var got []string
+	for {
+		it, _ := ss.next()
+		if it == nil {
+			break
+		}
+		got = append(got, it.id)
+		ss.pop(it)
+	}
+	if strings.Join(got, " ") != "old1 old2" {
+		t.Errorf("queue after catch-up: %v, want old1 old2 (new was pushed)", got)
+	}
+}

@@ -113,13 +113,17 @@ func (s *Server) catchUp(ss *session, id *identity) int {
 	if err != nil { // quarantined, or unreadable: the rest still counts
 		s.log.Debug("mail not pushed", "name", id.name, "err", err)
 	}
+	// Ahead of what is queued: arrivals offered since the session joined
+	// the hub are newer than what was waiting.
 	if unknown > s.opts.Backlog {
-		ss.enqueue(backlogNotice(id.name, unknown, s.sp.Now()))
+		ss.enqueueFront([]*pushItem{backlogNotice(id.name, unknown, s.sp.Now())})
 		return n
 	}
-	for _, m := range fresh {
-		ss.enqueue(messageItem(id.name, m))
+	items := make([]*pushItem, len(fresh))
+	for i, m := range fresh {
+		items[i] = messageItem(id.name, m)
 	}
+	ss.enqueueFront(items)
 	return n
 }
 

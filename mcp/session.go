@@ -5,6 +5,7 @@ package mcp
 
 import (
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -58,6 +59,31 @@ func (ss *session) enqueue(it *pushItem) bool {
 	ss.mu.Unlock()
 	ss.poke()
 	return true
+}
+
+// enqueueFront queues the items the session has not had ahead of what
+// is queued, in their order: catch-up's mail is older than the arrivals
+// queued while it listed the mailbox, and is pushed first. It reports
+// how many it queued.
+func (ss *session) enqueueFront(items []*pushItem) int {
+	ss.mu.Lock()
+	if ss.closed {
+		ss.mu.Unlock()
+		return 0
+	}
+	var front []*pushItem
+	for _, it := range items {
+		if !ss.known.has(it.id) {
+			ss.known.add(it.id)
+			front = append(front, it)
+		}
+	}
+	ss.queue = append(front, ss.queue...)
+	ss.mu.Unlock()
+	if len(front) > 0 {
+		ss.poke()
+	}
+	return len(front)
 }
 
 // knows reports whether the session had message id: queued or pushed.
@@ -119,13 +145,18 @@ func (ss *session) next() (*pushItem, string) {
 	return nil, ""
 }
 
-// pop removes it, the head of the queue, once it has been dealt with.
+// pop removes it from the queue once it has been dealt with: the head,
+// unless a catch-up queued older mail ahead of it meanwhile.
 func (ss *session) pop(it *pushItem) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	if len(ss.queue) > 0 && ss.queue[0] == it {
 		ss.queue[0] = nil
 		ss.queue = ss.queue[1:]
+		return
+	}
+	if i := slices.Index(ss.queue, it); i >= 0 {
+		ss.queue = slices.Delete(ss.queue, i, i+1)
 	}
 }
 
