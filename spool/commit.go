@@ -23,8 +23,18 @@ type groupCommit struct {
 	begun   uint64     // fsyncs begun; they run one at a time
 	done    uint64     // fsyncs ended, so done == begun or done == begun-1
 	running bool
-	failed  uint64 // the last fsync that failed, and how
-	err     error
+	// waiting counts, for each fsync, the callers it is the first to cover;
+	// errs keeps how such an fsync failed until they have all seen it. A
+	// caller answers with its own fsync's outcome, never a later one's: a
+	// later failure says nothing of entries an earlier fsync made durable.
+	waiting map[uint64]int
+	errs    map[uint64]error
+}
+
+func newGroupCommit() *groupCommit {
+	g := &groupCommit{waiting: map[uint64]int{}, errs: map[uint64]error{}}
+	g.ended = sync.NewCond(&g.mu)
+	return g
 }
 
 // syncNew fsyncs the directory dir (a new/) for a caller whose entries in
@@ -32,20 +42,25 @@ type groupCommit struct {
 func (s *Spool) syncNew(dir string) error {
 	v, ok := s.commits.Load(dir)
 	if !ok {
-		g := &groupCommit{}
-		g.ended = sync.NewCond(&g.mu)
-		v, _ = s.commits.LoadOrStore(dir, g)
+		v, _ = s.commits.LoadOrStore(dir, newGroupCommit())
 	}
 	return v.(*groupCommit).sync(func() error { return s.fs.SyncDir(dir) })
 }
 
 // sync returns once an fsync (do) that began after the call has ended,
-// with its error. If none is running it runs one; if one is, it waits for
-// that one and then runs or waits for the next.
+// with that fsync's error. If none is running it runs one; if one is, it
+// waits for that one and then runs or waits for the next.
 func (g *groupCommit) sync(do func() error) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	need := g.begun + 1 // the first fsync to begin from now on
+	g.waiting[need]++
+	defer func() {
+		if g.waiting[need]--; g.waiting[need] == 0 {
+			delete(g.waiting, need)
+			delete(g.errs, need)
+		}
+	}()
 	for g.done < need {
 		if g.running {
 			g.ended.Wait()
@@ -53,18 +68,15 @@ func (g *groupCommit) sync(do func() error) error {
 		}
 		g.running = true
 		g.begun++
-		n := g.begun
+		n := g.begun // == need the first time round: fsyncs begin in order
 		g.mu.Unlock()
 		err := do()
 		g.mu.Lock()
 		g.running, g.done = false, n
-		if err != nil {
-			g.failed, g.err = n, err
+		if err != nil && g.waiting[n] > 0 {
+			g.errs[n] = err
 		}
 		g.ended.Broadcast()
 	}
-	if g.failed >= need { // this one or a later one failed: vouch for nothing
-		return g.err
-	}
-	return nil
+	return g.errs[need]
 }

@@ -11,8 +11,7 @@ import (
 // TestGroupCommit: concurrent callers share fsyncs, and none returns
 // before an fsync that began after it was called has ended.
 func TestGroupCommit(t *testing.T) {
-	g := &groupCommit{}
-	g.ended = sync.NewCond(&g.mu)
+	g := newGroupCommit()
 	var begun, ended atomic.Int64
 	do := func() error {
 		n := begun.Add(1)
@@ -52,8 +51,7 @@ func TestGroupCommit(t *testing.T) {
 // TestGroupCommitError: a failed fsync fails every call it was to vouch
 // for, and the next call tries again.
 func TestGroupCommitError(t *testing.T) {
-	g := &groupCommit{}
-	g.ended = sync.NewCond(&g.mu)
+	g := newGroupCommit()
 	errDisk := errors.New("EIO")
 	fail := true
 	do := func() error {
