@@ -38,7 +38,10 @@ func newSession(id string) *Session {
 // Mcp-Session-Id over HTTP.
 func (ss *Session) ID() string { return ss.id }
 
-// Initialized reports whether the client's initialize was answered.
+// Initialized reports whether the client's initialize was accepted. Its
+// answer may not be written yet: a notification sent at once can reach
+// the client before it, so a caller that must not be early waits for the
+// client's notifications/initialized (Hooks.Initialized), as mcp does.
 func (ss *Session) Initialized() bool {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
