@@ -14,6 +14,7 @@ import (
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/claude-ipc/ipc/internal/mcptest"
+	"github.com/claude-ipc/ipc/internal/platform"
 	"github.com/claude-ipc/ipc/spool"
 )
 
@@ -216,3 +217,6 @@ func send(t *testing.T, root, from, to, body string, data string) spool.Receipt 
 	}
 	return rc
 }
+
+// syncDir makes a directory's entries durable.
+func syncDir(dir string) error { return platform.SyncDir(dir) }

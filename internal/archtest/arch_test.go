@@ -25,6 +25,7 @@ var allowed = map[string][]string{
 	"watcher":            {"internal/inplace", "internal/platform"},
 	"share":              {"internal/platform"},
 	"internal/platform":  {},
+	"internal/secret":    {"internal/platform"},
 	"internal/inplace":   {"internal/platform"},
 	"internal/latency":   {},
 	"internal/testkit":   {},
@@ -39,8 +40,8 @@ var allowed = map[string][]string{
 	"bridge":             {"follow", "rules", "spool", "watcher"},
 	"webui":              {"follow", "rules", "search", "share", "spool", "watcher"},
 	"internal/mcpserver": {},
-	"dovecot":            {"internal/platform", "spool"},
-	"mcp":                {"awareness", "follow", "internal/mcpserver", "internal/platform", "rules", "search", "share", "spool", "watcher"},
+	"dovecot":            {"internal/platform", "internal/secret", "spool"},
+	"mcp":                {"awareness", "follow", "internal/mcpserver", "internal/platform", "internal/secret", "rules", "search", "share", "spool", "watcher"},
 	"cli":                {"awareness", "bridge", "doctor", "dovecot", "follow", "internal/platform", "leader", "mcp", "phrase", "rules", "search", "share", "spool", "watcher", "webui"},
 	"cmd/ipc":            {"cli"},
 	"build":              {}, // make's helper programs (go run build/zip.go), no part of ipc
