@@ -131,9 +131,11 @@ func (mb *Mailbox) Progress(id string) (Progress, error) {
 	var m *Message
 	var err error
 	// A reader may move the file (new/ to cur/, a flag added) between
-	// Find's listing and its reading it: look again.
+	// Find's listing and its reading it, or while Find lists, so that no
+	// listing shows it (a directory read during a rename may miss the
+	// entry under both names): look again.
 	for range 5 {
-		if m, err = mb.Find(id); err == nil || errors.Is(err, ErrNotFound) || !errors.Is(err, fs.ErrNotExist) {
+		if m, err = mb.Find(id); err == nil || !(errors.Is(err, ErrNotFound) || errors.Is(err, fs.ErrNotExist)) {
 			break
 		}
 	}

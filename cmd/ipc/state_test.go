@@ -46,8 +46,8 @@ func TestDeliveryStates(t *testing.T) {
 	// A sender waiting for "read" returns once bob checks, not before.
 	send := exec.Command(ipcBin, "--as", "alice", "--json", "send", "bob", "--wait-for", "read", "--timeout", "30s", "read me")
 	send.Env = w.env
-	var out strings.Builder
-	send.Stdout = &out
+	var out, errOut strings.Builder
+	send.Stdout, send.Stderr = &out, &errOut
 	if err := send.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestDeliveryStates(t *testing.T) {
 			Progress []spool.Progress `json:"progress"`
 		}
 		if err != nil || json.Unmarshal([]byte(out.String()), &got) != nil || len(got.Progress) != 1 || got.Progress[0].State != spool.Read {
-			t.Errorf("send --wait-for read: %v %s", err, out.String())
+			t.Errorf("send --wait-for read: %v %s (stderr: %s)", err, out.String(), errOut.String())
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("send --wait-for read did not return after bob read it")
