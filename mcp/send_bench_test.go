@@ -15,23 +15,10 @@ import (
 	"github.com/mark3labs/mcp-go/client/transport"
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/claude-ipc/ipc/internal/bench/bareop"
 	"github.com/claude-ipc/ipc/internal/mcptest"
-	"github.com/claude-ipc/ipc/internal/testkit"
 	"github.com/claude-ipc/ipc/spool"
 )
-
-// bareDelivery is the floor a durable send cannot beat: write a file,
-// fsync it, rename it into new/, fsync new/.
-func bareDelivery(dir string, i int, data []byte) error {
-	tmp := filepath.Join(dir, "tmp", fmt.Sprint(i))
-	if err := testkit.WriteSynced(tmp, data); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, "new", fmt.Sprint(i))); err != nil {
-		return err
-	}
-	return syncDir(filepath.Join(dir, "new"))
-}
 
 // stdioClient connects a client to srv's stdio loop over pipes: JSON on
 // a byte stream, as Claude Code speaks to 'ipc mcp'.
@@ -93,7 +80,7 @@ func BenchmarkSendStdio(b *testing.B) {
 	var tBare, tSend time.Duration
 	for i := 0; b.Loop(); i++ {
 		t0 := time.Now()
-		if err := bareDelivery(bare, i, data); err != nil {
+		if err := bareop.Deliver(bare, fmt.Sprint(i), data); err != nil {
 			b.Fatal(err)
 		}
 		t1 := time.Now()
@@ -148,7 +135,7 @@ func BenchmarkSendStdioConcurrent(b *testing.B) {
 	for b.Loop() {
 		t0 := time.Now()
 		for i := range round {
-			if err := bareDelivery(bare, n+i, data); err != nil {
+			if err := bareop.Deliver(bare, fmt.Sprint(n+i), data); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -7,30 +7,9 @@ import (
 	"sync"
 	"testing"
 	"time"
-)
 
-// bareDurableWrite is the floor a durable delivery cannot beat: write a
-// file, fsync it, rename it into place, fsync the directory.
-func bareDurableWrite(dir string, i int, data []byte) error {
-	tmp := filepath.Join(dir, "tmp", fmt.Sprint(i))
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, "new", fmt.Sprint(i))); err != nil {
-		return err
-	}
-	return OS.SyncDir(filepath.Join(dir, "new"))
-}
+	"github.com/claude-ipc/ipc/internal/bench/bareop"
+)
 
 // BenchmarkSend measures durable sends against the bare
 // write+fsync+rename+fsync of the same bytes in the same run, and reports
@@ -52,7 +31,7 @@ func BenchmarkSend(b *testing.B) {
 	var tBare, tSend time.Duration
 	for i := 0; i < b.N; i++ {
 		t0 := time.Now()
-		if err := bareDurableWrite(bare, i, data); err != nil {
+		if err := bareop.Deliver(bare, fmt.Sprint(i), data); err != nil {
 			b.Fatal(err)
 		}
 		t1 := time.Now()
@@ -138,7 +117,7 @@ func BenchmarkSendFreshSpool(b *testing.B) {
 	var tBare, tSend time.Duration
 	for i := 0; b.Loop(); i++ {
 		t0 := time.Now()
-		if err := bareDurableWrite(bare, i, data); err != nil {
+		if err := bareop.Deliver(bare, fmt.Sprint(i), data); err != nil {
 			b.Fatal(err)
 		}
 		t1 := time.Now()
@@ -210,7 +189,7 @@ func BenchmarkSendConcurrent(b *testing.B) {
 	for b.Loop() {
 		t0 := time.Now()
 		for i := range round {
-			if err := bareDurableWrite(bare, n+i, data); err != nil {
+			if err := bareop.Deliver(bare, fmt.Sprint(n+i), data); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/claude-ipc/ipc/internal/bench/bareop"
 )
 
 // Benchmarks of what a big mailbox costs. Each reports its figure as a
@@ -208,7 +210,7 @@ func BenchmarkBigBoxQuotaSend(b *testing.B) {
 			var tBare, tSend time.Duration
 			for i := 0; i < b.N; i++ {
 				t0 := time.Now()
-				if err := bareDurableWrite(bare, i, data); err != nil {
+				if err := bareop.Deliver(bare, fmt.Sprint(i), data); err != nil {
 					b.Fatal(err)
 				}
 				t1 := time.Now()
