@@ -41,12 +41,7 @@ func TestGeminiCLI(t *testing.T) {
 		}
 		return fakemodel.Reply{Text: "ok"}
 	})
-	var settings map[string]any
-	if err := json.Unmarshal([]byte(readmeBlock(t, "**Gemini CLI** (`~/.gemini/settings.json`):", "json")), &settings); err != nil {
-		t.Fatalf("README Gemini CLI block: %v", err)
-	}
-	settings["security"] = map[string]any{"auth": map[string]any{"selectedType": "gemini-api-key"}}
-	writeJSONFile(t, filepath.Join(home, ".gemini", "settings.json"), settings)
+	setUpGemini(t, home)
 
 	// Gemini CLI may send its first request before its MCP servers are up
 	// on a loaded machine (the model then has no ipc tools): try again.
@@ -54,12 +49,7 @@ func TestGeminiCLI(t *testing.T) {
 	var called *fakemodel.Request
 	for attempt := 0; attempt < 3 && called == nil; attempt++ {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		cmd := exec.CommandContext(ctx, bin, "--yolo", "-p", `TOOL register {"instance_id":"gemini"}`)
-		cmd.Dir = project
-		cmd.Env = append(append([]string(nil), w.env...),
-			"PATH="+filepath.Dir(ipcBin)+":"+os.Getenv("PATH"),
-			"GEMINI_API_KEY=ipc-test-key", "GOOGLE_GEMINI_BASE_URL="+model.URL,
-			"GEMINI_CLI_TRUST_WORKSPACE=true", "GEMINI_TELEMETRY_ENABLED=false", "NO_BROWSER=1")
+		cmd := w.geminiCmd(ctx, bin, project, model.URL, `TOOL register {"instance_id":"gemini"}`)
 		var err error
 		out, err = cmd.CombinedOutput()
 		cancel()
@@ -87,4 +77,28 @@ func TestGeminiCLI(t *testing.T) {
 	if !strings.Contains(string(out), "done") {
 		t.Errorf("gemini did not print the model's answer:\n%s", out)
 	}
+}
+
+// setUpGemini writes the README's Gemini CLI settings into home, with the
+// API-key sign-in the fake model takes.
+func setUpGemini(t *testing.T, home string) {
+	t.Helper()
+	var settings map[string]any
+	if err := json.Unmarshal([]byte(readmeBlock(t, "**Gemini CLI** (`~/.gemini/settings.json`):", "json")), &settings); err != nil {
+		t.Fatalf("README Gemini CLI block: %v", err)
+	}
+	settings["security"] = map[string]any{"auth": map[string]any{"selectedType": "gemini-api-key"}}
+	writeJSONFile(t, filepath.Join(home, ".gemini", "settings.json"), settings)
+}
+
+// geminiCmd runs Gemini CLI (bin) with prompt in project, against the fake
+// model at modelURL, trusting the folder, with this ipc on PATH.
+func (w *world) geminiCmd(ctx context.Context, bin, project, modelURL, prompt string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, bin, "--yolo", "-p", prompt)
+	cmd.Dir = project
+	cmd.Env = append(append([]string(nil), w.env...),
+		"PATH="+filepath.Dir(ipcBin)+":"+os.Getenv("PATH"),
+		"GEMINI_API_KEY=ipc-test-key", "GOOGLE_GEMINI_BASE_URL="+modelURL,
+		"GEMINI_CLI_TRUST_WORKSPACE=true", "GEMINI_TELEMETRY_ENABLED=false", "NO_BROWSER=1")
+	return cmd
 }

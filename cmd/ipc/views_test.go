@@ -531,23 +531,13 @@ func TestModelsSeeOneView(t *testing.T) {
 		}
 		sc := newViewScenario(t, w, "gemini") // the README's Gemini set-up names its server gemini
 		model := startModel(t, sc.script)
-		var settings map[string]any
-		if err := json.Unmarshal([]byte(readmeBlock(t, "**Gemini CLI** (`~/.gemini/settings.json`):", "json")), &settings); err != nil {
-			t.Fatalf("README Gemini CLI block: %v", err)
-		}
-		settings["security"] = map[string]any{"auth": map[string]any{"selectedType": "gemini-api-key"}}
-		writeJSONFile(t, filepath.Join(home, ".gemini", "settings.json"), settings)
+		setUpGemini(t, home)
 		// Gemini CLI may send its first request before its MCP servers are up
 		// on a loaded machine (the model then has no ipc tools): try again.
 		var out []byte
 		for attempt := 0; attempt < 3; attempt++ {
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-			cmd := exec.CommandContext(ctx, bin, "--yolo", "-p", "VIEWS: make the calls")
-			cmd.Dir = project
-			cmd.Env = append(append([]string(nil), w.env...),
-				"PATH="+filepath.Dir(ipcBin)+":"+os.Getenv("PATH"),
-				"GEMINI_API_KEY=ipc-test-key", "GOOGLE_GEMINI_BASE_URL="+model.URL,
-				"GEMINI_CLI_TRUST_WORKSPACE=true", "GEMINI_TELEMETRY_ENABLED=false", "NO_BROWSER=1")
+			cmd := w.geminiCmd(ctx, bin, project, model.URL, "VIEWS: make the calls")
 			var err error
 			out, err = cmd.CombinedOutput()
 			cancel()
