@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/claude-ipc/ipc/internal/bench/bareop"
 	"github.com/claude-ipc/ipc/internal/latency"
-	"github.com/claude-ipc/ipc/internal/testkit"
 	"github.com/claude-ipc/ipc/spool"
 	"github.com/claude-ipc/ipc/watcher"
 )
@@ -116,7 +116,7 @@ func BenchmarkRouteOutbox(b *testing.B) {
 // fsync the directory.
 func durableWrite(dir, name string, data []byte) error {
 	tmp := filepath.Join(dir, name+".tmp")
-	if err := testkit.WriteSynced(tmp, data); err != nil {
+	if err := bareop.WriteSynced(tmp, data); err != nil {
 		return err
 	}
 	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {

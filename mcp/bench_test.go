@@ -19,9 +19,9 @@ import (
 	"github.com/mark3labs/mcp-go/client/transport"
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/claude-ipc/ipc/internal/bench/bareop"
 	"github.com/claude-ipc/ipc/internal/latency"
 	"github.com/claude-ipc/ipc/internal/mcptest"
-	"github.com/claude-ipc/ipc/internal/testkit"
 	"github.com/claude-ipc/ipc/spool"
 )
 
@@ -66,7 +66,7 @@ func benchSender(root string, in io.Reader, out io.Writer) error {
 		name := fmt.Sprintf("%d.M%06dP%dQ%dR%s.%s", now.Unix(), now.Nanosecond()/1000, os.Getpid(), seq, id, sp.Host())
 		tmp := filepath.Join(mb.Dir, "tmp", name)
 		dst := filepath.Join(mb.Dir, "new", fmt.Sprintf("%s,S=%d", name, len(data)))
-		if err := testkit.WriteSynced(tmp, data); err != nil {
+		if err := bareop.WriteSynced(tmp, data); err != nil {
 			return err
 		}
 		start := time.Now()

@@ -57,25 +57,6 @@ func Eventually(t testing.TB, what string, limit, interval time.Duration, cond f
 	t.Fatalf("timed out waiting for %s", what)
 }
 
-// WriteSynced creates path, which must not exist yet, holding data, and
-// fsyncs it before closing it: the first half of a durable Maildir
-// delivery, as a benchmark's bare filesystem baseline does it.
-func WriteSynced(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
 // StrictEnv is the environment variable that turns SkipEnv into a failure.
 const StrictEnv = "IPC_TEST_STRICT"
 

@@ -2,8 +2,6 @@ package testkit
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -67,19 +65,6 @@ func TestEventually(t *testing.T) {
 				t.Errorf("cond called %d times, want %d", calls, tt.trueFrom)
 			}
 		})
-	}
-}
-
-func TestWriteSynced(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "f")
-	if err := WriteSynced(path, []byte("data")); err != nil {
-		t.Fatal(err)
-	}
-	if b, err := os.ReadFile(path); err != nil || string(b) != "data" {
-		t.Errorf("read back %q, %v", b, err)
-	}
-	if err := WriteSynced(path, []byte("other")); err == nil {
-		t.Error("WriteSynced replaced a file that existed")
 	}
 }
 

@@ -17,7 +17,19 @@ import (
 // it, rename it into new/, fsync new/.
 func Deliver(dir, name string, data []byte) error {
 	tmp := filepath.Join(dir, "tmp", name)
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err := WriteSynced(tmp, data); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, "new", name)); err != nil {
+		return err
+	}
+	return SyncDir(filepath.Join(dir, "new"))
+}
+
+// WriteSynced creates path, which must not exist yet, holding data, and
+// fsyncs it before closing it: the first half of a durable delivery.
+func WriteSynced(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return err
 	}
@@ -29,13 +41,7 @@ func Deliver(dir, name string, data []byte) error {
 		f.Close()
 		return err
 	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, "new", name)); err != nil {
-		return err
-	}
-	return SyncDir(filepath.Join(dir, "new"))
+	return f.Close()
 }
 
 // Claim is a durable Maildir read of the oldest message of dir: list

@@ -40,3 +40,16 @@ func TestClaimEmpty(t *testing.T) {
 		t.Errorf("Claim of an empty new/ = %q, %q, %v", path, data, err)
 	}
 }
+
+func TestWriteSynced(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f")
+	if err := WriteSynced(path, []byte("data")); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(path); err != nil || string(b) != "data" {
+		t.Errorf("read back %q, %v", b, err)
+	}
+	if err := WriteSynced(path, []byte("other")); err == nil {
+		t.Error("WriteSynced replaced a file that existed")
+	}
+}
