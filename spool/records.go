@@ -52,13 +52,20 @@ func (r *Records) Read(file string) ([]byte, error) {
 	return readNoFollow(r.Path(file))
 }
 
-// Write replaces the record file with b, durably (file and directory
-// fsynced), mode 0600.
-func (r *Records) Write(file string, b []byte) error {
+// make checks that file is a plain name and makes the records' directory
+// (its entry fsynced) if it is missing: what every writer of a record
+// needs first.
+func (r *Records) make(file string) error {
 	if err := recordName(file); err != nil {
 		return err
 	}
-	if err := r.sp.mkdir(r.dir); err != nil {
+	return r.sp.mkdir(r.dir)
+}
+
+// Write replaces the record file with b, durably (file and directory
+// fsynced), mode 0600.
+func (r *Records) Write(file string, b []byte) error {
+	if err := r.make(file); err != nil {
 		return err
 	}
 	return r.sp.writeFileAtomic(r.Path(file), b, 0o600)
@@ -68,10 +75,7 @@ func (r *Records) Write(file string, b []byte) error {
 // for records whose loss in a power cut costs only a repeat (what a
 // session was told: it is told again).
 func (r *Records) Note(file string, b []byte) error {
-	if err := recordName(file); err != nil {
-		return err
-	}
-	if err := r.sp.mkdir(r.dir); err != nil {
+	if err := r.make(file); err != nil {
 		return err
 	}
 	return r.sp.writeAdvisory(r.Path(file), b)
@@ -81,10 +85,7 @@ func (r *Records) Note(file string, b []byte) error {
 // that opened a replacement would lock another inode) and returns its
 // release. It blocks while another process holds it.
 func (r *Records) Lock(file string) (unlock func(), err error) {
-	if err := recordName(file); err != nil {
-		return nil, err
-	}
-	if err := r.sp.mkdir(r.dir); err != nil {
+	if err := r.make(file); err != nil {
 		return nil, err
 	}
 	lk, err := r.sp.openLock(r.Path(file))
