@@ -11,7 +11,10 @@
 // notifications/resources/updated to sessions subscribed to its inbox.
 //
 // Guarantees:
-//   - Nothing is sent to a session before it has initialized. A session
+//   - Nothing is sent to a session before it has initialized: said
+//     notifications/initialized, or sent a request after initialize other
+//     than ping (which a client may send at any time), or went
+//     Options.ReadyAfter without saying either. A session
 //     that becomes ready (a reconnect included) is sent the agent's unread
 //     mail it has not had, oldest first, or one notice saying how much
 //     there is when it is more than Options.Backlog; so is every ready

@@ -9,7 +9,8 @@ import (
 )
 
 // hooks follow the sessions: their registration (a sender starts), their
-// readiness (notifications/initialized, or any request after initialize),
+// readiness (notifications/initialized, or a request after initialize
+// other than ping, which a client may send at any time),
 // the tool answers that carry claimed mail, their subscriptions, and their
 // end.
 func (s *Server) hooks() mcpserver.Hooks {
@@ -23,7 +24,7 @@ func (s *Server) hooks() mcpserver.Hooks {
 		},
 		Unregister: func(cs *mcpserver.Session) { s.endSession(cs.ID()) },
 		Request: func(ctx context.Context, method string) {
-			if method != string(mcpgo.MethodInitialize) {
+			if method != string(mcpgo.MethodInitialize) && method != string(mcpgo.MethodPing) {
 				s.readyFrom(ctx)
 			}
 		},

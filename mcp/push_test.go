@@ -1,10 +1,13 @@
 package mcp
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -51,23 +54,158 @@ func TestChannelPushFromAnotherProcess(t *testing.T) {
 	}
 }
 
+// TestNothingPushedBeforeInitialized speaks the handshake on the wire,
+// holding notifications/initialized back: a ping pipelined with
+// initialize and another after its answer (a client may ping at any time)
+// must not make the session ready, and nothing may be pushed before the
+// client has written notifications/initialized; then the mail waiting
+// comes, oldest first.
 func TestNothingPushedBeforeInitialized(t *testing.T) {
 	sp := openSpool(t, testConfig())
 	srv := startServer(t, sp, Options{Name: "alice", ReadyAfter: time.Hour})
 	before := send(t, sp.Root, "bob", "alice", "sent before any client", "")
-	c, n := connectUninitialized(t, srv)
+	w := dialStdio(t, srv)
 	during := send(t, sp.Root, "bob", "alice", "sent before initialize", "")
-	initialize(t, c)
-	// The in-process transport carries notifications/initialized without
-	// its session, so readiness here comes from the next request.
-	if got := n.Of(ChannelMethod); len(got) != 0 {
-		t.Fatalf("%d pushes before the client was ready", len(got))
+	w.write(t, `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"c","version":"1"}}}`)
+	w.write(t, `{"jsonrpc":"2.0","id":2,"method":"ping"}`)
+	early := w.until(t, "1", "2")
+	w.write(t, `{"jsonrpc":"2.0","id":3,"method":"ping"}`)
+	early = append(early, w.until(t, "3")...)
+	sessions := srv.sessionList()
+	if len(sessions) != 1 {
+		t.Fatalf("%d sessions, want 1", len(sessions))
 	}
-	mustOK(t, c, "list_instances", nil)
-	l := n.Await(t, ChannelMethod, "the queued pushes", func(l []mcpgo.JSONRPCNotification) bool { return len(l) >= 2 })
-	ids := []string{decodeChannel(t, l[0]).Meta["message_id"], decodeChannel(t, l[1]).Meta["message_id"]}
-	if len(l) != 2 || ids[0] != before.ID || ids[1] != during.ID {
+	for _, ss := range sessions {
+		// Once its sender has looked at the initialized session, it
+		// must still be waiting.
+		var ready bool
+		seen := func() bool {
+			ss.mu.Lock()
+			defer ss.mu.Unlock()
+			ready = ss.ready
+			return !ss.initAt.IsZero()
+		}
+		for end := time.Now().Add(wait); !seen() && time.Now().Before(end); {
+			time.Sleep(time.Millisecond)
+		}
+		switch {
+		case !seen():
+			t.Errorf("session %s: its sender did not look at it in %v", ss.id, wait)
+		case ready:
+			t.Errorf("session %s ready before it said notifications/initialized", ss.id)
+		}
+	}
+	if len(early) != 0 {
+		t.Fatalf("%d sent before notifications/initialized: %s", len(early), early)
+	}
+	w.write(t, `{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+	var ids []string
+	for _, m := range w.read(t, 2) {
+		var n struct {
+			Method string
+			Params channelEvent
+		}
+		if err := json.Unmarshal(m, &n); err != nil || n.Method != ChannelMethod {
+			t.Fatalf("after notifications/initialized: %s (%v)", m, err)
+		}
+		ids = append(ids, n.Params.Meta["message_id"])
+	}
+	w.write(t, `{"jsonrpc":"2.0","id":4,"method":"ping"}`)
+	if more := w.until(t, "4"); len(more) != 0 {
+		t.Errorf("more after the two: %s", more)
+	}
+	if ids[0] != before.ID || ids[1] != during.ID {
 		t.Errorf("pushed %v, want [%s %s] in order", ids, before.ID, during.ID)
+	}
+}
+
+// wire is a client of a server's stdio loop that speaks JSON-RPC lines
+// itself, so a test decides what is sent when.
+type wire struct {
+	in    io.WriteCloser
+	lines chan []byte // what the server wrote, one message each
+}
+
+// dialStdio serves a stdio session of srv over pipes, ended at clean-up.
+func dialStdio(t *testing.T, srv *Server) *wire {
+	t.Helper()
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		srv.ServeStdio(context.Background(), inR, outW)
+		outW.Close()
+	}()
+	w := &wire{in: inW, lines: make(chan []byte, 64)}
+	go func() {
+		defer close(w.lines)
+		sc := bufio.NewScanner(outR)
+		for sc.Scan() {
+			w.lines <- slices.Clone(sc.Bytes())
+		}
+	}()
+	t.Cleanup(func() {
+		inW.Close()
+		<-done
+		for range w.lines {
+		}
+	})
+	return w
+}
+
+func (w *wire) write(t *testing.T, line string) {
+	t.Helper()
+	if _, err := io.WriteString(w.in, line+"\n"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// until reads until the answers to ids have come and returns the other
+// messages read meanwhile.
+func (w *wire) until(t *testing.T, ids ...string) []json.RawMessage {
+	t.Helper()
+	want := map[string]bool{}
+	for _, id := range ids {
+		want[id] = true
+	}
+	var others []json.RawMessage
+	for len(want) > 0 {
+		b := w.next(t)
+		var m struct{ ID json.RawMessage }
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatalf("%q: %v", b, err)
+		}
+		if id := string(m.ID); m.ID != nil && want[id] {
+			delete(want, id)
+			continue
+		}
+		others = append(others, b)
+	}
+	return others
+}
+
+// read returns the next n messages the server wrote.
+func (w *wire) read(t *testing.T, n int) []json.RawMessage {
+	t.Helper()
+	out := make([]json.RawMessage, n)
+	for i := range out {
+		out[i] = w.next(t)
+	}
+	return out
+}
+
+func (w *wire) next(t *testing.T) json.RawMessage {
+	t.Helper()
+	select {
+	case b, ok := <-w.lines:
+		if !ok {
+			t.Fatal("the server ended the session")
+		}
+		return b
+	case <-time.After(wait):
+		t.Fatalf("nothing from the server in %v", wait)
+		return nil
 	}
 }
 

@@ -64,7 +64,8 @@ type Options struct {
 	Follower *follow.Follower
 
 	// ReadyAfter is how long after initialize a session that never sends
-	// notifications/initialized (nor any request) is served anyway; 0: 1 s.
+	// notifications/initialized (nor any request but ping) is served anyway;
+	// 0: 1 s.
 	ReadyAfter time.Duration
 	// Backlog is how many unread messages found at registration are pushed
 	// one by one; when more wait, one notice says how many instead, so a

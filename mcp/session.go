@@ -182,7 +182,8 @@ func (ss *session) markReady() {
 }
 
 // isReady reports whether the session initialized: it said so
-// (notifications/initialized, or a request after initialize), or it has
+// (notifications/initialized, or a request after initialize other than
+// ping), or it has
 // been initialized for longer than grace without saying so.
 func (ss *session) isReady(grace time.Duration, now time.Time) bool {
 	ss.mu.Lock()
