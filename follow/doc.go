@@ -20,8 +20,12 @@
 //     names without reading them: a consumer that lists what is there
 //     itself pays nothing for a mailbox of a million.
 //   - Reports may repeat (a rescan after a kernel queue overflow, a message
-//     moved back to new/): consumers key on Message.ID. Mail read by someone
-//     else before the Follower got to it is not reported.
+//     moved back to new/): consumers key on Message.ID. What a rescan
+//     found says so (Event.Rescan, numbered per rescan), and an Arrivals
+//     feed gets it by name only: such a consumer lists the mailbox again
+//     itself, once per rescan, rather than take it one by one as news.
+//     Mail read by someone else before the Follower got to it is not
+//     reported.
 //   - A mailbox that does not exist yet is followed all the same: it is
 //     looked for on every poll interval, and its mail is reported once it
 //     appears. No directory is created. FollowAll follows every mailbox,

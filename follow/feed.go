@@ -31,12 +31,19 @@ type FeedOptions struct {
 	// not what is unread already: a consumer that lists that itself,
 	// reading only what it needs (spool.Mailbox.Oldest), pays nothing for
 	// a mailbox of a million. A mailbox that appears later is reported
-	// whole (all of it is new). A Rescan still reports everything.
+	// whole (all of it is new). A rescan (Follower.Rescan, a kernel queue
+	// overflow) still reports every file present, by name only (no
+	// Message is read) and with Event.Rescan set: the consumer lists what
+	// it needs itself, as it did at Follow.
 	Arrivals bool
 	// NamesOnly: Events of followed mailboxes carry the file's name and no
 	// Message (and no Err): nothing is read for this feed.
 	NamesOnly bool
 }
+
+// names says whether a report of a followed mailbox's file, found by
+// rescan number rescan (0: it arrived), carries the name alone.
+func (o FeedOptions) names(rescan uint64) bool { return o.NamesOnly || (o.Arrivals && rescan != 0) }
 
 func newFeed(f *Follower, opts FeedOptions) *Feed {
 	fd := &Feed{

@@ -26,8 +26,16 @@ type Event struct {
 	Name    string         // the followed mailbox's name; "" for a watched directory
 	Dir     string         // the directory the file appeared in (filepath.Clean'd)
 	File    string         // the file's base name
-	Message *spool.Message // the message, read but not claimed; nil for a watched directory or with Err
+	Message *spool.Message // the message, read but not claimed; nil for a watched directory, with Err, and in the cases FeedOptions say
 	Err     error          // why the file is not shown as mail (*spool.QuarantineError when it was moved aside)
+
+	// Rescan is nonzero when the file was found by a rescan of what is
+	// present (Follower.Rescan, a kernel queue overflow, a switch to
+	// polling, a lost directory back), not seen arriving: it may have
+	// been reported before. Each rescan has its own number, counting up,
+	// so one rescan's reports can be told from the next one's
+	// (watcher.Event.Rescan).
+	Rescan uint64
 }
 
 // Options tune a Follower. The zero value is fine.
@@ -208,7 +216,7 @@ func (f *Follower) dispatch(wev watcher.Event) {
 	var mail, names, plain []*Feed
 	for fd, r := range src.refs {
 		switch {
-		case r.mail > 0 && fd.opts.NamesOnly:
+		case r.mail > 0 && fd.opts.names(wev.Rescan):
 			names = append(names, fd)
 		case r.mail > 0:
 			mail = append(mail, fd)
@@ -219,10 +227,10 @@ func (f *Follower) dispatch(wev watcher.Event) {
 	}
 	f.mu.Unlock()
 	for _, fd := range plain {
-		fd.push(Event{Dir: dir, File: wev.Name})
+		fd.push(Event{Dir: dir, File: wev.Name, Rescan: wev.Rescan})
 	}
 	for _, fd := range names {
-		fd.push(Event{Name: mb.Name, Dir: dir, File: wev.Name})
+		fd.push(Event{Name: mb.Name, Dir: dir, File: wev.Name, Rescan: wev.Rescan})
 	}
 	if len(mail) == 0 {
 		return
@@ -231,6 +239,7 @@ func (f *Follower) dispatch(wev watcher.Event) {
 	if !ok {
 		return
 	}
+	ev.Rescan = wev.Rescan
 	for _, fd := range mail {
 		fd.push(ev)
 	}

@@ -460,3 +460,45 @@ func TestFollowAll(t *testing.T) {
 	send(t, sp, "early", "after")
 	expectBodies(t, fd, "after")
 }
+
+// TestRescanSaysSo: what a rescan finds is marked with its number; a
+// feed for arrivals gets it by name only (it lists the mailbox itself),
+// and what arrives afterwards is an arrival again.
+func TestRescanSaysSo(t *testing.T) {
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			sp := newSpool(t)
+			send(t, sp, "bob", "one")
+			send(t, sp, "bob", "two")
+			f := newFollower(t, sp, m.poll)
+			arrivals := f.OpenWith(FeedOptions{Arrivals: true})
+			defer arrivals.Close()
+			if err := arrivals.Follow("bob"); err != nil {
+				t.Fatal(err)
+			}
+			all, err := f.Follow("bob")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer all.Close()
+			expectBodies(t, all, "one", "two")
+			for round := uint64(1); round <= 2; round++ {
+				f.Rescan()
+				for range 2 {
+					if ev := next(t, all); ev.Rescan != round || ev.Message == nil {
+						t.Fatalf("rescan %d: %+v, want the message, with Rescan %d", round, ev, round)
+					}
+					if ev := next(t, arrivals); ev.Rescan != round || ev.Message != nil || ev.Name != "bob" || ev.File == "" {
+						t.Fatalf("rescan %d, arrivals feed: %+v, want bob's file by name, with Rescan %d", round, ev, round)
+					}
+				}
+			}
+			send(t, sp, "bob", "three")
+			for _, fd := range []*Feed{all, arrivals} {
+				if ev := next(t, fd); ev.Rescan != 0 || ev.Message == nil || body(ev.Message) != "three" {
+					t.Fatalf("after the rescans: %+v, want the arrival, with Rescan 0", ev)
+				}
+			}
+		})
+	}
+}

@@ -24,9 +24,13 @@
 //     server holds the session's pushes back, and a push that could not
 //     be written (no stream open, the session not yet initialized) is kept
 //     and retried with backoff, never dropped.
-//   - What was pushed is remembered per session (a bounded set of ids), so
-//     a session gets a message at most once (the watcher's repeats and
-//     renames push nothing twice), and a session that stopped listening
+//   - What was pushed, and what a notice counted, is remembered per
+//     session (a bounded set of Options.PushedIDs ids), so a session gets
+//     a message at most once, one by one or counted in a notice: the
+//     watcher's repeats and renames push nothing twice, and a rescan
+//     (after a kernel queue overflow) is one catch-up per session, which
+//     pushes only mail whose arrival the overflow hid (or one notice for
+//     it, beyond Options.Backlog). A session that stopped listening
 //     without ending keeps nothing from another.
 //   - Pushing never claims: a message stays unread until check, wait or
 //     auto_process reads it. While a wait call runs, mail is not pushed: it

@@ -470,3 +470,46 @@ func TestCatchUpQueuedAheadOfArrivals(t *testing.T) {
 		t.Errorf("queue after catch-up: %v, want old1 old2 (new was pushed)", got)
 	}
 }
+
+// TestRescanPushesNothingTwice: after a rescan (what a kernel queue
+// overflow sets off) the mail already pushed, and the backlog a notice
+// summed up, are not pushed again, one by one or in another notice.
+func TestRescanPushesNothingTwice(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		waiting int
+		want    int // pushes before the rescan: the messages, or one notice
+	}{
+		{"pushed one by one", 2, 2},
+		{"summed up by a notice", 5, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sp := openSpool(t, testConfig())
+			for i := range tc.waiting {
+				send(t, sp.Root, "bob", "alice", fmt.Sprintf("old %d", i), "")
+			}
+			srv := startServer(t, sp, Options{Name: "alice", Backlog: 3})
+			c, n := connect(t, srv)
+			mustOK(t, c, "list_instances", nil)
+			n.Await(t, ChannelMethod, "the backlog", func(l []mcpgo.JSONRPCNotification) bool { return len(l) >= tc.want })
+			for round := range uint64(2) {
+				srv.fol.Rescan()
+				for srv.fol.Stats().Rescans <= round {
+					time.Sleep(time.Millisecond)
+				}
+			}
+			// Reports come in order: the rescans' before this arrival's.
+			rc := send(t, sp.Root, "bob", "alice", "after the rescans", "")
+			l := n.Await(t, ChannelMethod, "the arrival", func(l []mcpgo.JSONRPCNotification) bool {
+				return len(l) > 0 && decodeChannel(t, l[len(l)-1]).Meta["message_id"] == rc.ID
+			})
+			if len(l) != tc.want+1 {
+				var got []string
+				for _, x := range l {
+					got = append(got, decodeChannel(t, x).Content)
+				}
+				t.Errorf("%d pushes, want %d then the arrival: %q", len(l), tc.want, got)
+			}
+		})
+	}
+}

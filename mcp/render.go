@@ -50,13 +50,18 @@ func channelContent(m *spool.Message) string {
 }
 
 // backlogNotice is the one event that stands for n unread messages of
-// name, pushed instead of n events.
-func backlogNotice(name string, n int, now time.Time) *pushItem {
+// name the session has not had (of unread in all), pushed instead of n
+// events.
+func backlogNotice(name string, n, unread int, now time.Time) *pushItem {
+	content := fmt.Sprintf("%d unread messages are waiting for %s; they are not shown one by one. Call check to read them.", n, name)
+	if unread > n {
+		content = fmt.Sprintf("%d unread messages are waiting for %s, %d of them not shown or counted before; they are not shown one by one. Call check to read them.", unread, name, n)
+	}
 	return &pushItem{
 		id: fmt.Sprintf("notice:%s:%d", name, now.UnixNano()),
 		params: map[string]any{
-			"content": fmt.Sprintf("%d unread messages are waiting for %s; they are not shown one by one. Call check to read them.", n, name),
-			"meta":    map[string]string{"from": "ipc", "to": name, "subject": fmt.Sprintf("%d unread messages waiting", n)},
+			"content": content,
+			"meta":    map[string]string{"from": "ipc", "to": name, "subject": fmt.Sprintf("%d unread messages waiting", max(n, unread))},
 		},
 	}
 }

@@ -101,30 +101,60 @@ func (s *Server) send(ss *session) {
 
 // catchUp queues for ss the unread mail of id it has not had, oldest
 // first; when there is more than Options.Backlog of it, one notice says
-// how much instead, so a full mailbox does not flood the model. It reads
-// at most Backlog+1 messages, whatever the mailbox holds, and returns how
-// many unread messages there are.
+// how much instead, so a full mailbox does not flood the model, and what
+// the notice counted is had (up to Options.PushedIDs of it): a later
+// catch-up, after a rescan say, neither pushes nor counts it again. It
+// reads at most Backlog+1 messages, whatever the mailbox holds, and
+// returns how many unread messages there are.
 func (s *Server) catchUp(ss *session, id *identity) int {
 	if id == nil {
 		return 0
 	}
-	n, _ := id.mb.Unread()
-	fresh, unknown, err := id.mb.Oldest(s.opts.Backlog+1, ss.knows)
-	if err != nil { // quarantined, or unreadable: the rest still counts
-		s.log.Debug("mail not pushed", "name", id.name, "err", err)
-	}
+	unread, unknown, ids := s.backlog(ss, id)
 	// Ahead of what is queued: arrivals offered since the session joined
 	// the hub are newer than what was waiting.
 	if unknown > s.opts.Backlog {
-		ss.enqueueFront([]*pushItem{backlogNotice(id.name, unknown, s.sp.Now())})
-		return n
+		ss.enqueueFront([]*pushItem{backlogNotice(id.name, unknown, unread, s.sp.Now())})
+		ss.had(ids)
+		return unread
+	}
+	if unknown == 0 {
+		return unread
+	}
+	fresh, _, err := id.mb.Oldest(s.opts.Backlog+1, ss.knows)
+	if err != nil { // quarantined, or unreadable: the rest still counts
+		s.log.Debug("mail not pushed", "name", id.name, "err", err)
 	}
 	items := make([]*pushItem, len(fresh))
 	for i, m := range fresh {
 		items[i] = messageItem(id.name, m)
 	}
 	ss.enqueueFront(items)
-	return n
+	return unread
+}
+
+// backlog counts, in one listing that reads no message, id's unread mail
+// and how much of it ss has not had, with the ids of that part (nil when
+// there are more than Options.PushedIDs of them).
+func (s *Server) backlog(ss *session, id *identity) (unread, unknown int, ids []string) {
+	over := false
+	_, unknown, err := id.mb.Oldest(0, func(mid string) bool {
+		unread++
+		if ss.knows(mid) {
+			return true
+		}
+		if over = over || len(ids) == s.opts.PushedIDs; !over {
+			ids = append(ids, mid)
+		}
+		return false
+	})
+	if err != nil {
+		s.log.Debug("count unread", "name", id.name, "err", err)
+	}
+	if over {
+		ids = nil
+	}
+	return unread, unknown, ids
 }
 
 // awaitQuiet holds pushes to an HTTP session until it has a GET stream

@@ -72,7 +72,7 @@ type Options struct {
 	// full mailbox does not flood the model. 0: 50.
 	Backlog int
 	// PushedIDs bounds the set of message ids each session remembers as
-	// pushed; 0: 32768.
+	// pushed or counted by a notice; 0: 32768.
 	PushedIDs int
 	// HTTPToken is the bearer token every HTTP request must carry
 	// (Authorization: Bearer TOKEN); see HTTPToken. ServeHTTP refuses to
@@ -120,6 +120,8 @@ type Server struct {
 	marks   *marks    // pushed, not yet marked notified (marks.go)
 
 	sessions *sessionTable // by MCP session id, with its own lock
+
+	rescan uint64 // the last rescan the feed reported (follow.Event.Rescan); the loop's alone
 
 	mu     sync.Mutex       // guards what follows
 	fol    *follow.Follower // where the server learns of mail

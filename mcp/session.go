@@ -25,7 +25,7 @@ type session struct {
 	ready   bool               // initialized: pushes may go
 	initAt  time.Time          // when it was first seen initialized
 	queue   []*pushItem
-	known   idSet // ids queued for this session or pushed to it
+	known   idSet // ids queued for this session, pushed to it, or counted by a notice to it
 	http    bool  // the session came over HTTP
 	streams int   // its GET streams open
 	subs    map[string]bool
@@ -46,8 +46,8 @@ func (ss *session) poke() {
 	}
 }
 
-// enqueue queues it unless the session had it already (queued or pushed)
-// or has ended; it reports whether it did.
+// enqueue queues it unless the session had it already (queued, pushed or
+// counted by a notice) or has ended; it reports whether it did.
 func (ss *session) enqueue(it *pushItem) bool {
 	ss.mu.Lock()
 	if ss.closed || ss.known.has(it.id) {
@@ -86,11 +86,21 @@ func (ss *session) enqueueFront(items []*pushItem) int {
 	return len(front)
 }
 
-// knows reports whether the session had message id: queued or pushed.
+// knows reports whether the session had message id: queued, pushed or
+// counted by a notice.
 func (ss *session) knows(id string) bool {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	return ss.known.has(id)
+}
+
+// had records ids as had: a notice queued for the session counted them.
+func (ss *session) had(ids []string) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	for _, id := range ids {
+		ss.known.add(id)
+	}
 }
 
 // request records the start (+1) or end (-1) of an HTTP request of the

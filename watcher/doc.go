@@ -9,7 +9,9 @@
 //     between) and every file that arrives later.
 //   - Reports may repeat (a start scan racing a Create, rescans); consumers
 //     must be idempotent, as Maildir readers are: they rename files out of
-//     new/. In the steady state a file is reported once per arrival.
+//     new/. In the steady state a file is reported once per arrival. What
+//     a rescan found says so (Event.Rescan, the rescan's number), so a
+//     consumer can take it as "present", not as news.
 //   - A file renamed into a directory is reported at once. A file written in
 //     place is reported only once it is complete by the one rule for such
 //     files (internal/inplace: no longer open for writing where the system

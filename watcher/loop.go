@@ -39,6 +39,8 @@ type loop struct {
 	queue  []Event
 	queued map[Event]struct{}
 
+	rescan uint64 // the number of the last rescan (Event.Rescan)
+
 	pending map[fileKey]*settling // files written in place, not yet complete
 	timer   *time.Timer           // fires at the earliest settle or barrier deadline
 	timerAt time.Time             // zero while the timer is not armed
@@ -154,7 +156,7 @@ func (l *loop) addDir(given string, quiet bool) error {
 	d.lost = false
 	switch {
 	case !quiet:
-		l.scanDir(key, d)
+		l.scanDir(key, d, 0)
 	case l.listing(): // what later listings compare with
 		l.pollDir(key, d, time.Now(), false)
 	}
@@ -234,8 +236,9 @@ func (l *loop) dropDir(key string) {
 }
 
 // scanDir reports every file in a directory, except those the loop already
-// follows: they are reported when complete.
-func (l *loop) scanDir(key string, d *dir) {
+// follows: they are reported when complete. rescan is the number of the
+// rescan it is part of, 0 for the scan of a directory just added.
+func (l *loop) scanDir(key string, d *dir, rescan uint64) {
 	entries, err := os.ReadDir(key)
 	if err != nil {
 		l.log.Warn("watcher: scan", "dir", d.given, "err", err)
@@ -256,7 +259,7 @@ func (l *loop) scanDir(key string, d *dir) {
 			d.seen[name] = struct{}{}
 		}
 		if k := (fileKey{key, name}); !l.following(k) {
-			l.emit(k)
+			l.emit(k, rescan)
 		}
 	}
 }
@@ -265,12 +268,13 @@ func (l *loop) scanDir(key string, d *dir) {
 // (polling, ModeDirectory), so each scan is kept to compare the next with.
 func (l *loop) listing() bool { return l.polling || l.dn != nil }
 
-// rescanAll reports every file present in every directory.
+// rescanAll reports every file present in every directory, as one rescan.
 func (l *loop) rescanAll() {
 	l.shared.rescans.Add(1)
+	l.rescan++
 	for key, d := range l.dirs {
 		if !d.lost {
-			l.scanDir(key, d)
+			l.scanDir(key, d, l.rescan)
 		}
 	}
 }
@@ -294,14 +298,14 @@ func (l *loop) forget(k fileKey) {
 	delete(l.barrier.held, k)
 }
 
-// emit reports k, unless its directory is no longer watched or the same
-// report is still queued.
-func (l *loop) emit(k fileKey) {
+// emit reports k, found by rescan number rescan (0: it arrived), unless
+// its directory is no longer watched or the same report is still queued.
+func (l *loop) emit(k fileKey, rescan uint64) {
 	d := l.dirs[k.dir]
 	if d == nil || (l.opts.Filter != nil && !l.opts.Filter(d.given, k.name)) {
 		return
 	}
-	ev := Event{Dir: d.given, Name: k.name}
+	ev := Event{Dir: d.given, Name: k.name, Rescan: rescan}
 	if len(l.queue) == 0 {
 		select {
 		case l.out <- ev: // the common case: no queue, no extra loop turn
@@ -374,7 +378,8 @@ func (l *loop) rewatch(key string, d *dir) {
 	default:
 		l.log.Info("watcher: directory back", "dir", d.given)
 		d.lost = false
-		l.scanDir(key, d)
+		l.rescan++ // what it holds may have been reported before it went
+		l.scanDir(key, d, l.rescan)
 	}
 }
 

@@ -240,7 +240,7 @@ func (l *loop) release(k fileKey) {
 		l.settle(k, time.Now().Add(l.opts.Settle))
 		return
 	}
-	l.emit(k)
+	l.emit(k, 0)
 }
 
 // written handles a Write: the file is being written in place, so it is

@@ -79,7 +79,7 @@ func (l *loop) pollDir(key string, d *dir, now time.Time, report bool) {
 func (l *loop) polled(k fileKey, e fs.DirEntry, now time.Time) {
 	switch inplace.Check(k.path(), now) {
 	case inplace.Complete:
-		l.emit(k)
+		l.emit(k, 0)
 	case inplace.Writing:
 		l.settle(k, now.Add(l.opts.Settle))
 	}

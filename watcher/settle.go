@@ -55,7 +55,7 @@ func (l *loop) recheck(k fileKey, p *settling, now time.Time) bool {
 		return false
 	case inplace.Complete:
 		delete(l.pending, k)
-		l.emit(k)
+		l.emit(k, 0)
 		return false
 	}
 	p.due = now.Add(l.opts.Settle)

@@ -17,6 +17,13 @@ import (
 type Event struct {
 	Dir  string // the watched directory, as given to Add/New
 	Name string // base name of the file
+
+	// Rescan is nonzero when the file was found by a rescan of what is
+	// present (Rescan, a kernel queue overflow, a switch to polling, a
+	// lost directory back), not seen arriving: it may have been reported
+	// before. Each rescan has its own number, counting up from 1, so a
+	// consumer can tell one rescan's reports from the next one's.
+	Rescan uint64
 }
 
 // Options tune a Watcher. The zero value is fine.

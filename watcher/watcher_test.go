@@ -90,20 +90,23 @@ func watch(t *testing.T, opts Options, dirs ...string) *Watcher {
 
 // collector records every event of a Watcher.
 type collector struct {
-	mu   sync.Mutex
-	got  map[Event]int
-	done chan struct{} // closed when Events is
+	mu      sync.Mutex
+	got     map[Event]int    // by Dir and Name (Rescan zero)
+	rescans map[Event]uint64 // by Dir and Name: the Rescan of its last report
+	done    chan struct{}    // closed when Events is
 
 	drains int // files delivered by drain, for unique names
 }
 
 func collect(t *testing.T, w *Watcher) *collector {
-	c := &collector{got: make(map[Event]int), done: make(chan struct{})}
+	c := &collector{got: make(map[Event]int), rescans: make(map[Event]uint64), done: make(chan struct{})}
 	go func() {
 		defer close(c.done)
 		for ev := range w.Events() {
+			key := Event{Dir: ev.Dir, Name: ev.Name}
 			c.mu.Lock()
-			c.got[ev]++
+			c.got[key]++
+			c.rescans[key] = ev.Rescan
 			c.mu.Unlock()
 		}
 	}()
@@ -120,10 +123,18 @@ func (c *collector) count(dir, name string) int {
 	return c.got[Event{Dir: dir, Name: name}]
 }
 
+// rescan returns the Rescan of the last report of dir/name.
+func (c *collector) rescan(dir, name string) uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.rescans[Event{Dir: dir, Name: name}]
+}
+
 func (c *collector) reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	clear(c.got)
+	clear(c.rescans)
 }
 
 // missing lists the names not reported yet.
@@ -372,13 +383,78 @@ func TestRescan(t *testing.T) {
 		w := watch(t, opts, dir)
 		c := collect(t, w)
 		c.wait(t, dir, names, deadline)
+		if r := c.rescan(dir, names[0]); r != 0 {
+			t.Errorf("the start scan's report says rescan %d, want 0", r)
+		}
 		c.reset()
-		w.Rescan()
-		c.wait(t, dir, names, deadline)
-		if got := w.Stats().Rescans; got == 0 {
-			t.Errorf("Stats().Rescans = 0 after Rescan")
+		for want := range uint64(2) {
+			w.Rescan()
+			c.wait(t, dir, names, deadline)
+			for _, n := range names {
+				if r := c.rescan(dir, n); r != want+1 {
+					t.Errorf("%s reported by rescan %d, want %d", n, r, want+1)
+				}
+			}
+			c.reset()
+		}
+		deliver(t, tmp, dir, "arrived")
+		c.wait(t, dir, []string{"arrived"}, deadline)
+		if r := c.rescan(dir, "arrived"); r != 0 {
+			t.Errorf("an arrival reported as found by rescan %d", r)
+		}
+		if got := w.Stats().Rescans; got != 2 {
+			t.Errorf("Stats().Rescans = %d after two Rescans", got)
 		}
 	})
+}
+
+// TestOverflowReportsRescan injects inotify's queue overflow: every file
+// present is reported again, marked as found by a rescan, and what
+// arrives next is an arrival again.
+func TestOverflowReportsRescan(t *testing.T) {
+	dir, tmp := maildir(t)
+	overflow := make(chan error)
+	s := osSys()
+	s.newFS = func() (*fsnotify.Watcher, error) {
+		fsw, err := fsnotify.NewWatcher()
+		if err == nil {
+			fsw.Errors = overflow // what the loop reads; fsnotify's own errors go unread
+		}
+		return fsw, err
+	}
+	w, err := start(t.Context(), Options{PollInterval: 25 * time.Millisecond, Logger: testLogger(t)}, s, []string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Mode() != ModeEvents {
+		w.Close()
+		testkit.SkipEnv(t, "inotify unavailable here (mode %v)", w.Mode())
+	}
+	c := collect(t, w)
+	names := fileNames("m", 3)
+	deliver(t, tmp, dir, names...)
+	c.wait(t, dir, names, deadline)
+	for _, n := range names {
+		if r := c.rescan(dir, n); r != 0 {
+			t.Fatalf("arrival %s reported as found by rescan %d", n, r)
+		}
+	}
+	c.reset()
+	overflow <- fsnotify.ErrEventOverflow
+	c.wait(t, dir, names, deadline)
+	for _, n := range names {
+		if r := c.rescan(dir, n); r != 1 {
+			t.Errorf("after the overflow %s reported with Rescan %d, want 1", n, r)
+		}
+	}
+	if st := w.Stats(); st.Overflows != 1 || st.Rescans != 1 {
+		t.Errorf("stats %+v, want one overflow and one rescan", st)
+	}
+	deliver(t, tmp, dir, "after")
+	c.wait(t, dir, []string{"after"}, deadline)
+	if r := c.rescan(dir, "after"); r != 0 {
+		t.Errorf("an arrival after the overflow reported as found by rescan %d", r)
+	}
 }
 
 // watcherGoroutines counts the goroutines running code of the Watcher or
