@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -509,6 +511,51 @@ func TestRescanPushesNothingTwice(t *testing.T) {
 					got = append(got, decodeChannel(t, x).Content)
 				}
 				t.Errorf("%d pushes, want %d then the arrival: %q", len(l), tc.want, got)
+			}
+		})
+	}
+}
+
+// TestInPlaceAtRegisterPushed: a file being written in place in new/
+// when the name registers is neither pushed half-written nor forgotten:
+// it is pushed once complete, once, on inotify and when polling.
+func TestInPlaceAtRegisterPushed(t *testing.T) {
+	for _, poll := range []bool{false, true} {
+		t.Run(fmt.Sprintf("poll=%v", poll), func(t *testing.T) {
+			sp := openSpool(t, testConfig())
+			mb, err := sp.EnsureMailbox("alice")
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := os.OpenFile(filepath.Join(mb.NewDir(), "dropped-in-place"), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if _, err := f.WriteString("written in place, "); err != nil {
+				t.Fatal(err)
+			}
+			srv := startServer(t, sp, Options{Name: "alice", Poll: poll, PollInterval: 20 * time.Millisecond})
+			c, n := connect(t, srv)
+			mustOK(t, c, "list_instances", nil)
+			// A session pushes nothing before its catch-up has listed the
+			// mailbox: once this is pushed, only the watcher can find the
+			// file.
+			send(t, sp.Root, "bob", "alice", "before it", "")
+			n.Await(t, ChannelMethod, "the arrival before it", func(l []mcpgo.JSONRPCNotification) bool { return len(l) >= 1 })
+			if _, err := f.WriteString("then closed\n"); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.Close(); err != nil {
+				t.Fatal(err)
+			}
+			l := n.Await(t, ChannelMethod, "the file written in place", func(l []mcpgo.JSONRPCNotification) bool { return len(l) >= 2 })
+			rc := send(t, sp.Root, "bob", "alice", "after it", "")
+			l = n.Await(t, ChannelMethod, "the arrival after it", func(l []mcpgo.JSONRPCNotification) bool {
+				return len(l) > 0 && decodeChannel(t, l[len(l)-1]).Meta["message_id"] == rc.ID
+			})
+			if got := decodeChannel(t, l[1]).Content; !strings.HasSuffix(got, "written in place, then closed") || len(l) != 3 {
+				t.Errorf("%d pushes, the second %q; want the arrival before, the whole file once, the arrival after", len(l), got)
 			}
 		})
 	}

@@ -50,6 +50,7 @@ type loop struct {
 type dir struct {
 	given string              // the name as given to New or Add, used in Events
 	lost  bool                // its inotify watch died; retried every PollInterval
+	quiet bool                // added quietly: what was there is unknown, so a Write may be a file never reported
 	seen  map[string]struct{} // polling and ModeDirectory: the names of the last listing
 }
 
@@ -136,8 +137,11 @@ func (l *loop) handle(r request) error {
 }
 
 // addDir watches a directory, then scans it: in this order, a file landing
-// in between is seen by one or the other. A quiet add reports nothing it
-// finds (when polling, the listing is what later polls compare with).
+// in between is seen by one or the other. A quiet add reports nothing
+// complete that it finds (when listing, the listing is what later ones
+// compare with), but a file still being written there is reported once
+// complete, as if it arrived then: listing, it is checked now; with
+// inotify, its next Write says so (written).
 func (l *loop) addDir(given string, quiet bool) error {
 	key := filepath.Clean(given)
 	if err := checkDir(key); err != nil {
@@ -153,7 +157,7 @@ func (l *loop) addDir(given string, quiet bool) error {
 		d = &dir{given: given}
 		l.dirs[key] = d
 	}
-	d.lost = false
+	d.lost, d.quiet = false, quiet
 	switch {
 	case !quiet:
 		l.scanDir(key, d, 0)

@@ -184,7 +184,7 @@ func (l *loop) handleFS(ev fsnotify.Event) {
 	case ev.Has(fsnotify.Create):
 		l.created(k)
 	case ev.Has(fsnotify.Write):
-		l.written(k)
+		l.written(k, d.quiet)
 	case ev.Has(fsnotify.Remove | fsnotify.Rename):
 		l.forget(k)
 	}
@@ -244,10 +244,13 @@ func (l *loop) release(k fileKey) {
 }
 
 // written handles a Write: the file is being written in place, so it is
-// reported once it is complete (settle.go). A Write on a file already reported is
-// not a new arrival and is ignored.
-func (l *loop) written(k fileKey) {
-	if !l.unhold(k) && l.pending[k] == nil {
+// reported once it is complete (settle.go). A Write on a file already
+// reported is not a new arrival and is ignored, except in a directory
+// added quietly (quiet): there the Watcher cannot tell a file it never
+// reported, being written since before the add, from one it did, so it
+// reports it again once complete (reports may repeat).
+func (l *loop) written(k fileKey, quiet bool) {
+	if !l.unhold(k) && l.pending[k] == nil && !quiet {
 		return
 	}
 	fi, err := os.Lstat(k.path())

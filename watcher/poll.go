@@ -47,8 +47,9 @@ func (l *loop) pollAll() {
 	}
 }
 
-// pollDir lists a directory and, when report is set, follows the names
-// new since its last listing.
+// pollDir lists a directory and follows the names new since its last
+// listing; unless report is set (a quiet add), only those still being
+// written, which arrive when complete.
 func (l *loop) pollDir(key string, d *dir, now time.Time, report bool) {
 	entries, err := os.ReadDir(key)
 	if err != nil {
@@ -65,8 +66,15 @@ func (l *loop) pollDir(key string, d *dir, now time.Time, report bool) {
 			continue
 		}
 		seen[name] = struct{}{}
-		if _, old := d.seen[name]; !old && report {
-			l.polled(fileKey{key, name}, e, now)
+		if _, old := d.seen[name]; old {
+			continue
+		}
+		k := fileKey{key, name}
+		switch {
+		case report:
+			l.polled(k, e, now)
+		case mayBeWriting(e, now) && inplace.Check(k.path(), now) == inplace.Writing:
+			l.settle(k, now.Add(l.opts.Settle))
 		}
 	}
 	d.seen = seen
@@ -83,4 +91,14 @@ func (l *loop) polled(k fileKey, e fs.DirEntry, now time.Time) {
 	case inplace.Writing:
 		l.settle(k, now.Add(l.opts.Settle))
 	}
+}
+
+// mayBeWriting says whether a file a quiet add lists may still be being
+// written: one modified within inplace.Quiet, or empty. Only those are
+// opened for the in-place rule, so a quiet add of a directory of a
+// million old files costs one lstat each, not one open; a writer that
+// paused for longer than Quiet just then counts as done.
+func mayBeWriting(e fs.DirEntry, now time.Time) bool {
+	fi, err := e.Info()
+	return err == nil && (fi.Size() == 0 || now.Sub(fi.ModTime()) < inplace.Quiet)
 }

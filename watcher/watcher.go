@@ -202,9 +202,12 @@ func (w *Watcher) Events() <-chan Event { return w.events }
 func (w *Watcher) Add(dir string) error { return w.call(request{dir: dir}) }
 
 // AddQuiet starts watching one more directory without reporting the files
-// already in it: only what arrives from now on (and what a Rescan finds).
-// A consumer that lists what is there itself, reading only what it needs,
-// so pays nothing for a directory of a million files.
+// already complete in it: only what arrives from now on (and what a Rescan
+// finds). A file still being written there in place arrives when it is
+// complete, and is reported then (with inotify, which lists nothing here,
+// if it is written to after the add). A consumer that lists what is there
+// itself, reading only what it needs, so pays nothing for a directory of
+// a million files.
 func (w *Watcher) AddQuiet(dir string) error { return w.call(request{dir: dir, quiet: true}) }
 
 // Remove stops watching dir. Events for it that were already queued may

@@ -798,3 +798,52 @@ func TestFilter(t *testing.T) {
 		}
 	})
 }
+
+// TestAddQuietWaitsForInPlace adds a directory quietly while a file in it
+// is being written in place: what is complete there is not reported, but
+// that file is, once complete, as if it arrived then.
+func TestAddQuietWaitsForInPlace(t *testing.T) {
+	eachMode(t, func(t *testing.T, opts Options) {
+		dir, tmp := maildir(t)
+		deliver(t, tmp, dir, "complete")
+		path := filepath.Join(dir, "inplace")
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		want := bytes.Repeat([]byte("in place "), 1000)
+		half := len(want) / 2
+		if _, err := f.Write(want[:half]); err != nil {
+			t.Fatal(err)
+		}
+		w := watch(t, opts)
+		c := collect(t, w)
+		if err := w.AddQuiet(dir); err != nil {
+			t.Fatal(err)
+		}
+		// Whatever the watcher makes of the half-written file, it must
+		// not report it yet.
+		c.drain(t, tmp, dir)
+		if n := c.count(dir, "inplace"); n != 0 {
+			t.Fatalf("the half-written file reported %d times", n)
+		}
+		if _, err := f.Write(want[half:]); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+		c.wait(t, dir, []string{"inplace"}, deadline)
+		if data, err := os.ReadFile(path); err != nil || !bytes.Equal(data, want) {
+			t.Fatalf("reported with %d of its %d bytes (%v)", len(data), len(want), err)
+		}
+		c.drain(t, tmp, dir)
+		if n := c.count(dir, "complete"); n != 0 {
+			t.Errorf("a file complete at AddQuiet reported %d times", n)
+		}
+		if n := c.count(dir, "inplace"); n != 1 {
+			t.Errorf("the file written in place reported %d times, want 1", n)
+		}
+	})
+}
