@@ -29,5 +29,5 @@ refused (exit 3).`,
 }
 
 func runBroadcast(a *App, text []string, rawData string) error {
-	return runComposed(a, text, rawData, (*rules.Rules).Broadcast, printBroadcast)
+	return runComposed(a, text, rawData, whole((*rules.Rules).Broadcast), printBroadcast)
 }

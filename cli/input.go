@@ -50,38 +50,111 @@ func argsRule(min, max int, few, many string) cobra.PositionalArgs {
 	}
 }
 
-// messageText returns the message given as arguments (joined by spaces),
-// or read from stdin when the only argument is "-". Text that is not
-// UTF-8, or holds NUL bytes, is refused (exit 2).
-func messageText(a *App, args []string) (string, error) {
-	text := strings.Join(args, " ")
-	if len(args) == 1 && args[0] == "-" {
-		b, err := readAtMost(a.In, maxInput+1)
-		if err != nil {
-			return "", fmt.Errorf("read message from stdin: %w", err)
-		}
-		if len(b) > maxInput {
-			return "", usageErr(fmt.Errorf("message on stdin is over %d MiB: save it to a file and send its path", maxInput>>20))
-		}
-		text = string(b)
-	}
-	if err := share.TextProblem([]byte(text)); err != nil {
-		return "", usageErr(fmt.Errorf("message %w; to send a binary file, share its path", err))
-	}
-	return text, nil
+// longText is how much of stdin a command that can stream its message
+// reads before handing the rest to the spool as a stream. A text this
+// short is read whole and checked before the spool is touched.
+const longText = 64 << 10
+
+// input is a message as a command read it: whole in body or, from a long
+// stdin, its first bytes in body and the rest still to come from rest,
+// which checks it (NUL, UTF-8, the size limit) while the spool reads it.
+type input struct {
+	body string
+	rest io.Reader
+	in   *cappedReader // under rest: stdin, limited
+	tr   *share.TextReader
 }
 
-// readAtMost reads r to its end or to limit bytes. A regular file (stdin
-// redirected from one) is read into a buffer of its size, not one grown
-// by doubling, so memory stays near the message's size.
-func readAtMost(r io.Reader, limit int64) ([]byte, error) {
+// readText reads the message given as arguments, or on stdin when the
+// only argument is "-": whole, or, when stream is set and stdin holds
+// more than longText, its head and the stream of the rest.
+func readText(a *App, args []string, stream bool) (input, error) {
+	if len(args) != 1 || args[0] != "-" {
+		t := input{body: strings.Join(args, " ")}
+		return t, textProblem([]byte(t.body))
+	}
+	in := &cappedReader{r: a.In, left: maxInput}
+	limit := int64(maxInput + 1)
+	if stream {
+		limit = longText + 1
+	}
+	b, err := readAtMost(in, limit)
+	switch {
+	case in.over:
+		return input{}, errStdinTooLarge
+	case err != nil:
+		return input{}, fmt.Errorf("read message from stdin: %w", err)
+	case int64(len(b)) < limit:
+		return input{body: string(b)}, textProblem(b)
+	}
+	tr := share.NewTextReader(io.MultiReader(bytes.NewReader(b), in))
+	return input{body: string(b), rest: tr, in: in, tr: tr}, nil
+}
+
+// problem says what in t made the spool stop reading it (err, the
+// spool's error, wraps it): a bad byte or too much on stdin; nil for
+// anything else.
+func (t input) problem(err error) error {
+	switch {
+	case t.tr == nil:
+		return nil
+	case t.tr.Err() != nil:
+		return notText(t.tr.Err())
+	case t.in.over:
+		return errStdinTooLarge
+	case errors.Is(err, spool.ErrEmpty):
+		return checkNotEmpty("", nil)
+	}
+	return nil
+}
+
+// errStdinTooLarge refuses a message on stdin over the one limit.
+var errStdinTooLarge = usageErr(fmt.Errorf("message on stdin is over %d MiB: save it to a file and send its path", maxInput>>20))
+
+// textProblem is the usage error for a message b that is not text, or nil.
+func textProblem(b []byte) error {
+	if err := share.TextProblem(b); err != nil {
+		return notText(err)
+	}
+	return nil
+}
+
+// notText is the usage error for a message with the problem err.
+func notText(err error) error {
+	return usageErr(fmt.Errorf("message %w; to send a binary file, share its path", err))
+}
+
+// cappedReader reads r up to left bytes; reading more fails and sets over.
+type cappedReader struct {
+	r    io.Reader
+	left int64
+	over bool
+}
+
+func (c *cappedReader) Read(p []byte) (int, error) {
+	if c.over {
+		return 0, errStdinTooLarge
+	}
+	p = p[:min(int64(len(p)), c.left+1)]
+	n, err := c.r.Read(p)
+	if c.left -= int64(n); c.left < 0 {
+		c.over = true
+		return 0, errStdinTooLarge
+	}
+	return n, err
+}
+
+// readAtMost reads r to its end or to limit bytes. Stdin redirected from a
+// regular file is read into a buffer of its size, not one grown by
+// doubling, so memory stays near the message's size.
+func readAtMost(in *cappedReader, limit int64) ([]byte, error) {
 	var buf bytes.Buffer
-	if f, ok := r.(*os.File); ok {
+	if f, ok := in.r.(*os.File); ok {
 		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
 			buf.Grow(int(min(fi.Size(), limit)) + bytes.MinRead)
 		}
 	}
-	_, err := buf.ReadFrom(io.LimitReader(r, limit))
+	_, err := buf.ReadFrom(io.LimitReader(in, limit))
 	return buf.Bytes(), err
 }
 

@@ -34,7 +34,9 @@ only one is '-'.
 A name that has never registered gets the message all the same: it waits
 in its mailbox until the name registers. Mail to a renamed name is
 forwarded to the new name. A body over 10 KiB is saved whole under large/
-and the message carries a summary and the path.
+and the message carries a summary and the path; a long text on stdin goes
+there as it is read, so ipc holds its first part, not all of it. A message
+is at most 64 MiB.
 
 --data attaches a JSON object that travels with the message (shown by
 'ipc check', returned whole by 'ipc check --json').
@@ -85,20 +87,24 @@ func runSend(ctx context.Context, a *App, o sendOptions, to string, text []strin
 	}
 	var sent spool.Receipt
 	var sentBy *rules.Rules
-	send := func(r *rules.Rules, from, body string, data json.RawMessage) (spool.Receipt, error) {
-		rc, err := r.Send(spool.Draft{From: from, To: names, Subject: o.subject, Body: body, Data: data})
+	send := func(r *rules.Rules, from string, t input, data json.RawMessage) (spool.Receipt, error) {
+		d := spool.Draft{From: from, To: names, Subject: o.subject, Body: t.body, Data: data}
+		if t.rest != nil {
+			d.Text = t.rest
+		}
+		rc, err := r.Send(d)
 		sent, sentBy = rc, r
 		return rc, err
 	}
 	if !waiting {
-		return sendText(a, from, text, data, send, receiptPrinter("sent to"))
+		return sendText(a, from, text, true, data, send, receiptPrinter("sent to"))
 	}
 	// With --json the one document comes at the end, with the progress.
 	quiet := *a
 	if a.JSON {
 		quiet.Out = io.Discard
 	}
-	if err := sendText(&quiet, from, text, data, send, receiptPrinter("sent to")); err != nil {
+	if err := sendText(&quiet, from, text, true, data, send, receiptPrinter("sent to")); err != nil {
 		return err
 	}
 	ctx, stop := signalContext(ctx)
@@ -120,8 +126,15 @@ func (a *App) fromTo(to string) (from string, names []string, err error) {
 
 // deliverFunc puts a checked message from from into the spool by the
 // rules (which record the sender's activity): a send, a reply or a
-// broadcast.
-type deliverFunc func(r *rules.Rules, from, body string, data json.RawMessage) (spool.Receipt, error)
+// broadcast. Only a send is given a text that streams (t.rest).
+type deliverFunc func(r *rules.Rules, from string, t input, data json.RawMessage) (spool.Receipt, error)
+
+// whole makes a deliverFunc of one that takes the text whole.
+func whole(deliver func(r *rules.Rules, from, body string, data json.RawMessage) (spool.Receipt, error)) deliverFunc {
+	return func(r *rules.Rules, from string, t input, data json.RawMessage) (spool.Receipt, error) {
+		return deliver(r, from, t.body, data)
+	}
+}
 
 // runComposed is the whole of reply and broadcast: the caller's name,
 // --data checked, then sendText.
@@ -134,26 +147,33 @@ func runComposed(a *App, text []string, rawData string, deliver deliverFunc, hum
 	if err != nil {
 		return err
 	}
-	return sendText(a, from, text, data, deliver, human)
+	return sendText(a, from, text, false, data, deliver, human)
 }
 
-// sendText reads the message (the arguments, or stdin for "-"), refuses
-// one with neither text nor data before the spool is touched, opens the
-// spool, has deliver put the message in it and reports what was
-// delivered.
-func sendText(a *App, from string, text []string, data json.RawMessage, deliver deliverFunc, human func(io.Writer, spool.Receipt)) error {
-	body, err := messageText(a, text)
+// sendText reads the message (the arguments, or stdin for "-", as a
+// stream when stream is set and it is long), refuses one with neither text
+// nor data before the spool is touched, opens the spool, has deliver put
+// the message in it and reports what was delivered. A streamed text the
+// spool stopped reading for its own fault (a bad byte, too long, blank) is
+// refused as a short one would be.
+func sendText(a *App, from string, args []string, stream bool, data json.RawMessage, deliver deliverFunc, human func(io.Writer, spool.Receipt)) error {
+	t, err := readText(a, args, stream)
 	if err != nil {
 		return err
 	}
-	if err := checkNotEmpty(body, data); err != nil {
-		return err
+	if t.rest == nil {
+		if err := checkNotEmpty(t.body, data); err != nil {
+			return err
+		}
 	}
 	sp, err := a.Spool()
 	if err != nil {
 		return err
 	}
-	rc, err := deliver(rules.New(sp), from, body, data)
+	rc, err := deliver(rules.New(sp), from, t, data)
+	if p := t.problem(err); err != nil && p != nil {
+		err = p
+	}
 	return reportSent(a, rc, err, human)
 }
 

@@ -117,16 +117,22 @@ var (
 // write "message holds a NUL byte at byte 12".
 func TextProblem(b []byte) error {
 	if i := bytes.IndexByte(b, 0); i >= 0 {
-		return fmt.Errorf("%w at byte %d", ErrNUL, i)
+		return nulAt(int64(i))
 	}
 	for i := 0; i < len(b); {
 		r, n := utf8.DecodeRune(b[i:])
 		if r == utf8.RuneError && n == 1 {
-			return fmt.Errorf("%w (byte %d is 0x%02x)", ErrNotUTF8, i, b[i])
+			return notUTF8At(int64(i), b[i])
 		}
 		i += n
 	}
 	return nil
+}
+
+func nulAt(i int64) error { return fmt.Errorf("%w at byte %d", ErrNUL, i) }
+
+func notUTF8At(i int64, b byte) error {
+	return fmt.Errorf("%w (byte %d is 0x%02x)", ErrNotUTF8, i, b)
 }
 
 // FileData is the data attached to a shared file's message.

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -17,7 +18,8 @@ import (
 const tmpMaxAge = 36 * time.Hour
 
 // CleanTmp removes files older than 36 hours from every tmp/ (each
-// mailbox's and the outbox's): writers that died before delivering left
+// mailbox's and the outbox's) and the scratch files of large/ (dot files:
+// a large body being written): writers that died before delivering left
 // them, and nothing was ever delivered from them. It returns how many
 // files it removed.
 func (s *Spool) CleanTmp() (int, error) {
@@ -40,6 +42,11 @@ func (s *Spool) CleanTmp() (int, error) {
 		if err != nil {
 			errs = append(errs, fmt.Errorf("clean %s: %w", dir, err))
 		}
+	}
+	n, err := s.removeOlder(s.path(dirLarge), tmpCutoff, func(name string) bool { return !strings.HasPrefix(name, ".") })
+	removed += n
+	if err != nil {
+		errs = append(errs, fmt.Errorf("clean large/: %w", err))
 	}
 	return removed, errors.Join(errs...)
 }

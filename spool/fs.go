@@ -102,7 +102,17 @@ func (s *Spool) writeAdvisory(path string, data []byte) error {
 
 // replaceFile writes data to a temporary file beside path (fsynced when
 // durable), renames it over path and, when durable, fsyncs the directory.
-func (s *Spool) replaceFile(path string, data []byte, perm os.FileMode, durable bool) (err error) {
+func (s *Spool) replaceFile(path string, data []byte, perm os.FileMode, durable bool) error {
+	return s.replaceWith(path, perm, durable, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// replaceWith is replaceFile for content that fill writes piece by piece
+// (a large message streamed to large/). When fill or any step fails, the
+// temporary file is removed and path is as it was.
+func (s *Spool) replaceWith(path string, perm os.FileMode, durable bool, fill func(io.Writer) error) (err error) {
 	// A dot name: listings of the directory skip it if a crash leaves it.
 	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp"+newID())
 	f, err := s.fs.Create(tmp, perm)
@@ -114,7 +124,7 @@ func (s *Spool) replaceFile(path string, data []byte, perm os.FileMode, durable 
 			_ = s.fs.Remove(tmp)
 		}
 	}()
-	if _, err = f.Write(data); err != nil {
+	if err = fill(f); err != nil {
 		f.Close()
 		return err
 	}

@@ -254,7 +254,7 @@ func (s *Spool) rewriteLarge(d dropIn, m *Message, to []string) error {
 	if len(m.ID) != 12 || !isHex(m.ID) {
 		m.ID = dropInID(d, filepath.Base(d.path), m)
 	}
-	if err := s.storeLarge(m); err != nil {
+	if err := s.storeLarge(m, nil); err != nil {
 		return err
 	}
 	m.seal, m.parsed = "", false

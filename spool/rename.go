@@ -133,11 +133,14 @@ func (s *Spool) announceRename(old, newName string) {
 	if len(to) == 0 {
 		return
 	}
-	m, err := s.compose(Draft{From: newName, To: to, Body: fmt.Sprintf("📝 %s renamed to %s", old, newName),
+	m, _, err := s.compose(Draft{From: newName, To: to, Body: fmt.Sprintf("📝 %s renamed to %s", old, newName),
 		Data: []byte(fmt.Sprintf(`{"type":"rename","old":%q,"new":%q}`, old, newName))})
-	if err == nil {
-		m.Provenance = ProvSession // from the process that now holds newName
-		_, _ = s.post(m)
+	if err != nil {
+		return
+	}
+	m.Provenance = ProvSession // from the process that now holds newName
+	if rc, data, err := s.prepare(m, nil); err == nil {
+		_, _ = s.deliverAll(m, rc, data)
 	}
 }
 

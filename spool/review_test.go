@@ -167,7 +167,7 @@ func TestForeignMessageIDsKeepTheirHost(t *testing.T) {
 	old := time.Now().Add(-time.Minute)
 	os.Chtimes(filepath.Join(mb.Dir, "new", "foreign"), old, old)
 	msgs, _ := mb.Check(CheckOptions{})
-	m, err := s.compose(Draft{From: "bob", To: []string{"zoe"}, Body: "answer", ReplyTo: msgs[0]})
+	m, _, err := s.compose(Draft{From: "bob", To: []string{"zoe"}, Body: "answer", ReplyTo: msgs[0]})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,14 +2,12 @@ package spool
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"path/filepath"
 	"sort"
 	"strings"
-	"time"
 )
 
 // Draft is a message to send.
@@ -20,6 +18,14 @@ type Draft struct {
 	Body    string          // the text
 	Data    json.RawMessage // optional JSON object
 	ReplyTo *Message        // the message answered, for threads
+
+	// Text, when not nil, is read to its end for the text in place of
+	// Body. A text longer than Config.LargeThreshold goes from it into its
+	// large/ file piece by piece, counted against MaxMessage and hashed on
+	// its way, so a send holds its first bytes, not the whole text. A
+	// failure reading it (its error is returned, wrapped) delivers nothing
+	// and leaves no file behind.
+	Text io.Reader
 
 	// Via is empty for every sender but two: 'ipc sendmail' gives
 	// ProvSendmail and a bridge ProvBridge with ViaHost naming the host the
@@ -76,44 +82,67 @@ func (e *DeliveryError) Unwrap() []error {
 }
 
 // Send delivers d to each of its recipients durably and returns what
-// happened. It checks every name and the sender's rate before writing
-// anything; a refused message leaves no trace.
+// happened. It checks every name, the text and the sender's rate before
+// delivering anything; a refused message leaves no trace (a large body's
+// file, written first, is removed again).
 func (s *Spool) Send(d Draft) (Receipt, error) {
-	m, err := s.compose(d)
+	m, rest, err := s.compose(d)
 	if err != nil {
 		return Receipt{}, err
 	}
 	if m.Provenance, m.ProvenanceHost, err = s.establish(d); err != nil {
 		return Receipt{}, err
 	}
-	if err := s.takeRate(m.From); err != nil {
+	rc, data, err := s.prepare(m, rest)
+	if err != nil {
 		return Receipt{}, err
 	}
-	return s.post(m)
+	if err := s.takeRate(m.From); err != nil {
+		s.dropLarge(m)
+		return Receipt{}, err
+	}
+	return s.deliverAll(m, rc, data)
 }
 
 // compose checks a draft and turns it into a message, not yet written.
-func (s *Spool) compose(d Draft) (*Message, error) {
+// For a draft with a Text, the message's body is the text's head and rest
+// the stream of what follows (nil when the head is all of it).
+func (s *Spool) compose(d Draft) (_ *Message, rest *stream, err error) {
 	if d.From != "" {
-		var err error
 		if d.From, err = s.Canonical(d.From); err != nil {
-			return nil, fmt.Errorf("sender: %w", err)
+			return nil, nil, fmt.Errorf("sender: %w", err)
 		}
 	}
 	if len(d.To) == 0 {
-		return nil, fmt.Errorf("%w: no recipient given", ErrBadName)
+		return nil, nil, fmt.Errorf("%w: no recipient given", ErrBadName)
 	}
 	to := make([]string, len(d.To))
 	for i, addr := range d.To {
-		var err error
 		if to[i], _, err = s.localAddress(addr); err != nil {
-			return nil, fmt.Errorf("recipient: %w", err)
+			return nil, nil, fmt.Errorf("recipient: %w", err)
 		}
 	}
+	if d.Text != nil {
+		if d.Body, rest, err = s.Config.readHead(d); err != nil {
+			return nil, nil, err
+		}
+	}
+	m, err := composeText(d, to, rest != nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	m.ID, m.Date = newID(), s.clock()
+	return m, rest, nil
+}
+
+// composeText checks the text and data of d and makes the message for
+// the recipients to; d.Body is the whole text or, when more follows, its
+// head.
+func composeText(d Draft, to []string, more bool) (*Message, error) {
 	if n := len(d.Body) + len(d.Data) + len(d.Subject); n > MaxMessage {
 		return nil, fmt.Errorf("%w: %d bytes is over the limit of %d MiB; save it to a file and send its path", ErrTooLarge, n, MaxMessage>>20)
 	}
-	if strings.TrimSpace(d.Body) == "" && len(d.Data) == 0 {
+	if strings.TrimSpace(d.Body) == "" && len(d.Data) == 0 && !more {
 		return nil, fmt.Errorf("%w: give some text (or data)", ErrEmpty)
 	}
 	if len(d.Data) > 0 {
@@ -121,7 +150,7 @@ func (s *Spool) compose(d Draft) (*Message, error) {
 			return nil, fmt.Errorf("data: %w", err)
 		}
 	}
-	m := &Message{ID: newID(), From: d.From, To: to, Date: s.clock(), Body: d.Body, Data: bytes.TrimSpace(d.Data)}
+	m := &Message{From: d.From, To: to, Body: d.Body, Data: bytes.TrimSpace(d.Data)}
 	m.Subject = shorten(strings.TrimSpace(d.Subject), 200)
 	if m.Subject == "" {
 		m.Subject = Subject(d.Body)
@@ -136,26 +165,18 @@ func (s *Spool) compose(d Draft) (*Message, error) {
 	return m, nil
 }
 
-// post writes m to each recipient, following forwards, after moving a large
-// body to large/.
-func (s *Spool) post(m *Message) (Receipt, error) {
-	rc, data, err := s.prepare(m)
-	if err != nil {
-		return rc, err
-	}
-	return s.deliverAll(m, rc, data)
-}
-
-// prepare moves a large body to large/, signs m and formats it.
-func (s *Spool) prepare(m *Message) (Receipt, []byte, error) {
+// prepare moves a large body (m.Body, then rest if not nil) to large/,
+// signs m and formats it. On failure no large/ file is left.
+func (s *Spool) prepare(m *Message, rest *stream) (Receipt, []byte, error) {
 	rc := Receipt{ID: m.ID}
-	if len(m.Body) > s.Config.LargeThreshold && s.Config.LargeThreshold > 0 {
-		if err := s.storeLarge(m); err != nil {
+	if rest != nil || (len(m.Body) > s.Config.LargeThreshold && s.Config.LargeThreshold > 0) {
+		if err := s.storeLarge(m, rest); err != nil {
 			return rc, nil, err
 		}
 		rc.LargeFile = m.LargeFile
 	}
 	if err := s.seal(m); err != nil {
+		s.dropLarge(m)
 		return rc, nil, err
 	}
 	if s.Config.Secret != "" {
@@ -190,6 +211,9 @@ func (s *Spool) deliverAll(m *Message, rc Receipt, data []byte) (Receipt, error)
 		}
 		got[dl.Mailbox] = true
 		rc.Delivered = append(rc.Delivered, dl)
+	}
+	if len(rc.Delivered) == 0 && len(errs) > 0 {
+		s.dropLarge(m) // nothing names it
 	}
 	switch {
 	case len(errs) == 0:
@@ -231,38 +255,6 @@ func (mb *Mailbox) room() (int, error) {
 		return 0, err
 	}
 	return max(limit-n, 0), nil
-}
-
-// storeLarge writes m's full body to large/ (0600) and replaces the body by
-// a summary that names the file.
-func (s *Spool) storeLarge(m *Message) error {
-	to := strings.Join(m.To, ",")
-	if len(m.To) > 3 {
-		to = "all"
-	}
-	from := m.From
-	if from == "" {
-		from = "unknown"
-	}
-	name := fmt.Sprintf("%s_%s_%s_%s.md", m.Date.Format("20060102-150405"), from, to, m.ID)
-	path := s.path(dirLarge, name)
-	head := fmt.Sprintf("From: %s\nTo: %s\nTime: %s\nSize: %d bytes\n\n", from, strings.Join(m.To, ", "),
-		m.Date.Format(time.RFC3339), len(m.Body))
-	full := append(append(make([]byte, 0, len(head)+len(m.Body)), head...), m.Body...) // one copy, not two
-	if err := s.writeFileAtomic(path, full, 0o600); err != nil {
-		return fmt.Errorf("store large message: %w", err)
-	}
-	sum := sha256.Sum256(full)
-	m.LargeSHA256 = hex.EncodeToString(sum[:])
-	m.LargeFile, m.LargeSize = path, int64(len(m.Body))
-	m.Body = strings.TrimRight(firstLines(m.Body, 800), "\n") + "\n" + largeNote(m.LargeSize, path) + "\n"
-	return nil
-}
-
-// largeNote is the line that ends the summary of a large message, naming
-// the file with its full text, so that any mail reader shows where it is.
-func largeNote(size int64, path string) string {
-	return fmt.Sprintf("[Large message: %d bytes. Full text: %s]", size, path)
 }
 
 // Text returns the body without its trailing newlines and, for a large
@@ -307,7 +299,7 @@ func (s *Spool) Broadcast(from, body string, data json.RawMessage) (Receipt, err
 func (s *Spool) broadcastRemote(d Draft) (Receipt, error) {
 	local := d.To
 	d.To = []string{"all"} // compose needs a recipient; the copy names none
-	m, err := s.compose(d)
+	m, rest, err := s.compose(d)
 	if err != nil {
 		return Receipt{}, err
 	}
@@ -315,12 +307,13 @@ func (s *Spool) broadcastRemote(d Draft) (Receipt, error) {
 	if m.Provenance, m.ProvenanceHost, err = s.establish(d); err != nil {
 		return Receipt{}, err
 	}
-	if err := s.takeRate(m.From); err != nil {
-		return Receipt{}, err
-	}
-	rc, data, err := s.prepare(m)
+	rc, data, err := s.prepare(m, rest)
 	if err != nil {
 		return rc, err
+	}
+	if err := s.takeRate(m.From); err != nil {
+		s.dropLarge(m)
+		return Receipt{}, err
 	}
 	if len(local) > 0 {
 		if rc, err = s.deliverAll(m, rc, data); err != nil {

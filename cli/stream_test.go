@@ -1,0 +1,62 @@
+package cli
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/claude-ipc/ipc/internal/testkit"
+	"github.com/claude-ipc/ipc/spool"
+)
+
+// A long message on stdin goes into large/ as it is read: 'ipc send'
+// allocates a small fixed amount, not the text's size, and a bad byte deep
+// in the text, or too much of it, is refused with the words a short text
+// gets (exit 2), leaving no file in large/ and no message.
+func TestSendStreamsStdin(t *testing.T) {
+	home := t.TempDir() + "/s"
+	env := map[string]string{"IPC_HOME": home, "IPC_NAME": "alice"}
+	run := func(in io.Reader, args ...string) result {
+		var out, errb bytes.Buffer
+		code := Run(&App{In: in, Out: &out, Err: &errb, Getenv: func(k string) string { return env[k] }}, args)
+		return result{out: out.String(), err: errb.String(), code: code}
+	}
+	const size = 40 << 20
+	var r result
+	n := testkit.Allocated(func() { r = run(&testkit.Text{Size: size}, "send", "bob", "-") })
+	if r.code != 0 {
+		t.Fatalf("send of %d MiB: exit %d, %s", size>>20, r.code, r.err)
+	}
+	t.Logf("ipc send of %d MiB on stdin allocated %d KiB", size>>20, n>>10)
+	if n > 4<<20 {
+		t.Errorf("ipc send of %d MiB on stdin allocated %.1f MiB, want under 4 MiB", size>>20, float64(n)/(1<<20))
+	}
+	for _, tc := range []struct {
+		name string
+		in   io.Reader
+		want string
+	}{
+		{"not UTF-8 at 30 MB", &testkit.Text{Size: size, Bad: 30 << 20, BadByte: 0xff},
+			"ipc: message is not UTF-8 text (byte 31457280 is 0xff); to send a binary file, share its path\n"},
+		{"NUL at 30 MB", &testkit.Text{Size: size, Bad: 30 << 20, BadByte: 0},
+			"ipc: message holds a NUL byte at byte 31457280; to send a binary file, share its path\n"},
+		{"cut rune at the end", io.MultiReader(&testkit.Text{Size: 1 << 20}, bytes.NewReader([]byte("\xe2\x82"))),
+			"ipc: message is not UTF-8 text (byte 1048576 is 0xe2); to send a binary file, share its path\n"},
+		{"over the limit", &testkit.Text{Size: spool.MaxMessage + 1},
+			"ipc: message on stdin is over 64 MiB: save it to a file and send its path\n"},
+		{"blank", bytes.NewReader(bytes.Repeat([]byte(" \n"), 100<<10)),
+			"ipc: empty message: give the text as arguments, or '-' to read it from stdin\n"},
+	} {
+		if r := run(tc.in, "send", "bob", "-"); r.code != ExitUsage || r.err != tc.want {
+			t.Errorf("%s: exit %d, stderr %q; want exit 2, %q", tc.name, r.code, r.err, tc.want)
+		}
+	}
+	if got, _ := os.ReadDir(filepath.Join(home, "large")); len(got) != 1 {
+		t.Errorf("large/ holds %d files, want the one of the message sent", len(got))
+	}
+	if r := run(nil, "check", "--as", "bob", "--peek"); r.code != 0 || bytes.Count([]byte(r.out), []byte("Large message")) != 1 {
+		t.Errorf("bob's mailbox: exit %d, %q; want the one large message", r.code, r.out)
+	}
+}
