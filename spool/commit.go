@@ -37,14 +37,18 @@ func newGroupCommit() *groupCommit {
 	return g
 }
 
-// syncNew fsyncs the directory dir (a new/) for a caller whose entries in
-// it are in place, sharing the fsync with concurrent callers.
-func (s *Spool) syncNew(dir string) error {
-	v, ok := s.commits.Load(dir)
+// syncNew fsyncs the held directory d (a new/) for a caller whose entries
+// in it are in place, sharing the fsync with concurrent callers. They
+// share it by the directory's identity (device and inode where held), not
+// its path: an fsync of one directory vouches for nothing in another that
+// came to have its name.
+func (s *Spool) syncNew(d dir) error {
+	id := d.ident()
+	v, ok := s.commits.Load(id)
 	if !ok {
-		v, _ = s.commits.LoadOrStore(dir, newGroupCommit())
+		v, _ = s.commits.LoadOrStore(id, newGroupCommit())
 	}
-	return v.(*groupCommit).sync(func() error { return s.fs.SyncDir(dir) })
+	return v.(*groupCommit).sync(d.sync)
 }
 
 // sync returns once an fsync (do) that began after the call has ended,

@@ -3,7 +3,7 @@ package spool
 import (
 	"errors"
 	"fmt"
-	"path/filepath"
+	"io/fs"
 )
 
 // Delivery is a message being written into a Maildir. Write the message,
@@ -14,9 +14,17 @@ import (
 // after the rename (concurrent deliveries share one: see syncNew). Until the rename nothing
 // is visible in new/, so a crash at any instant leaves either no message or
 // a whole one.
+//
+// A Delivery holds the Maildir's tmp/ and new/ open from start to Close
+// (dirs.go): the file is made in the held tmp/, renamed into the held
+// new/ and the held new/ fsynced, so a link swapped into the mailbox's
+// path meanwhile is never followed.
 type Delivery struct {
 	sp      *Spool
-	dir     string // the Maildir (holding tmp/ and new/)
+	dir     string // the Maildir (holding tmp/ and new/), for errors
+	tmp     dir    // held
+	new     dir    // held
+	release func() // lets the held directories go
 	key     string // unique name without ",S="
 	tmpPath string
 	path    string // in new/, once published
@@ -30,22 +38,29 @@ type Delivery struct {
 // it becomes part of the file name) into mb, creating the mailbox if needed.
 // The caller writes an RFC 5322 message and calls Close, or Abort.
 func (mb *Mailbox) Deliver(id string) (*Delivery, error) {
-	if _, _, err := mb.sp.ensureMailbox(mb.Name); err != nil {
+	held, release, _, err := mb.sp.ensureHeld(mb.Name)
+	if err != nil {
 		return nil, err
 	}
-	return mb.sp.newDelivery(mb.Dir, id)
+	return mb.sp.newDelivery(held.held, mb.Dir, id, release)
 }
 
-// newDelivery starts a delivery into the Maildir at dir for the message
-// with the given id.
-func (s *Spool) newDelivery(dir, id string) (*Delivery, error) {
+// newDelivery starts a delivery into the held Maildir h (at dir) for the
+// message with the given id; release is called once the delivery is
+// done with h, and at once if it cannot start.
+func (s *Spool) newDelivery(h *held, dir, id string, release func()) (*Delivery, error) {
 	key := s.uniqueName(id)
-	tmp := filepath.Join(dir, "tmp", key)
-	f, err := s.fs.Create(tmp, 0o600)
+	tmp, nw := h.at("tmp"), h.at("new")
+	if tmp == nil || nw == nil {
+		release()
+		return nil, fmt.Errorf("deliver to %s: %w", dir, &fs.PathError{Op: "open", Path: dir, Err: fs.ErrNotExist})
+	}
+	f, err := tmp.create(key, 0o600)
 	if err != nil {
+		release()
 		return nil, fmt.Errorf("deliver to %s: %w", dir, err)
 	}
-	return &Delivery{sp: s, dir: dir, key: key, tmpPath: tmp, f: f}, nil
+	return &Delivery{sp: s, dir: dir, tmp: tmp, new: nw, release: release, key: key, tmpPath: tmp.join(key), f: f}, nil
 }
 
 // Write appends p to the message.
@@ -78,9 +93,10 @@ func (d *Delivery) close() (path string, err error) {
 		return "", errors.New("spool: delivery already closed")
 	}
 	d.done = true
+	defer d.release()
 	defer func() {
 		if err != nil {
-			_ = d.sp.fs.Remove(d.tmpPath)
+			_ = d.tmp.remove(d.key)
 		}
 	}()
 	if d.err != nil {
@@ -94,12 +110,13 @@ func (d *Delivery) close() (path string, err error) {
 	if err := d.f.Close(); err != nil {
 		return "", fmt.Errorf("deliver to %s: close: %w", d.dir, err)
 	}
-	path = filepath.Join(d.dir, "new", fmt.Sprintf("%s,S=%d", d.key, d.size))
-	if err := d.sp.fs.RenameNoReplace(d.tmpPath, path); err != nil {
+	name := fmt.Sprintf("%s,S=%d", d.key, d.size)
+	if err := d.tmp.renameNoReplace(d.key, d.new, name); err != nil {
 		return "", fmt.Errorf("deliver to %s: %w", d.dir, err)
 	}
+	path = d.new.join(name)
 	d.path = path
-	if err := d.sp.syncNew(filepath.Join(d.dir, "new")); err != nil {
+	if err := d.sp.syncNew(d.new); err != nil {
 		// The message is visible but may not survive a power cut; say so
 		// rather than report a delivery we cannot vouch for.
 		return path, fmt.Errorf("deliver to %s: fsync new/: %w", d.dir, err)
@@ -114,12 +131,23 @@ func (d *Delivery) Abort() {
 	}
 	d.done = true
 	d.f.Close()
-	_ = d.sp.fs.Remove(d.tmpPath)
+	_ = d.tmp.remove(d.key)
+	d.release()
 }
 
-// deliverBytes writes data as one message into the Maildir at dir.
-func (s *Spool) deliverBytes(dir, id string, data []byte) (string, error) {
-	d, err := s.newDelivery(dir, id)
+// deliverBytes writes data as one message into mb, creating it if needed.
+func (mb *Mailbox) deliverBytes(id string, data []byte) (string, error) {
+	held, release, _, err := mb.sp.ensureHeld(mb.Name)
+	if err != nil {
+		return "", err
+	}
+	defer release()
+	return mb.sp.deliverHeld(held.held, mb.Dir, id, data)
+}
+
+// deliverHeld writes data as one message into the held Maildir h at dir.
+func (s *Spool) deliverHeld(h *held, dir, id string, data []byte) (string, error) {
+	d, err := s.newDelivery(h, dir, id, func() {})
 	if err != nil {
 		return "", err
 	}

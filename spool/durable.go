@@ -1,15 +1,5 @@
 package spool
 
-import (
-	"errors"
-	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
-
-	"github.com/claude-ipc/ipc/internal/platform"
-)
-
 // A mailbox's directories must be durable before the first message
 // delivered into them is acknowledged: the entry of mail/NAME in mail/,
 // and those of tmp/, new/ and cur/ in mail/NAME. A process that made or
@@ -39,44 +29,7 @@ import (
 // workloads reopen the spool as a fresh process would and deliver into
 // mailboxes made by hand.
 
-// mailboxDirs returns the mailbox's directory and its tmp/, new/, cur/.
-func (mb *Mailbox) mailboxDirs() [4]string {
-	return [4]string{mb.Dir, filepath.Join(mb.Dir, "tmp"), filepath.Join(mb.Dir, "new"), filepath.Join(mb.Dir, "cur")}
-}
-
-// lookDirs applies checkDirs' rule to the mailbox's directories and
-// returns their durable record as it would be written now; "" when a
-// directory is missing or the system's stat has no inode number.
-func (mb *Mailbox) lookDirs() (record string, err error) {
-	var ino [4]uint64
-	var mtime int64
-	complete := true
-	for i, p := range mb.mailboxDirs() {
-		fi, err := os.Lstat(p)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			complete = false
-			continue
-		case err != nil:
-			return "", fmt.Errorf("mailbox %s: %w", mb.Name, err)
-		case fi.Mode()&os.ModeSymlink != 0:
-			return "", fmt.Errorf("%w: mailbox %s: %s is a symbolic link; links in a mailbox are never followed: move it aside",
-				ErrUnsafe, mb.Name, p)
-		case !fi.IsDir():
-			return "", fmt.Errorf("%w: mailbox %s: %s is not a directory; move it aside", ErrUnavailable, mb.Name, p)
-		}
-		n, ok := platform.StatIno(fi)
-		complete = complete && ok
-		ino[i] = n
-		if i == 0 {
-			mtime = fi.ModTime().UnixNano()
-		}
-	}
-	if !complete {
-		return "", nil
-	}
-	return fmt.Sprintf("durable v1 %d %d %d %d %d\n", ino[0], ino[1], ino[2], ino[3], mtime), nil
-}
+// held.record (dirs.go) reads the five values from the held directories.
 
 // durablePath is where the durable record of the mailbox name is kept.
 func (s *Spool) durablePath(name string) string { return s.path(dirState, "durable", name) }

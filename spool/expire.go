@@ -60,25 +60,41 @@ func (s *Spool) ExpireOrphans() (int, error) {
 		if mb.Registered() {
 			continue
 		}
-		ents, err := mb.entries("new")
+		k, err := s.expireIn(mb, cutoff)
+		n += k
 		if err != nil {
 			errs = append(errs, err)
+		}
+	}
+	return n, errors.Join(errs...)
+}
+
+// expireIn quarantines the unread mail in mb's new/ that arrived before
+// cutoff, moving it relative to the held new/.
+func (s *Spool) expireIn(mb *Mailbox, cutoff time.Time) (n int, err error) {
+	mb, release, err := mb.hold()
+	if err != nil {
+		return 0, err
+	}
+	defer release()
+	ents, err := mb.entries("new")
+	if err != nil {
+		return 0, err
+	}
+	var errs []error
+	for _, e := range ents {
+		path := filepath.Join(mb.NewDir(), e.name)
+		at := s.arrivedAt(path, e.key())
+		if !at.Before(cutoff) {
 			continue
 		}
-		for _, e := range ents {
-			path := filepath.Join(mb.NewDir(), e.name)
-			at := s.arrivedAt(path, e.key())
-			if !at.Before(cutoff) {
-				continue
-			}
-			why := fmt.Sprintf("expired: %s never registered within %s of delivery (delivered %s)",
-				name, s.Config.OrphanAfter, at.UTC().Format(time.RFC3339))
-			switch err := s.Quarantine(path, why); {
-			case err == nil:
-				n++
-			case !errors.Is(err, fs.ErrNotExist):
-				errs = append(errs, err)
-			}
+		why := fmt.Sprintf("expired: %s never registered within %s of delivery (delivered %s)",
+			mb.Name, s.Config.OrphanAfter, at.UTC().Format(time.RFC3339))
+		switch err := s.quarantineIn(mb.sub("new"), e.name, why); {
+		case err == nil:
+			n++
+		case !errors.Is(err, fs.ErrNotExist):
+			errs = append(errs, err)
 		}
 	}
 	return n, errors.Join(errs...)

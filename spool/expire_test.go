@@ -16,7 +16,7 @@ func TestExpireOrphans(t *testing.T) {
 	start := clk.Now()
 	for _, name := range []string{"ghost", "alice"} {
 		mb, _, _ := s.ensureMailbox(name)
-		if _, err := s.deliverBytes(mb.Dir, newID(), []byte("old\n")); err != nil {
+		if _, err := mb.deliverBytes(newID(), []byte("old\n")); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -38,7 +38,7 @@ func TestExpireOrphans(t *testing.T) {
 	if _, _, err := s.ensureMailbox("ghost"); err != nil {
 		t.Fatal(err)
 	}
-	young, _ := s.deliverBytes(ghost.Dir, newID(), []byte("young\n"))
+	young, _ := ghost.deliverBytes(newID(), []byte("young\n"))
 	for _, tc := range []struct {
 		after time.Duration
 		want  int

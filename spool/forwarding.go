@@ -54,14 +54,20 @@ func (s *Spool) drainForward(from, to string, before time.Time) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	src, releaseSrc, err := src.hold()
+	if err != nil {
+		return 0, err
+	}
+	defer releaseSrc()
 	ents, err := src.entries("new")
 	if err != nil || len(ents) == 0 {
 		return 0, err
 	}
-	dst, _, err := s.ensureMailbox(to)
+	dst, releaseDst, _, err := s.ensureHeld(to)
 	if err != nil {
 		return 0, err
 	}
+	defer releaseDst()
 	room, err := dst.room()
 	if err != nil {
 		return 0, err
@@ -78,8 +84,8 @@ func (s *Spool) drainForward(from, to string, before time.Time) (int, error) {
 			break
 		}
 		room--
-		_, err := s.moveUnique(path, dst.NewDir(), e.key(), e.info())
-		if errors.Is(err, fs.ErrNotExist) && fileExists(dst.NewDir()) {
+		_, err := moveUnique(src.sub("new"), e.name, dst.sub("new"), e.key(), e.info())
+		if errors.Is(err, fs.ErrNotExist) && src.gone(e) {
 			continue // read or moved meanwhile
 		}
 		if err != nil {
@@ -88,7 +94,7 @@ func (s *Spool) drainForward(from, to string, before time.Time) (int, error) {
 		n++
 	}
 	if n > 0 {
-		if err := s.fs.SyncDir(dst.NewDir()); err != nil {
+		if err := dst.sub("new").sync(); err != nil {
 			return n, fmt.Errorf("forward %s to %s: fsync new/: %w", from, to, err)
 		}
 	}

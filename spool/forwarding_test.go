@@ -21,7 +21,7 @@ func TestApplyForwards(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.deliverBytes(mb.Dir, newID(), []byte("To: "+name+"\n\nhi\n")); err != nil {
+		if _, err := mb.deliverBytes(newID(), []byte("To: "+name+"\n\nhi\n")); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -61,7 +61,7 @@ func TestApplyForwardsMovesMailDeliveredWhileLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	mb, _, _ := s.ensureMailbox("old")
-	if _, err := s.deliverBytes(mb.Dir, newID(), []byte("hi\n")); err != nil {
+	if _, err := mb.deliverBytes(newID(), []byte("hi\n")); err != nil {
 		t.Fatal(err)
 	}
 	clk.Add(2 * time.Hour) // the leader was down until after the forward ended

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/claude-ipc/ipc/internal/platform"
 )
 
 // A reader's claim covers only what it actually gave its user. Two ways
@@ -36,28 +39,38 @@ const checkWait = 5 * time.Second
 
 // lockReading takes the mailbox's reading lock, waiting while ctx lasts.
 // A mailbox that does not exist has nothing to read: no lock is needed,
-// and none is made (readers create nothing).
+// and none is made (readers create nothing). The lock file is opened in
+// the held mailbox directory (dirs.go), never through a link, and locked
+// through that descriptor (flock(2), as gofrs/flock locks).
 func (mb *Mailbox) lockReading(ctx context.Context) (unlock func(), err error) {
-	lk, err := mb.sp.openLock(filepath.Join(mb.Dir, readersLock))
+	mb, release, err := mb.hold()
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	if mb.held.box == nil {
+		return func() {}, nil
+	}
+	lk, err := mb.held.box.openFile(readersLock, os.O_RDWR|os.O_CREATE, 0o600)
 	if errors.Is(err, fs.ErrNotExist) {
 		return func() {}, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", mb.Name, err)
+		return nil, fmt.Errorf("read %s: open lock: %w", mb.Name, err)
 	}
 	wait := time.Millisecond
 	for {
-		ok, err := lk.tryLock()
+		ok, err := platform.TryLock(lk)
 		if err != nil {
-			lk.close()
+			lk.Close()
 			return nil, fmt.Errorf("read %s: %w", mb.Name, err)
 		}
 		if ok {
-			return func() { lk.close() }, nil
+			return func() { lk.Close() }, nil
 		}
 		select {
 		case <-ctx.Done():
-			lk.close()
+			lk.Close()
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 				return nil, fmt.Errorf("read %s: %w; try again once it is done", mb.Name, ErrReaderBusy)
 			}
@@ -81,6 +94,11 @@ func (mb *Mailbox) lockReading(ctx context.Context) (unlock func(), err error) {
 // not mail of ours are quarantined and reported in the error, as Check
 // does.
 func (mb *Mailbox) Give(ctx context.Context, opts CheckOptions, give func(*Message) error) (given []*Message, err error) {
+	mb, release, err := mb.hold() // the whole batch under one set of held directories
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	unlock, err := mb.lockReading(ctx)
 	if err != nil {
 		return nil, err

@@ -76,6 +76,7 @@ type Mailbox struct {
 	Name string
 	Dir  string
 	sp   *Spool
+	held *held // its directories, while an operation holds them (dirs.go)
 }
 
 // Mailbox returns the mailbox of name without creating it. A name that
@@ -95,84 +96,121 @@ func (s *Spool) Mailbox(name string) (*Mailbox, error) {
 // A process that finds them recorded durable since skips that (see
 // durable.go).
 func (s *Spool) ensureMailbox(name string) (mb *Mailbox, created bool, err error) {
-	mb, err = s.Mailbox(name)
+	held, release, created, err := s.ensureHeld(name)
 	if err != nil {
 		return nil, false, err
 	}
-	record, err := mb.lookDirs() // each time: a link may be put in later
-	if err != nil {
-		return nil, false, err
-	}
-	if _, ok := s.synced.Load(name); ok {
-		return mb, false, nil
-	}
-	if s.knownDurable(mb, record) {
-		s.synced.Store(name, true)
-		return mb, false, nil
-	}
-	if created, err = s.makeDurable(mb); err != nil {
-		return nil, false, err
-	}
-	s.synced.Store(name, true)
+	release()
+	mb = held
+	mb.held = nil
 	return mb, created, nil
 }
 
-// makeDurable creates or repairs mb's directories and fsyncs them, then
-// records them durable for the processes that come later.
+// ensureHeld is ensureMailbox, returning the mailbox with its
+// directories held for a delivery, and the function that lets them go.
+func (s *Spool) ensureHeld(name string) (mb *Mailbox, release func(), created bool, err error) {
+	plain, err := s.Mailbox(name)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	mb, release, err = plain.hold() // each time: a link may be put in later
+	if err != nil {
+		return nil, nil, false, err
+	}
+	defer func() {
+		if err != nil {
+			release()
+		}
+	}()
+	record, err := mb.held.record()
+	if err != nil {
+		return nil, nil, false, err
+	}
+	if _, ok := s.synced.Load(name); ok && mb.held.complete() {
+		return mb, release, false, nil
+	}
+	if s.knownDurable(mb, record) {
+		s.synced.Store(name, true)
+		return mb, release, false, nil
+	}
+	if created, err = s.makeDurable(mb); err != nil {
+		return nil, nil, false, err
+	}
+	// Made or repaired: hold what is there now.
+	release()
+	if mb, release, err = plain.hold(); err != nil {
+		return nil, nil, false, err
+	}
+	if record, err = mb.held.record(); err != nil {
+		return nil, nil, false, err
+	}
+	// The record is taken before the fsyncs: whatever changes after them
+	// is not vouched for.
+	if err := mb.held.box.sync(); err != nil {
+		return nil, nil, false, fmt.Errorf("open mailbox %s: %w", mb.Name, err)
+	}
+	if err := mb.held.parent.sync(); err != nil {
+		return nil, nil, false, fmt.Errorf("open mailbox %s: %w", mb.Name, err)
+	}
+	if !mb.held.complete() { // removed again meanwhile
+		return nil, nil, false, fmt.Errorf("open mailbox %s: %w", mb.Name, errMissing(mb, "new"))
+	}
+	s.recordDurable(mb, record)
+	s.synced.Store(name, true)
+	return mb, release, created, nil
+}
+
+// makeDurable creates or repairs the held mb's directories; the caller
+// holds them again and fsyncs them.
 func (s *Spool) makeDurable(mb *Mailbox) (created bool, err error) {
-	fi, err := os.Lstat(mb.Dir)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		if created, err = s.createMailbox(mb); err != nil {
+	h := mb.held
+	if h.parent == nil {
+		return false, fmt.Errorf("open mailbox %s: %w", mb.Name, errMissing(mb, ".."))
+	}
+	if h.box == nil {
+		if created, err = s.createMailbox(h.parent, mb.Name); err != nil {
 			return false, fmt.Errorf("create mailbox %s: %w", mb.Name, err)
 		}
-	case err != nil:
-		return false, fmt.Errorf("open mailbox %s: %w", mb.Name, err)
-	case !fi.IsDir():
-		return false, fmt.Errorf("%w: mailbox %s is not a directory (%s); move it aside", ErrUnavailable, mb.Name, mb.Dir)
+		return created, nil
 	}
-	for _, sub := range []string{"tmp", "new", "cur"} { // repair a mailbox made by hand
-		if err := s.mkdir(filepath.Join(mb.Dir, sub)); err != nil {
+	for i, sub := range subNames { // repair a mailbox made by hand
+		if h.subs[i] != nil {
+			continue
+		}
+		if err := h.box.mkdir(sub, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 			return false, fmt.Errorf("open mailbox %s: %w", mb.Name, err)
 		}
 	}
-	// Taken before the fsyncs: whatever changes after them is not vouched for.
-	record, err := mb.lookDirs()
+	return false, nil
+}
+
+// createMailbox builds the Maildir under a dot name in mail/ and renames
+// it into place, so no one ever sees a mailbox without its tmp/, new/ and
+// cur/. Losing the race to another creator is not an error.
+func (s *Spool) createMailbox(mail dir, name string) (bool, error) {
+	tmp := ".new-" + name + "-" + newID()
+	if err := mail.mkdir(tmp, 0o700); err != nil {
+		return false, err
+	}
+	half, err := mail.sub(tmp)
 	if err != nil {
 		return false, err
 	}
-	if err := s.fs.SyncDir(mb.Dir); err != nil {
-		return false, fmt.Errorf("open mailbox %s: %w", mb.Name, err)
-	}
-	if err := s.fs.SyncDir(s.path(dirMail)); err != nil {
-		return false, fmt.Errorf("open mailbox %s: %w", mb.Name, err)
-	}
-	s.recordDurable(mb, record)
-	return created, nil
-}
-
-// createMailbox builds the Maildir under a dot name and renames it into
-// place, so no one ever sees a mailbox without its tmp/, new/ and cur/.
-// Losing the race to another creator is not an error.
-func (s *Spool) createMailbox(mb *Mailbox) (bool, error) {
-	tmp := s.path(dirMail, ".new-"+mb.Name+"-"+newID())
-	if err := s.fs.Mkdir(tmp, 0o700); err != nil {
-		return false, err
-	}
-	for _, sub := range []string{"tmp", "new", "cur"} {
-		if err := s.fs.Mkdir(filepath.Join(tmp, sub), 0o700); err != nil {
-			s.removeHalfBuilt(tmp)
+	defer half.close()
+	for _, sub := range subNames {
+		if err := half.mkdir(sub, 0o700); err != nil {
+			s.removeHalfBuilt(mail, tmp, half)
 			return false, err
 		}
 	}
-	if err := s.fs.SyncDir(tmp); err != nil {
-		s.removeHalfBuilt(tmp)
+	if err := half.sync(); err != nil {
+		s.removeHalfBuilt(mail, tmp, half)
 		return false, err
 	}
 	// rename(2) onto an existing mailbox fails (it is not empty) or
 	// replaces an empty directory: either way nothing is lost.
-	if err := s.fs.Rename(tmp, mb.Dir); err != nil {
-		s.removeHalfBuilt(tmp)
+	if err := mail.rename(tmp, mail, name); err != nil {
+		s.removeHalfBuilt(mail, tmp, half)
 		if errors.Is(err, fs.ErrExist) || errors.Is(err, syscall.ENOTEMPTY) {
 			return false, nil
 		}
@@ -327,28 +365,9 @@ func timeFromKey(key string) (t time.Time, ok bool) {
 
 // entries lists the files in sub ("new" or "cur"), skipping dot files.
 func (mb *Mailbox) entries(sub string) ([]entry, error) {
-	if err := mb.checkDirs(); err != nil {
-		return nil, err
-	}
-	f, err := os.Open(filepath.Join(mb.Dir, sub))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("list %s/%s: %w", mb.Name, sub, err)
-	}
-	defer f.Close()
-	names, err := f.Readdirnames(-1)
-	if err != nil {
-		return nil, fmt.Errorf("list %s/%s: %w", mb.Name, sub, err)
-	}
-	out := make([]entry, 0, len(names))
-	for _, n := range names {
-		if !strings.HasPrefix(n, ".") {
-			out = append(out, entry{dir: sub, name: n})
-		}
-	}
-	return out, nil
+	var out []entry
+	err := mb.eachName(sub, func(n string) { out = append(out, entry{dir: sub, name: n}) })
+	return out, err
 }
 
 // Unread returns how many unread messages the mailbox holds: those in
@@ -410,9 +429,9 @@ func foldKeys(a, b []entry) []entry {
 // its empty tmp/, new/ and cur/, then itself, through the FS. Nothing was
 // ever delivered into it. What is left (a crash, a failure) is a dot name,
 // which no listing shows.
-func (s *Spool) removeHalfBuilt(dir string) {
-	for _, sub := range []string{"tmp", "new", "cur"} {
-		_ = s.fs.Remove(filepath.Join(dir, sub))
+func (s *Spool) removeHalfBuilt(mail dir, name string, half dir) {
+	for _, sub := range subNames {
+		_ = half.remove(sub)
 	}
-	_ = s.fs.Remove(dir)
+	_ = mail.remove(name)
 }

@@ -4,10 +4,7 @@ import (
 	"container/heap"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -30,6 +27,10 @@ type arrival struct {
 // inArrivalOrder returns ents oldest first: by the time in their names,
 // then by name, so the order is the same for every reader.
 func (mb *Mailbox) inArrivalOrder(ents []entry) []entry {
+	if h, release, err := mb.hold(); err == nil {
+		mb = h
+		defer release()
+	}
 	as := make([]arrival, len(ents))
 	for i, e := range ents {
 		as[i] = arrival{at: mb.arrived(e), e: e}
@@ -54,11 +55,15 @@ func (mb *Mailbox) arrived(e entry) time.Time {
 	if t, ok := timeFromKey(e.key()); ok {
 		return t
 	}
-	fi, err := os.Lstat(mb.path(e))
+	d := mb.sub(e.dir)
+	if d == nil {
+		return time.Time{}
+	}
+	st, err := d.lstat(e.name)
 	if err != nil {
 		return time.Time{}
 	}
-	return fi.ModTime()
+	return st.ModTime
 }
 
 // readInOrder reads ents in order and hands each message to take, until
@@ -66,6 +71,12 @@ func (mb *Mailbox) arrived(e entry) time.Time {
 // being written are passed over; files that are not mail of ours are
 // quarantined and their errors appended to bad.
 func (mb *Mailbox) readInOrder(ents []entry, bad *[]error, take func(*Message) bool) {
+	mb, release, err := mb.hold()
+	if err != nil {
+		*bad = append(*bad, err)
+		return
+	}
+	defer release()
 	for _, e := range ents {
 		m, err := mb.read(e)
 		switch {
@@ -107,37 +118,36 @@ const listBatch = 1024
 // the names of one batch in memory, not a million. A missing directory
 // has no names.
 func (mb *Mailbox) eachName(sub string, fn func(name string)) error {
-	if err := mb.checkDirs(); err != nil {
+	mb, release, err := mb.hold()
+	if err != nil {
 		return err
 	}
-	f, err := os.Open(filepath.Join(mb.Dir, sub))
-	if errors.Is(err, fs.ErrNotExist) {
+	defer release()
+	d := mb.sub(sub)
+	if d == nil {
 		return nil
 	}
+	err = d.names(func(n string) bool {
+		if !strings.HasPrefix(n, ".") {
+			fn(n)
+		}
+		return true
+	})
 	if err != nil {
 		return fmt.Errorf("list %s/%s: %w", mb.Name, sub, err)
 	}
-	defer f.Close()
-	for {
-		names, err := f.Readdirnames(listBatch)
-		for _, n := range names {
-			if !strings.HasPrefix(n, ".") {
-				fn(n)
-			}
-		}
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("list %s/%s: %w", mb.Name, sub, err)
-		}
-	}
+	return nil
 }
 
 // eachUnread calls fn with every unread entry: the unseen files of cur/
 // (from the index), then new/ streamed, a file in both (moved meanwhile)
 // once.
 func (mb *Mailbox) eachUnread(fn func(entry)) error {
+	mb, release, err := mb.hold()
+	if err != nil {
+		return err
+	}
+	defer release()
 	listed, err := mb.unseenInCur()
 	if err != nil {
 		return err
@@ -158,6 +168,11 @@ func (mb *Mailbox) eachUnread(fn func(entry)) error {
 // report (nil: none), oldest first, and how many such entries there are in
 // all. It holds k entries at a time, never the whole listing.
 func (mb *Mailbox) oldestEntries(k int, skip func(entry) bool) (oldest []entry, total int, err error) {
+	mb, release, err := mb.hold()
+	if err != nil {
+		return nil, 0, err
+	}
+	defer release()
 	h := &newestFirst{}
 	err = mb.eachUnread(func(e entry) {
 		if skip != nil && skip(e) {
@@ -197,6 +212,11 @@ func (mb *Mailbox) takeOldest(want int, bad *[]error, take func(*Message) bool) 
 // takeOldestSkip is takeOldest over the entries skip does not report; it
 // returns how many of those its first listing found.
 func (mb *Mailbox) takeOldestSkip(want int, skip func(entry) bool, bad *[]error, take func(*Message) bool) (total int, err error) {
+	mb, release, err := mb.hold()
+	if err != nil {
+		return 0, err
+	}
+	defer release()
 	looked := map[string]bool{}
 	pass := func(e entry) bool { return looked[e.key()] || (skip != nil && skip(e)) }
 	k := max(want, 1)
@@ -231,6 +251,11 @@ func (mb *Mailbox) takeOldestSkip(want int, skip func(entry) bool, bad *[]error,
 // reads only the messages it returns and any it must pass over, and holds
 // no more than about max names at once, whatever the mailbox holds.
 func (mb *Mailbox) Oldest(max int, skip func(id string) bool) (msgs []*Message, unread int, err error) {
+	mb, release, err := mb.hold()
+	if err != nil {
+		return nil, 0, err
+	}
+	defer release()
 	var bad []error
 	var skipE func(entry) bool
 	if skip != nil {
@@ -280,6 +305,11 @@ func before(a, b arrival) bool {
 // takeOldest does with want of them, or all of them in one listing when
 // want is 0 (every message will be read anyway).
 func (mb *Mailbox) eachOldest(want int, bad *[]error, take func(*Message) bool) error {
+	mb, release, err := mb.hold()
+	if err != nil {
+		return err
+	}
+	defer release()
 	if want > 0 {
 		_, err := mb.takeOldest(want, bad, take)
 		return err

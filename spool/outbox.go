@@ -288,12 +288,19 @@ func (s *Spool) deliverDropIn(d dropIn, key string, to []string) ([]string, erro
 			continue
 		}
 		seen[dst] = true
-		mb, _, err := s.ensureMailbox(dst)
+		mb, release, _, err := s.ensureHeld(dst)
 		if err != nil {
 			return nil, err
 		}
+		defer release()
 		boxes = append(boxes, mb)
 	}
+	out, err := s.openDir(filepath.Dir(d.path))
+	if err != nil {
+		return nil, fmt.Errorf("route %s: %w", d.path, err)
+	}
+	defer out.close()
+	file := filepath.Base(d.path)
 	names := make([]string, len(boxes))
 	for i, mb := range boxes {
 		names[i] = mb.Name
@@ -306,7 +313,7 @@ func (s *Spool) deliverDropIn(d dropIn, key string, to []string) ([]string, erro
 		if err := boxes[0].checkQuota(); err != nil {
 			return nil, err // deferred: the drop-in waits in the outbox
 		}
-		return names, s.moveInto(d.path, boxes[0], key)
+		return names, s.moveInto(out, file, boxes[0], key)
 	}
 	var full []error // mailboxes at their unread limit: the drop-in stays for them
 	for _, mb := range boxes {
@@ -323,12 +330,12 @@ func (s *Spool) deliverDropIn(d dropIn, key string, to []string) ([]string, erro
 			full = append(full, err)
 			continue
 		}
-		if err := s.linkInto(d.path, mb, key, false); err != nil {
+		if err := s.linkInto(out, file, mb, key, false); err != nil {
 			return nil, err
 		}
 	}
 	for _, mb := range boxes {
-		if err := s.fs.SyncDir(mb.NewDir()); err != nil {
+		if err := mb.sub("new").sync(); err != nil {
 			return nil, fmt.Errorf("deliver to %s: fsync new/: %w", mb.Name, err)
 		}
 	}
@@ -337,27 +344,28 @@ func (s *Spool) deliverDropIn(d dropIn, key string, to []string) ([]string, erro
 		// knows them (nlink > 1) and delivers only what is missing.
 		return nil, errors.Join(full...)
 	}
-	if err := s.fs.Remove(d.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := out.remove(file); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("remove routed file: %w", err)
 	}
-	return names, s.fs.SyncDir(s.OutboxDir())
+	return names, out.sync()
 }
 
-// moveInto renames path into mb's new/ as key: the whole delivery in one
-// atomic step.
-func (s *Spool) moveInto(path string, mb *Mailbox, key string) error {
-	if err := s.fs.Rename(path, filepath.Join(mb.NewDir(), key)); err != nil {
+// moveInto renames file of the held outbox out into the held mb's new/ as
+// key: the whole delivery in one atomic step.
+func (s *Spool) moveInto(out dir, file string, mb *Mailbox, key string) error {
+	if err := out.rename(file, mb.sub("new"), key); err != nil {
 		return fmt.Errorf("deliver to %s: %w", mb.Name, err)
 	}
-	if err := s.fs.SyncDir(mb.NewDir()); err != nil {
+	if err := mb.sub("new").sync(); err != nil {
 		return fmt.Errorf("deliver to %s: fsync new/: %w", mb.Name, err)
 	}
-	return s.fs.SyncDir(s.OutboxDir())
+	return out.sync()
 }
 
-// linkInto hard-links path into mb's new/ as key unless the copy is already
-// there (new/, or cur/ when retry says an earlier attempt may have run).
-func (s *Spool) linkInto(path string, mb *Mailbox, key string, retry bool) error {
+// linkInto hard-links file of the held outbox out into the held mb's new/
+// as key unless the copy is already there (new/, or cur/ when retry says
+// an earlier attempt may have run).
+func (s *Spool) linkInto(out dir, file string, mb *Mailbox, key string, retry bool) error {
 	if retry {
 		has, err := mb.hasKey(key)
 		if err != nil {
@@ -367,7 +375,7 @@ func (s *Spool) linkInto(path string, mb *Mailbox, key string, retry bool) error
 			return nil
 		}
 	}
-	err := s.fs.Link(path, filepath.Join(mb.NewDir(), key))
+	err := out.link(file, mb.sub("new"), key)
 	if err != nil && !errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("deliver to %s: %w", mb.Name, err)
 	}
@@ -377,29 +385,22 @@ func (s *Spool) linkInto(path string, mb *Mailbox, key string, retry bool) error
 // hasKey reports whether the message named key is in new/ or cur/ (where
 // its name carries ":2,FLAGS" or "!2,FLAGS").
 func (mb *Mailbox) hasKey(key string) (bool, error) {
-	if fileExists(filepath.Join(mb.NewDir(), key)) {
-		return true, nil
+	mb, release, err := mb.hold()
+	if err != nil {
+		return false, err
 	}
-	f, err := os.Open(filepath.Join(mb.Dir, "cur"))
-	if errors.Is(err, fs.ErrNotExist) {
-		return false, nil
+	defer release()
+	if d := mb.sub("new"); d != nil {
+		if _, err := d.lstat(key); err == nil {
+			return true, nil
+		}
 	}
+	found := false
+	err = mb.eachName("cur", func(n string) {
+		found = found || n == key || (strings.HasPrefix(n, key) && infoIndex(n) == len(key))
+	})
 	if err != nil {
 		return false, fmt.Errorf("look for %s in %s: %w", key, mb.Name, err)
 	}
-	defer f.Close()
-	for {
-		names, err := f.Readdirnames(4096)
-		for _, n := range names {
-			if n == key || (strings.HasPrefix(n, key) && infoIndex(n) == len(key)) {
-				return true, nil
-			}
-		}
-		if err == io.EOF {
-			return false, nil
-		}
-		if err != nil {
-			return false, fmt.Errorf("look for %s in %s: %w", key, mb.Name, err)
-		}
-	}
+	return found, nil
 }

@@ -48,6 +48,11 @@ type CheckOptions struct {
 // A reader that cannot give the messages to its user after all (its output
 // closed, its client went away) must hand them back with Unclaim.
 func (mb *Mailbox) Check(opts CheckOptions) ([]*Message, error) {
+	mb, release, err := mb.hold() // one listing and batch of claims, one set of held directories
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	if !opts.Peek {
 		ctx, cancel := context.WithTimeout(context.Background(), checkWait)
 		unlock, err := mb.lockReading(ctx)
@@ -68,7 +73,7 @@ func (mb *Mailbox) Check(opts CheckOptions) ([]*Message, error) {
 		mb.readInOrder(seen, &bad, func(m *Message) bool { out = append(out, m); return true })
 	}
 	claimed, taken := 0, 0
-	err := mb.eachOldest(opts.Limit, &bad, func(m *Message) bool {
+	err = mb.eachOldest(opts.Limit, &bad, func(m *Message) bool {
 		if opts.Peek {
 			out = append(out, m)
 			taken++
@@ -107,10 +112,27 @@ func (mb *Mailbox) Check(opts CheckOptions) ([]*Message, error) {
 
 // syncDirs fsyncs cur/ then new/ after messages moved between them.
 func (mb *Mailbox) syncDirs() error {
+	mb, release, err := mb.hold()
+	if err != nil {
+		return err
+	}
+	defer release()
 	for _, sub := range []string{"cur", "new"} {
-		if err := mb.sp.fs.SyncDir(filepath.Join(mb.Dir, sub)); err != nil {
-			return fmt.Errorf("sync %s/%s: %w", mb.Name, sub, err)
+		if err := mb.syncSub(sub); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// syncSub fsyncs the held mb's sub ("new" or "cur").
+func (mb *Mailbox) syncSub(sub string) error {
+	d := mb.sub(sub)
+	if d == nil {
+		return fmt.Errorf("sync %s/%s: %w", mb.Name, sub, errMissing(mb, sub))
+	}
+	if err := d.sync(); err != nil {
+		return fmt.Errorf("sync %s/%s: %w", mb.Name, sub, err)
 	}
 	return nil
 }
@@ -122,8 +144,17 @@ func (mb *Mailbox) read(e entry) (*Message, error) { return mb.readIf(e, nil) }
 // readIf is read, but a file whose bytes keep refuses is not parsed: it
 // gives errSkipped (nil keep takes every file).
 func (mb *Mailbox) readIf(e entry, keep func(raw []byte) bool) (*Message, error) {
-	path := filepath.Join(mb.Dir, e.dir, e.name)
-	m, why, err := readFile(path, e.key(), keep)
+	mb, release, err := mb.hold()
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	path := mb.path(e)
+	d := mb.sub(e.dir)
+	if d == nil {
+		return nil, errMissing(mb, e.dir)
+	}
+	m, why, err := readFile(d, e.name, e.key(), keep)
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, errNotReady) || errors.Is(err, errSkipped) {
 		return nil, err
 	}
@@ -134,7 +165,7 @@ func (mb *Mailbox) readIf(e entry, keep func(raw []byte) bool) (*Message, error)
 		why = mb.distrust(m, e)
 	}
 	if why != "" {
-		if qerr := mb.sp.Quarantine(path, why); qerr != nil {
+		if qerr := mb.sp.quarantineIn(d, e.name, why); qerr != nil {
 			return nil, qerr
 		}
 		return nil, &QuarantineError{Path: path, Why: why}
@@ -144,11 +175,11 @@ func (mb *Mailbox) readIf(e entry, keep func(raw []byte) bool) (*Message, error)
 	return m, nil
 }
 
-// readFile parses the message at path. why is non-empty when the file must
-// not be read as mail (a symlink, FIFO, directory, another user's file, a
-// file too large).
-func readFile(path, key string, keep func(raw []byte) bool) (m *Message, why string, err error) {
-	f, err := openNoFollow(path)
+// readFile parses the message name in d. why is non-empty when the file
+// must not be read as mail (a symlink, FIFO, directory, another user's
+// file, a file too large).
+func readFile(d dir, name, key string, keep func(raw []byte) bool) (m *Message, why string, err error) {
+	f, err := d.open(name)
 	if errors.Is(err, syscall.ELOOP) {
 		return nil, "a symbolic link, not a message", nil
 	}
@@ -182,6 +213,25 @@ func readFile(path, key string, keep func(raw []byte) bool) (m *Message, why str
 		return nil, "", err
 	}
 	return m, "", nil
+}
+
+// quarantineIn is Quarantine of the file name in the held directory d:
+// it is moved relative to d, never by a path a link could lead elsewhere.
+func (s *Spool) quarantineIn(d dir, name, why string) error {
+	path := d.join(name)
+	aside := fmt.Sprintf("%d.%s.%s", s.clock().Unix(), newID(), name)
+	if err := s.writeFileAtomic(s.path(dirQuarantine, aside)+".why", []byte(why+"\nfrom: "+path+"\n"), 0o600); err != nil {
+		return fmt.Errorf("quarantine %s: %w", path, err)
+	}
+	q, err := s.openDir(s.path(dirQuarantine))
+	if err != nil {
+		return fmt.Errorf("quarantine %s: %w", path, err)
+	}
+	defer q.close()
+	if err := d.rename(name, q, aside); err != nil {
+		return fmt.Errorf("quarantine %s: %w", path, err)
+	}
+	return q.sync()
 }
 
 // errSkipped is a file a reader's filter passed over unparsed.
@@ -219,7 +269,12 @@ func (mb *Mailbox) claim(m *Message) error {
 		return nil
 	}
 	flags := e.flags().With(FlagSeen)
-	dst, err := mb.sp.moveUnique(m.Path, filepath.Join(mb.Dir, "cur"), e.key(), flagInfo(flags))
+	mb, release, err := mb.hold()
+	if err != nil {
+		return err
+	}
+	defer release()
+	dst, err := mb.move(e, "cur", e.key(), flagInfo(flags))
 	if err != nil {
 		return err
 	}
@@ -233,18 +288,31 @@ func entryAt(path string) entry {
 	return entry{dir: filepath.Base(filepath.Dir(path)), name: filepath.Base(path)}
 }
 
-// moveUnique renames src into dir as key+info without ever replacing a
-// file: a script may drop two files of one name into new/ over time, and
-// each must survive. On a clash the key gets a fresh suffix.
-func (s *Spool) moveUnique(src, dir, key, info string) (string, error) {
-	dst := filepath.Join(dir, key+info)
+// moveUnique renames the file name in from into to as key+info without
+// ever replacing a file: a script may drop two files of one name into
+// new/ over time, and each must survive. On a clash the key gets a fresh
+// suffix. It returns the file's new path.
+func moveUnique(from dir, name string, to dir, key, info string) (string, error) {
+	dst := key + info
 	for i := 0; ; i++ {
-		err := s.fs.RenameNoReplace(src, dst)
+		err := from.renameNoReplace(name, to, dst)
 		if err == nil || !errors.Is(err, fs.ErrExist) || i == 3 {
-			return dst, err
+			return to.join(dst), err
 		}
-		dst = filepath.Join(dir, key+"."+newID()+info)
+		dst = key + "." + newID() + info
 	}
+}
+
+// move is moveUnique of the entry e of the held mb into its folder sub.
+func (mb *Mailbox) move(e entry, sub, key, info string) (string, error) {
+	from, to := mb.sub(e.dir), mb.sub(sub)
+	if from == nil {
+		return "", errMissing(mb, e.dir)
+	}
+	if to == nil {
+		return "", errMissing(mb, sub)
+	}
+	return moveUnique(from, e.name, to, key, info)
 }
 
 // SetFlag adds flag to a message that has been read (in cur/, where
@@ -253,17 +321,22 @@ func (mb *Mailbox) SetFlag(m *Message, flag rune) error {
 	if filepath.Base(filepath.Dir(m.Path)) != "cur" {
 		return nil // in new/: Maildir keeps flags only in cur/
 	}
-	e := entry{name: filepath.Base(m.Path)}
+	e := entry{dir: "cur", name: filepath.Base(m.Path)}
 	flags := e.flags().With(flag)
 	if flags == e.flags() {
 		return nil
 	}
-	dst, err := mb.sp.moveUnique(m.Path, filepath.Join(mb.Dir, "cur"), e.key(), flagInfo(flags))
+	mb, release, err := mb.hold()
+	if err != nil {
+		return err
+	}
+	defer release()
+	dst, err := mb.move(e, "cur", e.key(), flagInfo(flags))
 	if err != nil {
 		return fmt.Errorf("flag %s: %w", m.ID, err)
 	}
 	m.Path, m.Flags = dst, flags
-	return mb.sp.fs.SyncDir(filepath.Join(mb.Dir, "cur"))
+	return mb.syncSub("cur")
 }
 
 // Find returns the message with the given id from new/ or cur/: any id
@@ -280,6 +353,11 @@ func (mb *Mailbox) Find(id string) (*Message, error) {
 	if id == "" {
 		return nil, fmt.Errorf("%w: give the id of a message (ipc check shows them)", ErrBadID)
 	}
+	mb, release, err := mb.hold()
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	var ents []entry
 	for _, sub := range []string{"new", "cur"} {
 		es, err := mb.entries(sub)
@@ -346,7 +424,7 @@ func findByName(ents []entry, id string) (e entry, n int, ok bool) {
 func (mb *Mailbox) findByHeader(ents []entry, id string) ([]entry, int) {
 	var exact, prefix []entry
 	for _, e := range ents {
-		mid := headerID(mb.path(e))
+		mid := headerID(mb.sub(e.dir), e.name)
 		switch {
 		case mid == "":
 		case mid == id:
@@ -361,10 +439,13 @@ func (mb *Mailbox) findByHeader(ents []entry, id string) ([]entry, int) {
 	return prefix, len(prefix)
 }
 
-// headerID returns the Message-ID in the headers of the file at path, as
-// check shows it, or "".
-func headerID(path string) string {
-	f, err := openNoFollow(path)
+// headerID returns the Message-ID in the headers of the file name in d,
+// as check shows it, or "".
+func headerID(d dir, name string) string {
+	if d == nil {
+		return ""
+	}
+	f, err := d.open(name)
 	if err != nil {
 		return ""
 	}
@@ -422,17 +503,22 @@ func (mb *Mailbox) ReadUnread(dir, name string) (*Message, error) {
 // its place and loses the S flag. Messages Check did not claim are left
 // alone.
 func (mb *Mailbox) Unclaim(msgs []*Message) error {
+	mb, release, err := mb.hold()
+	if err != nil {
+		return err
+	}
+	defer release()
 	var errs []error
 	for _, m := range msgs {
 		if m.claimedFrom == "" || filepath.Base(filepath.Dir(m.Path)) != "cur" {
 			continue
 		}
 		from := entryAt(m.claimedFrom)
-		dir, info := mb.NewDir(), ""
+		sub, info := "new", ""
 		if from.dir == "cur" {
-			dir, info = mb.CurDir(), flagInfo(entryAt(m.Path).flags().Without(FlagSeen))
+			sub, info = "cur", flagInfo(entryAt(m.Path).flags().Without(FlagSeen))
 		}
-		dst, err := mb.sp.moveUnique(m.Path, dir, from.key(), info)
+		dst, err := mb.move(entryAt(m.Path), sub, from.key(), info)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("unclaim %s: %w", m.ID, err))
 			continue

@@ -96,8 +96,12 @@ func (s *Spool) queueRemote(to, id string, data []byte) (Delivered, error) {
 		return dl, err
 	}
 	env := append([]byte(EnvelopeHeader+": "+to+"\n"), data...)
-	var err error
-	dl.Path, err = s.deliverBytes(s.RemoteDir(), id, env)
+	h, err := s.holdMaildir(s.RemoteDir())
+	if err != nil {
+		return dl, err
+	}
+	defer h.close()
+	dl.Path, err = s.deliverHeld(h, s.RemoteDir(), id, env)
 	return dl, err
 }
 

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 )
@@ -81,9 +80,16 @@ func (s *Spool) moveAll(old, newName string) error {
 // MoveTo moves every message in mb's new/ and cur/ to the same folder of
 // dst, keeping names and flags, and returns how many it moved.
 func (mb *Mailbox) MoveTo(dst *Mailbox) (int, error) {
-	if err := dst.checkDirs(); err != nil {
+	dst, releaseDst, err := dst.hold()
+	if err != nil {
 		return 0, err
 	}
+	defer releaseDst()
+	mb, release, err := mb.hold()
+	if err != nil {
+		return 0, err
+	}
+	defer release()
 	room, err := dst.room()
 	if err != nil {
 		return 0, err
@@ -94,6 +100,13 @@ func (mb *Mailbox) MoveTo(dst *Mailbox) (int, error) {
 		if err != nil {
 			return n, err
 		}
+		if len(ents) == 0 {
+			continue
+		}
+		to := dst.sub(sub)
+		if to == nil {
+			return n, fmt.Errorf("move %s to %s: %w", mb.Name, dst.Name, errMissing(dst, sub))
+		}
 		for _, e := range ents {
 			if e.unread() {
 				if room == 0 {
@@ -101,8 +114,8 @@ func (mb *Mailbox) MoveTo(dst *Mailbox) (int, error) {
 				}
 				room--
 			}
-			_, err := mb.sp.moveUnique(filepath.Join(mb.Dir, sub, e.name), filepath.Join(dst.Dir, sub), e.key(), e.info())
-			if errors.Is(err, fs.ErrNotExist) {
+			_, err := moveUnique(mb.sub(sub), e.name, to, e.key(), e.info())
+			if errors.Is(err, fs.ErrNotExist) && mb.gone(e) {
 				continue // read meanwhile
 			}
 			if err != nil {
@@ -110,7 +123,7 @@ func (mb *Mailbox) MoveTo(dst *Mailbox) (int, error) {
 			}
 			n++
 		}
-		if err := mb.sp.fs.SyncDir(filepath.Join(dst.Dir, sub)); err != nil {
+		if err := dst.syncSub(sub); err != nil {
 			return n, err
 		}
 	}

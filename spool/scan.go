@@ -150,7 +150,12 @@ func (mb *Mailbox) MarkSeen(m *Message, seen bool) error {
 	if e.dir == "new" && !seen || e.dir == "cur" && flags == e.flags() {
 		return nil
 	}
-	dst, err := mb.sp.moveUnique(m.Path, mb.CurDir(), e.key(), flagInfo(flags))
+	mb, release, err := mb.hold()
+	if err != nil {
+		return err
+	}
+	defer release()
+	dst, err := mb.move(e, "cur", e.key(), flagInfo(flags))
 	if err != nil {
 		return fmt.Errorf("mark %s: %w", m.ID, err)
 	}
@@ -158,5 +163,5 @@ func (mb *Mailbox) MarkSeen(m *Message, seen bool) error {
 	if e.dir == "new" {
 		return mb.syncDirs()
 	}
-	return mb.sp.fs.SyncDir(mb.CurDir())
+	return mb.syncSub("cur")
 }

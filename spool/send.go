@@ -230,15 +230,16 @@ func (s *Spool) deliverAll(m *Message, rc Receipt, data []byte) (Receipt, error)
 func (s *Spool) deliverTo(to, mailbox, id string, data []byte) (Delivered, error) {
 	dl := Delivered{To: to, Mailbox: mailbox}
 	dl.Forwarded = dl.Mailbox != to
-	mb, _, err := s.ensureMailbox(dl.Mailbox)
+	mb, release, _, err := s.ensureHeld(dl.Mailbox)
 	if err != nil {
 		return dl, err
 	}
+	defer release()
 	dl.Queued = !mb.Registered()
 	if err := mb.checkQuota(); err != nil {
 		return dl, err
 	}
-	dl.Path, err = s.deliverBytes(mb.Dir, id, data)
+	dl.Path, err = s.deliverHeld(mb.held, mb.Dir, id, data)
 	return dl, err
 }
 

@@ -256,7 +256,9 @@ func TestLimitReadsOnlyTheOldest(t *testing.T) {
 
 // claimThenBreak is an FS that, once the first message has been claimed
 // (renamed into cur/), removes the message after it and puts a file where
-// the mailbox's tmp/ was: the next listing of the mailbox fails.
+// the mailbox's new/ was: the next listing of the mailbox fails. (Over
+// the system's FS a check holds new/ open and lists the same directory
+// again; through a wrapping FS it is looked up by path.)
 type claimThenBreak struct {
 	FS
 	next string // the message removed
@@ -269,8 +271,8 @@ func (c *claimThenBreak) RenameNoReplace(o, n string) error {
 		c.once.Do(func() {
 			mbox := filepath.Dir(filepath.Dir(n))
 			os.Remove(c.next)
-			os.Remove(filepath.Join(mbox, "tmp"))
-			os.WriteFile(filepath.Join(mbox, "tmp"), nil, 0o600)
+			os.RemoveAll(filepath.Join(mbox, "new"))
+			os.WriteFile(filepath.Join(mbox, "new"), nil, 0o600)
 		})
 	}
 	return err
@@ -296,7 +298,7 @@ func TestLimitedCheckReturnsWhatItClaimed(t *testing.T) {
 	brk.next = paths[1]
 	mb := mustMailbox(t, s, "b")
 	got, err := mb.Check(CheckOptions{Limit: 2})
-	if bodies(got) != "one" || !errors.Is(err, ErrUnavailable) {
+	if bodies(got) != "one" || !errors.Is(err, syscall.ENOTDIR) {
 		t.Fatalf("check --limit 2: %q, %v; want one and the mailbox's error", bodies(got), err)
 	}
 }

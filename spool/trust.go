@@ -6,8 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -165,17 +163,25 @@ func fresh(mod time.Time) bool { return time.Since(mod) < 50*time.Millisecond }
 
 // keys returns the keys of the files in mb named for id.
 func (x *idIndex) keys(mb *Mailbox, id string) []string {
-	nfi, nerr := os.Stat(filepath.Join(mb.Dir, "new"))
-	cfi, cerr := os.Stat(filepath.Join(mb.Dir, "cur"))
+	mb, release, err := mb.hold()
+	if err != nil {
+		return nil
+	}
+	defer release()
+	if mb.sub("new") == nil || mb.sub("cur") == nil {
+		return nil
+	}
+	nfi, nerr := mb.sub("new").stat()
+	cfi, cerr := mb.sub("cur").stat()
 	if nerr != nil || cerr != nil {
 		return nil
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	l := x.boxes[mb.Dir]
-	if l == nil || !l.newMod.Equal(nfi.ModTime()) || !l.curMod.Equal(cfi.ModTime()) ||
-		fresh(nfi.ModTime()) || fresh(cfi.ModTime()) {
-		l = &idListing{newMod: nfi.ModTime(), curMod: cfi.ModTime(), keys: map[string][]string{}}
+	if l == nil || !l.newMod.Equal(nfi.ModTime) || !l.curMod.Equal(cfi.ModTime) ||
+		fresh(nfi.ModTime) || fresh(cfi.ModTime) {
+		l = &idListing{newMod: nfi.ModTime, curMod: cfi.ModTime, keys: map[string][]string{}}
 		for _, sub := range []string{"new", "cur"} {
 			ents, _ := mb.entries(sub)
 			for _, en := range ents {

@@ -97,6 +97,11 @@ func parseUnseen(b []byte) (ix unseenIndex, ok bool) {
 // when it can be trusted, else by listing cur/ (and then writing the index
 // for the next reader).
 func (mb *Mailbox) unseenInCur() ([]entry, error) {
+	mb, release, err := mb.hold()
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	if ix, ok := mb.trustedIndex(); ok {
 		return mb.present(ix.names), nil
 	}
@@ -128,18 +133,35 @@ func (mb *Mailbox) trustedIndex() (unseenIndex, bool) {
 		}
 	}
 	if ix.stamp != 0 {
-		if m, err := mtimeNano(mb.CurDir()); err == nil && m == ix.stamp {
+		if m, err := mb.curMtime(); err == nil && m == ix.stamp {
 			return ix, true
 		}
 	}
 	return ix, false
 }
 
+// curMtime returns the modification time of mb's cur/ in nanoseconds:
+// of the held cur/, or by path for a mailbox not held (status reports).
+func (mb *Mailbox) curMtime() (int64, error) {
+	if mb.held == nil {
+		return mtimeNano(mb.CurDir())
+	}
+	d := mb.sub("cur")
+	if d == nil {
+		return 0, errMissing(mb, "cur")
+	}
+	st, err := d.stat()
+	if err != nil {
+		return 0, err
+	}
+	return st.ModTime.UnixNano(), nil
+}
+
 // listUnseen lists cur/ and returns its unread files, stamped with cur/'s
 // modification time when that time is old enough to be trusted.
 func (mb *Mailbox) listUnseen() (unseenIndex, error) {
 	start := mb.sp.clock()
-	m, err := mtimeNano(mb.CurDir())
+	m, err := mb.curMtime()
 	if errors.Is(err, fs.ErrNotExist) {
 		return unseenIndex{}, nil
 	}
@@ -164,9 +186,18 @@ func (mb *Mailbox) listUnseen() (unseenIndex, error) {
 
 // present returns the entries of the names still in cur/.
 func (mb *Mailbox) present(names []string) []entry {
+	mb, release, err := mb.hold()
+	if err != nil {
+		return nil
+	}
+	defer release()
+	cur := mb.sub("cur")
 	out := make([]entry, 0, len(names))
 	for _, n := range names {
-		if _, err := os.Lstat(filepath.Join(mb.CurDir(), n)); err == nil {
+		if cur == nil {
+			break
+		}
+		if _, err := cur.lstat(n); err == nil {
 			out = append(out, entry{dir: "cur", name: n})
 		}
 	}

@@ -1,0 +1,285 @@
+package spool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/claude-ipc/ipc/internal/testkit"
+)
+
+// TestSwappedLinksAreNeverFollowed swaps a symbolic link in for each
+// component of bob's mailbox (mail/bob, and its new/, cur/ and tmp/), in
+// a tight loop, by an atomic exchange (renameat2 RENAME_EXCHANGE: the
+// name is always either the real directory or the link), pointing at
+// eve's mailbox or at a directory outside the spool, while bob's mail is
+// checked, given, counted and listed, mail is sent to bob, the outbox is
+// routed to bob (alone, and with carol: the hard-link path), a forward is
+// drained into bob and a mailbox is moved into bob's. inotify watches
+// eve's mailbox and the outside directory: any open, read, creation,
+// rename or removal there is a failure, and so is a message or an entry
+// of theirs shown to bob, or a file of theirs gone or added. Everything
+// acknowledged to bob must be in bob's mailbox, once.
+func TestSwappedLinksAreNeverFollowed(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.RatePerMinute, cfg.MaxUnread = 0, 0
+	s := openTest(t, WithConfig(cfg))
+	mail := s.MailDir()
+	outside := filepath.Join(t.TempDir(), "outside")
+	eve := filepath.Join(mail, "eve")
+	for _, name := range []string{"bob", "eve", "carol", "fwd", "src"} {
+		if _, err := s.EnsureMailbox(name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.setForward("fwd", "bob", time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	// Their files: bodies and names that bob must never see.
+	var theirs []string
+	for i, d := range []string{"new", "cur", "tmp"} {
+		for _, top := range []string{eve, outside} {
+			os.MkdirAll(filepath.Join(top, d), 0o700)
+			name := fmt.Sprintf("1700000000.M%dP1Q1Rsecret%07d.there,S=7", i, len(theirs))
+			if d == "cur" {
+				name += infoSep + "2,"
+			}
+			p := filepath.Join(top, d, name)
+			if err := os.WriteFile(p, []byte("SECRET\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			theirs = append(theirs, p)
+		}
+	}
+	watch := watchTheirs(t, []string{eve, outside}, []string{"new", "cur", "tmp"})
+
+	swaps := []struct{ at, to []string }{
+		{[]string{mail, "bob"}, []string{eve, outside}},
+		{[]string{filepath.Join(mail, "bob"), "new"}, []string{filepath.Join(eve, "new"), filepath.Join(outside, "new")}},
+		{[]string{filepath.Join(mail, "bob"), "cur"}, []string{filepath.Join(eve, "cur"), filepath.Join(outside, "cur")}},
+		{[]string{filepath.Join(mail, "bob"), "tmp"}, []string{filepath.Join(eve, "tmp"), filepath.Join(outside, "tmp")}},
+	}
+	// Probe for RENAME_EXCHANGE where the spool lives.
+	probe := filepath.Join(mail, ".probe")
+	os.Mkdir(probe, 0o700)
+	if err := unix.Renameat2(unix.AT_FDCWD, probe, unix.AT_FDCWD, filepath.Join(mail, "src"), unix.RENAME_EXCHANGE); err != nil {
+		testkit.SkipEnv(t, "renameat2(RENAME_EXCHANGE) refused here (%v): the swap cannot be made atomic", err)
+	}
+	unix.Renameat2(unix.AT_FDCWD, probe, unix.AT_FDCWD, filepath.Join(mail, "src"), unix.RENAME_EXCHANGE)
+	os.Remove(probe)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	var wg sync.WaitGroup
+	var nswaps atomic.Int64
+	wg.Add(1)
+	go func() { // the swapper
+		defer wg.Done()
+		for i := 0; ctx.Err() == nil; i++ {
+			sw := swaps[i%len(swaps)]
+			at := filepath.Join(sw.at...)
+			link := filepath.Join(sw.at[0], ".swap-"+sw.at[1])
+			if err := os.Symlink(sw.to[(i/len(swaps))%2], link); err != nil {
+				t.Error(err)
+				return
+			}
+			if err := unix.Renameat2(unix.AT_FDCWD, at, unix.AT_FDCWD, link, unix.RENAME_EXCHANGE); err != nil {
+				t.Error(err)
+				return
+			}
+			for j := 0; j < 3; j++ {
+				runtime.Gosched()
+			}
+			if err := unix.Renameat2(unix.AT_FDCWD, at, unix.AT_FDCWD, link, unix.RENAME_EXCHANGE); err != nil {
+				t.Error(err)
+				return
+			}
+			os.Remove(link)
+			nswaps.Add(1)
+		}
+	}()
+
+	var mu sync.Mutex
+	var shown []string           // what bob was shown of theirs
+	acked := map[string]string{} // message id → how it came
+	ack := func(id, how string) { mu.Lock(); acked[id] = how; mu.Unlock() }
+	see := func(what string) {
+		if strings.Contains(what, "SECRET") || strings.Contains(what, "secret") {
+			mu.Lock()
+			shown = append(shown, what)
+			mu.Unlock()
+		}
+	}
+	bob := mustMailbox(t, s, "bob")
+	got := map[string]int{}
+	run := func(f func(i int)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ctx.Err() == nil; i++ {
+				f(i)
+			}
+		}()
+	}
+	run(func(i int) { // bob's readers
+		var ms []*Message
+		switch i % 4 {
+		case 0:
+			ms, _ = bob.Check(CheckOptions{})
+		case 1:
+			ms, _ = bob.Give(context.Background(), CheckOptions{Limit: 2}, func(*Message) error { return nil })
+		case 2:
+			ms, _, _ = bob.Oldest(5, nil)
+			ms = nil // read, not claimed: looked at for what it shows only
+			if ents, err := bob.Entries(); err == nil {
+				for _, e := range ents {
+					see(e.Name)
+				}
+			}
+		case 3:
+			bob.Unread()
+		}
+		for _, m := range ms {
+			see(m.Body)
+			see(m.Path)
+			mu.Lock()
+			got[m.ID]++
+			mu.Unlock()
+		}
+	})
+	run(func(i int) { // senders
+		rc, err := s.Send(Draft{From: "alice", To: []string{"bob"}, Body: fmt.Sprint("hello ", i)})
+		if err == nil {
+			ack(rc.ID, "send")
+		}
+	})
+	run(func(i int) { // the leader's jobs: route, forwards, a move
+		id := fmt.Sprintf("%012x", 1<<40+i)
+		to := "bob"
+		if i%2 == 1 {
+			to = "bob, carol"
+		}
+		tmp := s.path(dirOutbox, "tmp", "drop"+id)
+		if os.WriteFile(tmp, []byte(msgText(id, to, "routed")), 0o600) == nil && os.Rename(tmp, filepath.Join(s.OutboxDir(), "drop"+id)) == nil {
+			if _, err := s.RouteOutbox("drop" + id); err == nil {
+				ack(id, "route")
+			}
+		}
+		fid := fmt.Sprintf("%012x", 2<<40+i)
+		name := fmt.Sprintf("%d.M1P2Q%dR%s.host,S=1", time.Now().Unix(), i, fid)
+		if os.WriteFile(filepath.Join(mail, "fwd", "new", name), []byte(msgText(fid, "fwd", "forwarded")), 0o600) == nil {
+			ack(fid, "forward") // delivered to fwd; must end in bob's mailbox or stay in fwd's
+		}
+		s.ApplyForwards()
+		mid := fmt.Sprintf("%012x", 3<<40+i)
+		name = fmt.Sprintf("%d.M1P3Q%dR%s.host,S=1", time.Now().Unix(), i, mid)
+		if os.WriteFile(filepath.Join(mail, "src", "new", name), []byte(msgText(mid, "src", "moved")), 0o600) == nil {
+			ack(mid, "move")
+		}
+		src := mustMailbox(t, s, "src")
+		src.MoveTo(bob)
+	})
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	events := watch()
+
+	for _, e := range events {
+		t.Errorf("followed a link: %s", e)
+	}
+	for _, w := range shown {
+		t.Errorf("bob was shown what is not his: %q", w)
+	}
+	for _, p := range theirs {
+		if b, err := os.ReadFile(p); err != nil || string(b) != "SECRET\n" {
+			t.Errorf("%s: moved or changed (%v)", p, err)
+		}
+	}
+	for _, top := range []string{eve, outside} {
+		for _, d := range []string{"new", "cur", "tmp"} {
+			ents, _ := os.ReadDir(filepath.Join(top, d))
+			for _, e := range ents {
+				if p := filepath.Join(top, d, e.Name()); !slices.Contains(theirs, p) {
+					t.Errorf("%s: put there through a link", p)
+				}
+			}
+		}
+	}
+	// Nothing acknowledged lost or doubled: bob's mailbox (and fwd's and
+	// src's, for what was left there) holds each once, with what bob read.
+	left := map[string]int{}
+	for _, name := range []string{"bob", "fwd", "src"} {
+		ms, err := mustMailbox(t, s, name).Check(CheckOptions{Peek: true, All: true})
+		if err != nil {
+			t.Fatalf("%s after the swaps: %v", name, err)
+		}
+		for _, m := range ms {
+			left[m.ID]++
+		}
+	}
+	for id, how := range acked {
+		if left[id] != 1 {
+			t.Errorf("%s (%s): %d copies after the swaps, want 1", id, how, left[id])
+		}
+	}
+	t.Logf("%d swaps; %d acknowledged (sent, routed, forwarded, moved), %d given to bob", nswaps.Load(), len(acked), len(got))
+	if nswaps.Load() == 0 || len(acked) == 0 {
+		t.Fatal("no swap or no delivery: the test tested nothing")
+	}
+}
+
+// watchTheirs watches tops and their subs with inotify for every access;
+// the function it returns stops watching and says what happened.
+func watchTheirs(t *testing.T, tops, subs []string) func() []string {
+	t.Helper()
+	fd, err := unix.InotifyInit1(unix.IN_NONBLOCK | unix.IN_CLOEXEC)
+	if err != nil {
+		testkit.SkipEnv(t, "inotify: %v", err)
+	}
+	const mask = unix.IN_OPEN | unix.IN_ACCESS | unix.IN_CREATE | unix.IN_DELETE | unix.IN_MOVED_FROM |
+		unix.IN_MOVED_TO | unix.IN_MODIFY | unix.IN_ATTRIB
+	dirs := map[int32]string{}
+	for _, top := range tops {
+		for _, d := range append([]string{""}, subs...) {
+			p := filepath.Join(top, d)
+			wd, err := unix.InotifyAddWatch(fd, p, mask)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dirs[int32(wd)] = p
+		}
+	}
+	return func() []string {
+		defer unix.Close(fd)
+		var out []string
+		buf := make([]byte, 64<<10)
+		for {
+			n, err := unix.Read(fd, buf)
+			if n <= 0 || err != nil {
+				if !errors.Is(err, unix.EAGAIN) {
+					t.Errorf("inotify read: %v", err)
+				}
+				return out
+			}
+			for off := 0; off+unix.SizeofInotifyEvent <= n; {
+				ev := (*unix.InotifyEvent)(unsafe.Pointer(&buf[off]))
+				name := strings.TrimRight(string(buf[off+unix.SizeofInotifyEvent:off+unix.SizeofInotifyEvent+int(ev.Len)]), "\x00")
+				out = append(out, fmt.Sprintf("%s %q mask %#x", dirs[ev.Wd], name, ev.Mask))
+				off += unix.SizeofInotifyEvent + int(ev.Len)
+			}
+		}
+	}
+}
