@@ -247,13 +247,7 @@ func lstatEntry(path string) (platform.DirEntryStat, error) {
 	return platform.DirEntryStat{Ino: ino, ModTime: fi.ModTime(), Type: fi.Mode().Type()}, nil
 }
 
-// The held directories of a Maildir, by index.
-const (
-	subTmp = iota
-	subNew
-	subCur
-)
-
+// subNames are a Maildir's directories, in the order held keeps them.
 var subNames = [3]string{"tmp", "new", "cur"}
 
 // subIndex returns the index of "tmp", "new" or "cur", or -1.

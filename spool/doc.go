@@ -14,6 +14,12 @@
 // of them. Nothing accepted is ever dropped:
 // what cannot be delivered is moved to quarantine/ with the reason beside it.
 //
+// No symbolic link in a mailbox is followed, not even one swapped in
+// during an operation: each operation holds the mailbox's directories
+// open, opened one component at a time without following a link, and
+// does all it does relative to them (dirs.go; on Windows, by path after a
+// check, see platform.Dir).
+//
 // Any number of processes may use one spool at once without a server; the
 // only locks are files locked with gofrs/flock (flock(2), LockFileEx on
 // Windows) that are never deleted; a holder records itself in a .holder

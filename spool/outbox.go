@@ -105,7 +105,17 @@ func (s *Spool) route(name string, rewrite bool) (Routed, error) {
 	if name == "" || strings.ContainsRune(name, '/') || strings.HasPrefix(name, ".") {
 		return r, nil // not a drop-in: dot files are writers' scratch space
 	}
-	d, why, err := s.readDropIn(filepath.Join(s.OutboxDir(), name))
+	// outbox/new/ is held from the read to the delivery: a link swapped
+	// in for it is never followed (dirs.go).
+	out, err := s.holdOutbox()
+	if errors.Is(err, fs.ErrNotExist) {
+		return r, nil
+	}
+	if err != nil {
+		return r, err
+	}
+	defer out.close()
+	d, why, err := s.readDropIn(out, name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return r, nil // routed already (events repeat)
 	}
@@ -113,11 +123,11 @@ func (s *Spool) route(name string, rewrite bool) (Routed, error) {
 		return r, err
 	}
 	if why != "" {
-		return s.quarantineDropIn(r, d.path, why)
+		return s.quarantineDropIn(r, out, name, why)
 	}
 	to, m, why := parseDropIn(d, name)
 	if why != "" {
-		return s.quarantineDropIn(r, d.path, why)
+		return s.quarantineDropIn(r, out, name, why)
 	}
 	if rewrite && s.Config.LargeThreshold > 0 && len(m.Body) > s.Config.LargeThreshold && m.LargeFile == "" {
 		if err := s.rewriteLarge(d, m, to); err != nil {
@@ -130,13 +140,24 @@ func (s *Spool) route(name string, rewrite bool) (Routed, error) {
 	r.ID = dropInID(d, name, m)
 	key := fmt.Sprintf("%d.M%06dI%xR%s.%s,S=%d", d.fi.ModTime().Unix(), d.fi.ModTime().Nanosecond()/1000,
 		d.ino, r.ID, s.host, d.fi.Size())
-	r.To, err = s.deliverDropIn(d, key, to)
+	r.To, err = s.deliverDropIn(out, d, key, to)
 	return r, err
 }
 
-// quarantineDropIn moves an unroutable outbox file aside with the reason.
-func (s *Spool) quarantineDropIn(r Routed, path, why string) (Routed, error) {
-	err := s.Quarantine(path, why)
+// holdOutbox holds outbox/new/: outbox/, then new/ in it, neither a link.
+func (s *Spool) holdOutbox() (dir, error) {
+	top, err := s.openDir(s.path(dirOutbox))
+	if err != nil {
+		return nil, err
+	}
+	defer top.close()
+	return top.sub("new")
+}
+
+// quarantineDropIn moves an unroutable file of the held outbox aside with
+// the reason.
+func (s *Spool) quarantineDropIn(r Routed, out dir, name, why string) (Routed, error) {
+	err := s.quarantineIn(out, name, why)
 	if errors.Is(err, fs.ErrNotExist) {
 		return r, nil
 	}
@@ -147,11 +168,13 @@ func (s *Spool) quarantineDropIn(r Routed, path, why string) (Routed, error) {
 	return r, nil
 }
 
-// readDropIn opens path without following links or blocking on a FIFO and
-// reads it. why is set when it must not be routed as mail.
-func (s *Spool) readDropIn(path string) (d dropIn, why string, err error) {
-	d.path = path
-	f, err := openNoFollow(path)
+// readDropIn opens the file name of the held outbox without following
+// links or blocking on a FIFO and reads it. why is set when it must not be
+// routed as mail.
+func (s *Spool) readDropIn(out dir, name string) (d dropIn, why string, err error) {
+	d.path = out.join(name)
+	path := d.path
+	f, err := out.open(name)
 	switch {
 	case errors.Is(err, syscall.ELOOP):
 		return d, "a symbolic link, not a message", nil
@@ -279,7 +302,7 @@ func (s *Spool) rewriteLarge(d dropIn, m *Message, to []string) error {
 
 // deliverDropIn puts the drop-in into each recipient's new/ under key and
 // then removes it from the outbox. It returns the mailboxes reached.
-func (s *Spool) deliverDropIn(d dropIn, key string, to []string) ([]string, error) {
+func (s *Spool) deliverDropIn(out dir, d dropIn, key string, to []string) ([]string, error) {
 	var boxes []*Mailbox
 	seen := map[string]bool{}
 	for _, n := range to {
@@ -295,11 +318,6 @@ func (s *Spool) deliverDropIn(d dropIn, key string, to []string) ([]string, erro
 		defer release()
 		boxes = append(boxes, mb)
 	}
-	out, err := s.openDir(filepath.Dir(d.path))
-	if err != nil {
-		return nil, fmt.Errorf("route %s: %w", d.path, err)
-	}
-	defer out.close()
 	file := filepath.Base(d.path)
 	names := make([]string, len(boxes))
 	for i, mb := range boxes {

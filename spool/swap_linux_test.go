@@ -17,11 +17,13 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/claude-ipc/ipc/internal/platform"
 	"github.com/claude-ipc/ipc/internal/testkit"
 )
 
 // TestSwappedLinksAreNeverFollowed swaps a symbolic link in for each
-// component of bob's mailbox (mail/bob, and its new/, cur/ and tmp/), in
+// component of bob's mailbox (mail/bob, and its new/, cur/ and tmp/) and
+// for outbox/new/, in
 // a tight loop, by an atomic exchange (renameat2 RENAME_EXCHANGE: the
 // name is always either the real directory or the link), pointing at
 // eve's mailbox or at a directory outside the spool, while bob's mail is
@@ -70,7 +72,20 @@ func TestSwappedLinksAreNeverFollowed(t *testing.T) {
 		{[]string{filepath.Join(mail, "bob"), "new"}, []string{filepath.Join(eve, "new"), filepath.Join(outside, "new")}},
 		{[]string{filepath.Join(mail, "bob"), "cur"}, []string{filepath.Join(eve, "cur"), filepath.Join(outside, "cur")}},
 		{[]string{filepath.Join(mail, "bob"), "tmp"}, []string{filepath.Join(eve, "tmp"), filepath.Join(outside, "tmp")}},
+		{[]string{s.path(dirOutbox), "new"}, []string{filepath.Join(eve, "new"), filepath.Join(outside, "new")}},
 	}
+	// The test drops files into the outbox through directories it holds,
+	// so that it never writes through the links it swaps in itself.
+	obTmp, err := platform.OpenDir(s.path(dirOutbox, "tmp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer obTmp.Close()
+	obNew, err := platform.OpenDir(s.OutboxDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer obNew.Close()
 	// Probe for RENAME_EXCHANGE where the spool lives.
 	probe := filepath.Join(mail, ".probe")
 	os.Mkdir(probe, 0o700)
@@ -141,8 +156,10 @@ func TestSwappedLinksAreNeverFollowed(t *testing.T) {
 		case 1:
 			ms, _ = bob.Give(context.Background(), CheckOptions{Limit: 2}, func(*Message) error { return nil })
 		case 2:
-			ms, _, _ = bob.Oldest(5, nil)
-			ms = nil // read, not claimed: looked at for what it shows only
+			peeked, _, _ := bob.Oldest(5, nil) // read, not claimed
+			for _, m := range peeked {
+				see(m.Body)
+			}
 			if ents, err := bob.Entries(); err == nil {
 				for _, e := range ents {
 					see(e.Name)
@@ -171,8 +188,14 @@ func TestSwappedLinksAreNeverFollowed(t *testing.T) {
 		if i%2 == 1 {
 			to = "bob, carol"
 		}
-		tmp := s.path(dirOutbox, "tmp", "drop"+id)
-		if os.WriteFile(tmp, []byte(msgText(id, to, "routed")), 0o600) == nil && os.Rename(tmp, filepath.Join(s.OutboxDir(), "drop"+id)) == nil {
+		f, err := obTmp.Open("drop"+id, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		_, err = f.WriteString(msgText(id, to, "routed"))
+		f.Close()
+		if err == nil && obTmp.RenameNoReplace("drop"+id, obNew, "drop"+id) == nil {
 			if _, err := s.RouteOutbox("drop" + id); err == nil {
 				ack(id, "route")
 			}
@@ -235,7 +258,11 @@ func TestSwappedLinksAreNeverFollowed(t *testing.T) {
 			t.Errorf("%s (%s): %d copies after the swaps, want 1", id, how, left[id])
 		}
 	}
-	t.Logf("%d swaps; %d acknowledged (sent, routed, forwarded, moved), %d given to bob", nswaps.Load(), len(acked), len(got))
+	kinds := map[string]int{}
+	for _, how := range acked {
+		kinds[how]++
+	}
+	t.Logf("%d swaps; acknowledged %v; %d given to bob", nswaps.Load(), kinds, len(got))
 	if nswaps.Load() == 0 || len(acked) == 0 {
 		t.Fatal("no swap or no delivery: the test tested nothing")
 	}

@@ -11,6 +11,15 @@
 //     MoveFileEx without MOVEFILE_REPLACE_EXISTING, else link+unlink).
 //   - OpenNoFollow: open without following a final symbolic link (a link is
 //     refused with an error matching syscall.ELOOP on every system).
+//   - Dir: a directory held open, with the operations on the names in it
+//     made relative to the descriptor (openat O_NOFOLLOW, renameat2
+//     RENAME_NOREPLACE, renameatx_np RENAME_EXCL, linkat, unlinkat, fsync),
+//     so a link swapped into its path after it was opened is never
+//     followed. On Windows a Dir is its path, checked not to be a link when
+//     opened, and each operation is made by path: the check-then-act gap
+//     remains there (DirHeld is false; making a link needs a privilege).
+//   - TryLock: flock(2) (LockFileEx on Windows) of an open file, as
+//     gofrs/flock takes it.
 //   - OpenForWriting: whether another process has a file open for writing,
 //     where the system can tell (a Linux read lease, a Windows share mode).
 //   - ChangeTime, FileID, StatIno, OwnedByOther: what a stat says beyond os.FileInfo.
