@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/claude-ipc/ipc/follow"
 	"github.com/claude-ipc/ipc/spool"
 )
 
@@ -19,11 +20,11 @@ func newWatchCmd(a *App) *cobra.Command {
 		Short: "Follow your mailbox like tail -f, printing mail the instant it lands",
 		Long: `Watch holds your name (you are online while it runs; it refuses, exit 3,
 if another live process holds it), prints the mail already waiting, then
-prints each message the moment it lands, marking it read — --peek leaves
-it unread. Ctrl-C ends it with exit 130, SIGTERM with 143, as a shell
-reports a process ended by them; when its output is closed ('ipc watch |
-head -1' after head exits) it ends with 141, leaving unread the mail it
-could not print.
+prints each message the moment it lands, in the order they land, marking
+it read — --peek leaves it unread. Ctrl-C ends it with exit 130, SIGTERM
+with 143, as a shell reports a process ended by them; when its output is
+closed ('ipc watch | head -1' after head exits) it ends with 141, leaving
+unread the mail it could not print.
 
 --json prints one JSON object per message per line (NDJSON), with the
 fields of 'ipc check --json'.
@@ -84,10 +85,14 @@ func runWatch(ctx context.Context, a *App, peek bool) error {
 	defer fd.Close()
 	fmt.Fprintf(a.Err, "ipc: watching mail for %s (Ctrl-C to stop)\n", name)
 	f := &follower{a: a, mb: mb, peek: peek, shown: map[string]bool{}}
+	// What waits is listed, oldest first; what lands after is shown in the
+	// order the feed reports it, which is the order it landed: a listing
+	// made during a burst can miss a message and return one that landed
+	// after it.
+	if err := f.show(); err != nil {
+		return err
+	}
 	for {
-		if err := f.show(); err != nil {
-			return err
-		}
 		select {
 		case <-ctx.Done():
 			return watchEnded(ctx)
@@ -95,7 +100,9 @@ func runWatch(ctx context.Context, a *App, peek bool) error {
 			if !ok {
 				return watchEnded(ctx) // stopped with ctx
 			}
-			a.drain(fd, ev)
+			if err := f.showArrived(f.arrived(fd, ev)); err != nil {
+				return err
+			}
 		}
 	}
 }
@@ -118,10 +125,65 @@ type follower struct {
 	printed bool
 }
 
-// show prints the unread messages not printed before.
+// show prints the unread messages not printed before, oldest first.
 func (f *follower) show() error {
+	return f.showNew(f.a.readMail(f.mb, f.peek))
+}
+
+// arrivals are the messages of the events queued on fd, ev first, in the
+// order fd reports them; rescan says some were found by a rescan, not
+// seen arriving, so their order is not known.
+type arrivals struct {
+	msgs   []*spool.Message
+	rescan bool
+}
+
+// arrived takes ev and every event queued behind it off fd.
+func (f *follower) arrived(fd *follow.Feed, ev follow.Event) arrivals {
+	var got arrivals
+	for {
+		switch {
+		case ev.Err != nil:
+			f.a.warn(ev.Err)
+		case ev.Message != nil:
+			got.msgs = append(got.msgs, ev.Message)
+		}
+		got.rescan = got.rescan || ev.Rescan != 0
+		var ok bool
+		select {
+		case ev, ok = <-fd.Events():
+			if !ok {
+				return got
+			}
+		default:
+			return got
+		}
+	}
+}
+
+// showArrived prints what arrived, in the order it arrived, marking it
+// read (unless peek) as it goes. After a rescan, the feed's order is not
+// the order of arrival: then the mailbox is listed as at the start.
+func (f *follower) showArrived(got arrivals) error {
+	if got.rescan {
+		return f.show()
+	}
+	msgs := got.msgs
+	if !f.peek {
+		var err error
+		if msgs, err = f.mb.Take(msgs); err != nil {
+			f.a.warn(err)
+		}
+	}
+	return f.showNew(msgs)
+}
+
+// showNew prints msgs (with --peek, those not printed before); unless
+// peek they were marked read, and go back unread if they cannot be
+// printed.
+func (f *follower) showNew(msgs []*spool.Message) error {
 	var fresh []*spool.Message
-	for _, m := range f.a.readMail(f.mb, f.peek) {
+	for _, m := range msgs {
 		key := filepath.Base(m.Path)
 		if f.peek {
 			if f.shown[key] {

@@ -350,6 +350,83 @@ func TestWatchBurstLosesNothing(t *testing.T) {
 	}
 }
 
+// TestWatchPrintsInLandingOrder renames a burst of messages into the new/
+// of a running "ipc watch", one after another: it must print them in the
+// order they landed. (A listing of new/ made during the burst can miss a
+// file and return one renamed after it, so a watch that printed what each
+// listing found printed some out of order.)
+func TestWatchPrintsInLandingOrder(t *testing.T) {
+	t.Parallel()
+	n := 5000
+	if testing.Short() {
+		n = 1000
+	}
+	w := newWorld(t).with("IPC_POLL_INTERVAL=1h")
+	w.ok("register", "bob")
+	tmp, newDir := w.mailDir("bob", "tmp"), w.mailDir("bob", "new")
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("%d.M%06dP1Q%d.order", 1700000000+i, i, i)
+		putFile(t, tmp, names[i], scriptMail(fmt.Sprintf("o%05d", i), "bob", fmt.Sprintf("order %05d", i)))
+	}
+	p, out := w.startPiped(true, "--as", "bob", "watch", "--json")
+	eventually(t, "ipc watch to watch bob's new/", func() bool { return inotifyWatching(p.pid(), newDir) })
+	printed := make(chan int, n)
+	go func() {
+		defer close(printed)
+		sc := bufio.NewScanner(out)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			var m spool.Message
+			var i int
+			if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+				t.Errorf("watch printed a line that is not JSON: %q", sc.Text())
+				continue
+			}
+			if _, err := fmt.Sscanf(m.Body, "order %d", &i); err != nil {
+				t.Errorf("watch printed a message not of the burst: %q", sc.Text())
+				continue
+			}
+			printed <- i
+		}
+	}()
+	for _, name := range names {
+		if err := os.Rename(filepath.Join(tmp, name), filepath.Join(newDir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var order []int
+	timeout := time.After(3 * time.Minute)
+	for len(order) < n {
+		select {
+		case i, ok := <-printed:
+			if !ok {
+				t.Fatalf("watch ended after %d of %d; stderr: %s", len(order), n, p.err)
+			}
+			order = append(order, i)
+		case <-timeout:
+			t.Fatalf("watch printed %d of %d in 3 minutes", len(order), n)
+		}
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	if code := p.wait(30 * time.Second); code != 143 {
+		t.Errorf("watch exited %d on SIGTERM, want 143; stderr: %s", code, p.err)
+	}
+	late, highest := 0, -1
+	for k, i := range order {
+		if i < highest { // landed before one printed earlier
+			if late < 5 {
+				t.Errorf("printed #%d is message %d, after message %d", k, i, highest)
+			}
+			late++
+		}
+		highest = max(highest, i)
+	}
+	if late > 0 {
+		t.Errorf("%d of %d printed out of landing order", late, n)
+	}
+}
+
 // TestWatchRefusesHeldName checks exit 3 while another process holds the
 // name, and that a running watch shows the name online.
 func TestWatchRefusesHeldName(t *testing.T) {
