@@ -41,7 +41,9 @@
 // spool defines it): the Follower watches both directories of a followed
 // mailbox, so a message listed by a mail client or one a person marked
 // unread again is reported like an arrival. Mail moving from new/ to cur/
-// unseen is reported again; mail being read (S added) is not.
+// unseen is reported again; mail being read (S added) is not. Where the
+// watcher lists directories (polling, kqueue-directory mode), mail read
+// and marked unread again between two listings is not reported again.
 //
 // follow stands on spool and watcher only. It must not import cli, mcp,
 // leader, cobra, mcp-go or fsnotify: front ends import it, never the

@@ -100,26 +100,35 @@ func expectBodies(t *testing.T, fd *Feed, want ...string) {
 	}
 }
 
-// quiet fails if fd reports anything before a rescan of every followed
-// directory has come through marker, a file sent to the marker mailbox:
-// the Follower handles events in order, so anything queued before the
-// marker would arrive first.
+// quiet fails if fd reports anything before every followed directory has
+// been looked at since quiet was called. It sends three markers, one after
+// the other, to a mailbox followed before the first, and waits for each:
+// with inotify the Follower handles events in order, so anything queued
+// before a marker comes first; when polling, each marker is found by a
+// poll of every directory, and the third one's began after the first was
+// sent. (A marker mailbox followed only now would be found by the scan
+// of its directory, which looks at no other.)
 func quiet(t *testing.T, f *Follower, fd *Feed, sp *spool.Spool) {
 	t.Helper()
+	if _, err := sp.EnsureMailbox("marker"); err != nil {
+		t.Fatal(err)
+	}
 	if err := fd.Follow("marker"); err != nil {
 		t.Fatal(err)
 	}
-	text := fmt.Sprintf("marker %d", time.Now().UnixNano())
-	send(t, sp, "marker", text)
-	for {
-		ev := next(t, fd)
-		if ev.Name == "marker" {
-			if ev.Message != nil && body(ev.Message) == text {
-				break
+	for i := range 3 {
+		text := fmt.Sprintf("marker %d %d", i, time.Now().UnixNano())
+		send(t, sp, "marker", text)
+		for {
+			ev := next(t, fd)
+			if ev.Name == "marker" {
+				if ev.Message != nil && body(ev.Message) == text {
+					break
+				}
+				continue
 			}
-			continue
+			t.Fatalf("unexpected event %+v", ev)
 		}
-		t.Fatalf("unexpected event %+v", ev)
 	}
 	fd.Unfollow("marker")
 }

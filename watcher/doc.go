@@ -29,7 +29,10 @@
 //     limit reached, IPC_POLL=1) the Watcher polls every PollInterval
 //     instead; Mode and Polling report it. Listings cannot tell renamed
 //     from written files, so every file a poll or a directory change finds
-//     is checked by the in-place rule.
+//     is checked by the in-place rule. A listing sees only names that
+//     differ from the last one: a name that goes and comes back between
+//     two listings (a Maildir flag added and taken off again) is not
+//     reported again.
 //   - A watched directory that is removed or renamed away is watched again
 //     when it reappears.
 //   - Close stops everything: when it returns no goroutine of the Watcher
