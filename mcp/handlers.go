@@ -12,6 +12,7 @@ import (
 
 	"github.com/claude-ipc/ipc/awareness"
 	"github.com/claude-ipc/ipc/follow"
+	"github.com/claude-ipc/ipc/internal/mcpserver"
 	"github.com/claude-ipc/ipc/rules"
 	"github.com/claude-ipc/ipc/share"
 	"github.com/claude-ipc/ipc/spool"
@@ -30,15 +31,17 @@ func failed(err error) (*mcpgo.CallToolResult, error) { return fail(err), nil }
 // args reads a tool's arguments, checking each: the first problem is
 // kept in err, a sentence that names the argument.
 type args struct {
-	m   map[string]any
-	raw map[string]json.RawMessage // the arguments as sent, for data kept byte for byte
-	err error
+	m       map[string]any
+	rawData []byte // the data argument as sent, kept byte for byte; nil when absent
+	err     error
 }
 
+// argsOf reads the arguments of req. The data argument is taken as sent
+// (a slice of the request, not a copy: a large content is not copied
+// again to find it); without RawArguments (a call made in process) data()
+// encodes what m holds.
 func argsOf(req mcpgo.CallToolRequest) *args {
-	a := &args{m: req.GetArguments()}
-	_ = json.Unmarshal(req.Params.RawArguments, &a.raw) // nil when absent: data() then encodes m
-	return a
+	return &args{m: req.GetArguments(), rawData: mcpserver.Member(req.Params.RawArguments, "data")}
 }
 
 // str returns string argument name; "" if absent and not required.
@@ -98,7 +101,7 @@ func (a *args) data() json.RawMessage {
 	if len(obj) == 0 {
 		return nil
 	}
-	b := []byte(a.raw["data"])
+	b := a.rawData
 	if len(b) == 0 { // arguments given in process, not decoded from JSON
 		var err error
 		if b, err = json.Marshal(obj); err != nil {

@@ -221,8 +221,9 @@ func encodeQP(body string) string {
 }
 
 // Subject returns the first non-blank line of body, shortened to 60 runes.
+// It allocates nothing for the lines it passes over.
 func Subject(body string) string {
-	for _, line := range strings.Split(body, "\n") {
+	for line := range strings.Lines(body) {
 		if line = strings.TrimSpace(line); line != "" {
 			return shorten(line, 60)
 		}

@@ -14,6 +14,9 @@
 // Guarantees: every request gets exactly one response (a result, or a
 // JSON-RPC error that says why); a message larger than Options.MaxMessage
 // is refused with an error while it is read, never held whole in memory;
+// a message within it is held once as read, its params and a tool call's
+// RawArguments being slices of it, not copies (a 60 MB send peaks at about
+// twice its size: the message and the string decoded from it);
 // Notify returns only once the notification was written to the client's
 // stream (stdout, or a session's open GET stream), so a caller can count
 // what it pushed; a session's end runs Hooks.Unregister once.

@@ -157,7 +157,7 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, o HTTPOptions) {
 	}
 	// One byte past the limit tells a message that is too large; no more
 	// of it is read.
-	body, err := io.ReadAll(io.LimitReader(r.Body, s.opts.MaxMessage+1))
+	body, err := readAll(io.LimitReader(r.Body, s.opts.MaxMessage+1))
 	if err != nil {
 		code, msg := http.StatusBadRequest, "read the request: "+err.Error()
 		if mb := (*http.MaxBytesError)(nil); errors.As(err, &mb) {

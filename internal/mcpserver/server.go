@@ -180,12 +180,18 @@ func (s *Server) unregister(ss *Session) {
 
 // The JSON-RPC envelopes.
 type (
-	// incoming is any message a client sends.
+	// incoming is any message a client sends. Params is a slice of the
+	// message it was read from (see field), not a copy.
 	incoming struct {
+		envelope
+		Params json.RawMessage
+	}
+	// envelope is what json.Unmarshal decodes of a message: all but its
+	// params, which it checks but skips.
+	envelope struct {
 		JSONRPC string          `json:"jsonrpc"`
 		ID      json.RawMessage `json:"id,omitempty"`
 		Method  string          `json:"method,omitempty"`
-		Params  json.RawMessage `json:"params,omitempty"`
 		Result  json.RawMessage `json:"result,omitempty"`
 		Error   json.RawMessage `json:"error,omitempty"`
 	}
@@ -226,7 +232,7 @@ func errorResponse(id json.RawMessage, code int, msg string) []byte {
 // JSON-RPC 2.0 object, gets the error response to send back.
 func parse(b []byte) (*incoming, []byte) {
 	var m incoming
-	if err := json.Unmarshal(b, &m); err != nil {
+	if err := json.Unmarshal(b, &m.envelope); err != nil {
 		if t := strings.TrimSpace(string(b)); strings.HasPrefix(t, "[") {
 			return nil, errorResponse(nil, mcpgo.INVALID_REQUEST, "batches are not supported: send one JSON-RPC message at a time")
 		}
@@ -234,6 +240,10 @@ func parse(b []byte) (*incoming, []byte) {
 	}
 	if m.JSONRPC != "2.0" {
 		return nil, errorResponse(m.ID, mcpgo.INVALID_REQUEST, `invalid request: "jsonrpc" must be "2.0"`)
+	}
+	m.Params = field(b, "params")
+	if string(m.Params) == "null" {
+		m.Params = nil // as json.Unmarshal leaves a RawMessage for null
 	}
 	return &m, nil
 }
@@ -361,11 +371,10 @@ func (s *Server) listTools() any {
 }
 
 func (s *Server) callTool(ctx context.Context, m *incoming) (any, *rpcError) {
-	var req mcpgo.CallToolRequest
-	if err := decode(m.Params, &req.Params); err != nil {
-		return nil, err
+	req, rerr := toolRequest(m)
+	if rerr != nil {
+		return nil, rerr
 	}
-	req.Method = m.Method
 	s.mu.RLock()
 	t, ok := s.tools[req.Params.Name]
 	s.mu.RUnlock()
@@ -385,6 +394,34 @@ func (s *Server) callTool(ctx context.Context, m *incoming) (any, *rpcError) {
 		h(ctx, id, res)
 	}
 	return res, nil
+}
+
+// toolRequest decodes the params of a tools/call as mcp-go's
+// CallToolParams.UnmarshalJSON does, but keeps RawArguments as a slice of
+// the message rather than a copy (that method makes two), so that a large
+// argument is held once as sent and once decoded (in Arguments).
+func toolRequest(m *incoming) (mcpgo.CallToolRequest, *rpcError) {
+	var req mcpgo.CallToolRequest
+	req.Method = m.Method
+	var params struct { // CallToolParams but its arguments
+		Name string            `json:"name"`
+		Meta *mcpgo.Meta       `json:"_meta,omitempty"`
+		Task *mcpgo.TaskParams `json:"task,omitempty"`
+		mcpgo.MultiRoundTripParams
+	}
+	rest, args := without(m.Params, "arguments") // not decoded twice
+	if err := decode(rest, &params); err != nil {
+		return req, err
+	}
+	p := &req.Params
+	p.Name, p.Meta, p.Task, p.MultiRoundTripParams = params.Name, params.Meta, params.Task, params.MultiRoundTripParams
+	if len(args) > 0 && string(args) != "null" {
+		p.RawArguments = args
+		if err := json.Unmarshal(args, &p.Arguments); err != nil {
+			return req, &rpcError{mcpgo.INVALID_PARAMS, "invalid params: " + err.Error()}
+		}
+	}
+	return req, nil
 }
 
 func (s *Server) listResources() any {

@@ -122,8 +122,8 @@ func readLines(r *bufio.Reader, max int64, lines chan<- readLine, stop <-chan st
 const headKept = 64 << 10
 
 func readOne(r *bufio.Reader, max int64) readLine {
-	var buf []byte
-	var head []byte // the first bytes of a line over max, once buf is dropped
+	var line pieces
+	var head []byte // the first bytes of a line over max, once the rest is dropped
 	var n int64
 	for {
 		chunk, err := r.ReadSlice('\n')
@@ -131,35 +131,27 @@ func readOne(r *bufio.Reader, max int64) readLine {
 		switch {
 		case head != nil:
 		case n > max:
-			head = headOf(buf, chunk)
-			buf = nil
+			head = line.head(chunk)
+			line = pieces{}
 		default:
-			buf = append(buf, chunk...)
+			line.add(chunk)
 		}
 		switch {
 		case errors.Is(err, bufio.ErrBufferFull):
 			continue
-		case err != nil && (head != nil || len(buf) == 0):
+		case err != nil && (head != nil || line.n == 0):
 			if head != nil {
 				return readLine{tooLong: tooLarge(head, max)}
 			}
 			return readLine{err: err}
 		case err != nil: // a last line without its newline
-			return readLine{b: buf}
+			return readLine{b: line.bytes()}
 		case head != nil:
 			return readLine{tooLong: tooLarge(head, max)}
 		default:
-			return readLine{b: buf}
+			return readLine{b: line.bytes()}
 		}
 	}
-}
-
-// headOf copies the first headKept bytes of a followed by b, so that
-// the large buffer a can be let go.
-func headOf(a, b []byte) []byte {
-	h := make([]byte, 0, headKept)
-	h = append(h, a[:min(len(a), headKept)]...)
-	return append(h, b[:min(len(b), headKept-len(h))]...)
 }
 
 // tooLarge is the error answering a message over max bytes whose first
