@@ -124,7 +124,13 @@ func (h *heldDir) open(name string) (*os.File, error) { return h.d.Open(name, os
 func (h *heldDir) openFile(name string, flag int, perm os.FileMode) (*os.File, error) {
 	return h.d.Open(name, flag, perm)
 }
-func (h *heldDir) stat() (platform.DirEntryStat, error)             { return h.d.Stat() }
+func (h *heldDir) stat() (platform.DirEntryStat, error) {
+	st, err := h.d.Stat()
+	if err == nil && h.id == "" {
+		h.id = heldIdent(h.d, st)
+	}
+	return st, err
+}
 func (h *heldDir) lstat(name string) (platform.DirEntryStat, error) { return h.d.Lstat(name) }
 func (h *heldDir) names(fn func(string) bool) error                 { return h.d.Names(listBatch, fn) }
 func (h *heldDir) rename(o string, to dir, n string) error {
@@ -165,12 +171,22 @@ func (h *heldDir) mkdir(name string, perm os.FileMode) error {
 func (h *heldDir) sync() error { return h.d.Sync() }
 func (h *heldDir) ident() string {
 	if h.id == "" {
-		h.id = h.d.Path()
-		if st, err := h.d.Stat(); err == nil && st.Ino != 0 {
-			h.id = strconv.FormatUint(st.Dev, 10) + ":" + strconv.FormatUint(st.Ino, 10)
+		st, err := h.d.Stat()
+		if err != nil {
+			return h.d.Path()
 		}
+		h.id = heldIdent(h.d, st)
 	}
 	return h.id
+}
+
+// heldIdent is "dev:ino" of a held directory, its path where the system
+// gives no inode numbers.
+func heldIdent(d *platform.Dir, st platform.DirEntryStat) string {
+	if st.Ino == 0 {
+		return d.Path()
+	}
+	return strconv.FormatUint(st.Dev, 10) + ":" + strconv.FormatUint(st.Ino, 10)
 }
 func (h *heldDir) close() { _ = h.d.Close() }
 

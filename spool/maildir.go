@@ -122,27 +122,29 @@ func (s *Spool) ensureHeld(name string) (mb *Mailbox, release func(), created bo
 			release()
 		}
 	}()
+	if _, ok := s.synced.Load(name); ok && mb.held.complete() {
+		return mb, release, false, nil
+	}
 	record, err := mb.held.record()
 	if err != nil {
 		return nil, nil, false, err
-	}
-	if _, ok := s.synced.Load(name); ok && mb.held.complete() {
-		return mb, release, false, nil
 	}
 	if s.knownDurable(mb, record) {
 		s.synced.Store(name, true)
 		return mb, release, false, nil
 	}
-	if created, err = s.makeDurable(mb); err != nil {
+	changed := false
+	if created, changed, err = s.makeDurable(mb); err != nil {
 		return nil, nil, false, err
 	}
-	// Made or repaired: hold what is there now.
-	release()
-	if mb, release, err = plain.hold(); err != nil {
-		return nil, nil, false, err
-	}
-	if record, err = mb.held.record(); err != nil {
-		return nil, nil, false, err
+	if changed { // made or repaired: hold what is there now
+		release()
+		if mb, release, err = plain.hold(); err != nil {
+			return nil, nil, false, err
+		}
+		if record, err = mb.held.record(); err != nil {
+			return nil, nil, false, err
+		}
 	}
 	// The record is taken before the fsyncs: whatever changes after them
 	// is not vouched for.
@@ -160,28 +162,30 @@ func (s *Spool) ensureHeld(name string) (mb *Mailbox, release func(), created bo
 	return mb, release, created, nil
 }
 
-// makeDurable creates or repairs the held mb's directories; the caller
-// holds them again and fsyncs them.
-func (s *Spool) makeDurable(mb *Mailbox) (created bool, err error) {
+// makeDurable creates or repairs the held mb's directories; changed says
+// it made or found some, and the caller then holds them again. The
+// caller fsyncs them.
+func (s *Spool) makeDurable(mb *Mailbox) (created, changed bool, err error) {
 	h := mb.held
 	if h.parent == nil {
-		return false, fmt.Errorf("open mailbox %s: %w", mb.Name, errMissing(mb, ".."))
+		return false, false, fmt.Errorf("open mailbox %s: %w", mb.Name, errMissing(mb, ".."))
 	}
 	if h.box == nil {
 		if created, err = s.createMailbox(h.parent, mb.Name); err != nil {
-			return false, fmt.Errorf("create mailbox %s: %w", mb.Name, err)
+			return false, false, fmt.Errorf("create mailbox %s: %w", mb.Name, err)
 		}
-		return created, nil
+		return created, true, nil
 	}
 	for i, sub := range subNames { // repair a mailbox made by hand
 		if h.subs[i] != nil {
 			continue
 		}
+		changed = true
 		if err := h.box.mkdir(sub, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
-			return false, fmt.Errorf("open mailbox %s: %w", mb.Name, err)
+			return false, false, fmt.Errorf("open mailbox %s: %w", mb.Name, err)
 		}
 	}
-	return false, nil
+	return false, changed, nil
 }
 
 // createMailbox builds the Maildir under a dot name in mail/ and renames

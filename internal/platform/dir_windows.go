@@ -108,7 +108,9 @@ func (d *Dir) Names(batch int, fn func(name string) bool) error {
 				return nil
 			}
 		}
-		if errors.Is(err, io.EOF) {
+		// Fewer than asked for: the listing reached its end (one
+		// getdents less than asking again for the io.EOF).
+		if errors.Is(err, io.EOF) || (err == nil && len(names) < batch) {
 			return nil
 		}
 		if err != nil {
