@@ -39,6 +39,11 @@ type Glance struct {
 // it shows, whose signatures it checks (forged ones are left out and not
 // counted). Nothing is claimed, moved or written.
 func (mb *Mailbox) Glance(max int, since time.Time) (Glance, error) {
+	mb, release, err := mb.hold()
+	if err != nil {
+		return Glance{}, fmt.Errorf("glance at %s: %w", mb.Name, err)
+	}
+	defer release()
 	ents, err := mb.unreadEntries()
 	if err != nil {
 		return Glance{}, fmt.Errorf("glance at %s: %w", mb.Name, err)
@@ -84,12 +89,15 @@ func (mb *Mailbox) Glance(max int, since time.Time) (Glance, error) {
 // that is gone, not a regular file of ours, or fails its signature.
 func (mb *Mailbox) summarize(e entry, at time.Time) (Summary, bool) {
 	key := e.key()
-	path := mb.path(e)
 	sum := Summary{ID: idFromKey(key), Arrived: at, Name: e.name, Provenance: ProvDropIn}
 	if sum.ID == "" {
 		sum.ID = key
 	}
-	f, err := openNoFollow(path)
+	d := mb.sub(e.dir)
+	if d == nil {
+		return sum, false
+	}
+	f, err := d.open(e.name)
 	if err != nil {
 		return sum, false
 	}

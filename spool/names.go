@@ -111,32 +111,40 @@ func (s *Spool) Forget(name string) (Forgotten, error) {
 		return f, fmt.Errorf("forget %s: %w", name, err)
 	}
 	s.synced.Delete(name)
+	// The mailbox moved aside is held from here on (dirs.go): a link in
+	// it, or one swapped in, is never followed into another's mail.
+	held, err := s.holdMaildir(aside)
+	if err != nil {
+		return f, fmt.Errorf("forget %s: %w (what is left is in %s)", name, err, aside)
+	}
+	defer held.close()
 	why := fmt.Sprintf("the mailbox of %s was forgotten (ipc forget)", name)
-	if f.Quarantined, err = s.quarantineAll(aside, why); err != nil {
+	if f.Quarantined, err = s.quarantineAll(held, why); err != nil {
 		return f, fmt.Errorf("forget %s: %w (what is left is in %s)", name, err, aside)
 	}
 	_ = s.RemoveForward(name)
 	_ = s.fs.Remove(s.path(dirState, "seen", name))
-	if err := s.removeEmpty(aside); err != nil {
+	if err := s.removeEmpty(held, aside); err != nil {
 		return f, fmt.Errorf("forget %s: %w", name, err)
 	}
 	return f, nil
 }
 
-// quarantineAll moves every file in the Maildir at dir (tmp/, new/, cur/)
+// quarantineAll moves every file in the held Maildir h (tmp/, new/, cur/)
 // to quarantine/ and returns how many messages (new/ and cur/) it moved.
-func (s *Spool) quarantineAll(dir, why string) (int, error) {
+func (s *Spool) quarantineAll(h *held, why string) (int, error) {
 	n := 0
 	for _, sub := range []string{"new", "cur", "tmp"} {
-		ents, err := os.ReadDir(filepath.Join(dir, sub))
-		if errors.Is(err, fs.ErrNotExist) {
+		d := h.at(sub)
+		if d == nil {
 			continue
 		}
+		names, err := allNames(d)
 		if err != nil {
 			return n, err
 		}
-		for _, e := range ents {
-			if err := s.Quarantine(filepath.Join(dir, sub, e.Name()), why); err != nil {
+		for _, name := range names {
+			if err := s.quarantineIn(d, name, why); err != nil {
 				return n, err
 			}
 			if sub != "tmp" {
@@ -147,29 +155,36 @@ func (s *Spool) quarantineAll(dir, why string) (int, error) {
 	return n, nil
 }
 
+// allNames lists the held d whole, dot files included.
+func allNames(d dir) ([]string, error) {
+	var names []string
+	err := d.names(func(n string) bool { names = append(names, n); return true })
+	return names, err
+}
+
 // removeEmpty removes a forgotten Maildir whose mail has been moved out:
 // its three folders, the owner.lock (held by the caller; nobody can lock
 // it by its name any more, the directory having moved) with its holder
 // record, the readers.lock (likewise out of reach of new readers) and the
 // directory.
 // Any other file in it is quarantined, never deleted.
-func (s *Spool) removeEmpty(dir string) error {
+func (s *Spool) removeEmpty(h *held, dir string) error {
 	for _, sub := range []string{"tmp", "new", "cur"} {
-		if err := s.fs.Remove(filepath.Join(dir, sub)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := h.box.remove(sub); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
 	}
 	for _, lock := range []string{ownerFile, holderPath(ownerFile), readersLock} {
-		if err := s.fs.Remove(filepath.Join(dir, lock)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := h.box.remove(lock); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
 	}
-	ents, err := os.ReadDir(dir)
+	names, err := allNames(h.box)
 	if err != nil {
 		return err
 	}
-	for _, e := range ents { // anything else put there by hand goes aside too
-		if err := s.Quarantine(filepath.Join(dir, e.Name()), "left in a forgotten mailbox"); err != nil {
+	for _, n := range names { // anything else put there by hand goes aside too
+		if err := s.quarantineIn(h.box, n, "left in a forgotten mailbox"); err != nil {
 			return err
 		}
 	}
