@@ -16,7 +16,10 @@
 //     message is acknowledged only after it is in the mailbox (tmp, fsync,
 //     rename into new/, fsync of new/). A redelivery (after a crash, a lost
 //     ack or a republish beyond the de-duplication window) is recognised by
-//     Message-ID: each message is in the spool exactly once.
+//     Message-ID, in the ledger remote/seen/ or, when a crash lost the
+//     entry, in the names of the mailbox's files (each is filed under its
+//     id; the files are not read): each message is in the spool exactly
+//     once.
 //   - A message whose shared-secret signature does not verify, or whose
 //     From host is not the host its subject names, is not delivered: it is
 //     quarantined with the reason and acknowledged, so it is not retried.

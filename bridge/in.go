@@ -240,7 +240,10 @@ func localID(id string) string {
 // deliverOnce delivers raw into name's mailbox unless the message with
 // key (Message-ID@host) was delivered there before: by the ledger in
 // remote/seen/, or, for a crash between the delivery and the ledger
-// entry, by finding its id in the mailbox.
+// entry, by a file filed under its id in the mailbox. That look is by
+// names alone (Mailbox.Holds): every message not yet delivered comes
+// this way, and reading the headers of the whole mailbox for each made
+// delivery slow enough, under load, to outlast the ack wait.
 func (b *Bridge) deliverOnce(name, key, id string, raw []byte) (bool, error) {
 	mark := filepath.Join(b.sp.RemoteDir(), "seen", objectName(key)+"."+name)
 	if _, err := os.Lstat(mark); err == nil {
@@ -250,10 +253,10 @@ func (b *Bridge) deliverOnce(name, key, id string, raw []byte) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if _, err := mb.Find(id); err == nil {
-		return false, b.record(mark)
-	} else if !errors.Is(err, spool.ErrNotFound) {
+	if had, err := mb.Holds(id); err != nil {
 		return false, err
+	} else if had {
+		return false, b.record(mark)
 	}
 	d, err := mb.Deliver(id)
 	if err != nil {
