@@ -22,9 +22,10 @@ import (
 // is written durably (a temporary file, fsync, rename, fsync of large/)
 // before any message naming it is delivered; a send that delivers nothing
 // removes it again, and one that fails while writing it leaves no part of
-// it. A body given as a stream (Draft.Text) goes into the file piece by
-// piece, counted against MaxMessage and hashed on its way: the send holds
-// its first bytes, not the whole text.
+// it. A body given as a stream (Draft.Text, or a large outbox drop-in's
+// body, decoded as it is read) goes into the file piece by piece, counted
+// against MaxMessage and hashed on its way: the send holds its first
+// bytes, not the whole text.
 
 // pieceSize is how much of a large body is held at once on its way to large/.
 const pieceSize = 64 << 10
@@ -42,24 +43,26 @@ type stream struct {
 	blank *blankScan
 }
 
-// readHead reads the first bytes of d.Text: enough for the large-message
-// rule to tell whether it is large, and for its subject and summary. The
-// whole text when it ends within them (s is then nil), else its head and
-// the stream of the rest.
-func (c Config) readHead(d Draft) (head string, s *stream, err error) {
+// readHead reads the first bytes of the text r: enough for the
+// large-message rule to tell whether it is large, and for its subject and
+// summary. The whole text when it ends within them (s is then nil), else
+// its head and the stream of the rest. reserve is what the rest of the
+// message (data, subject) takes of MaxMessage; with refuseBlank a text
+// that is all white space is refused at its end.
+func (c Config) readHead(r io.Reader, reserve int, refuseBlank bool) (head string, s *stream, err error) {
 	want := max(c.LargeThreshold, summaryBytes) + 1
-	room := MaxMessage - len(d.Data) - len(d.Subject)
+	room := MaxMessage - reserve
 	want = min(want, max(room, 0)+1) // one byte over the room is refused as today
 	buf := make([]byte, want)
-	n, err := io.ReadFull(d.Text, buf)
+	n, err := io.ReadFull(r, buf)
 	switch {
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return string(buf[:n]), nil, nil
 	case err != nil:
 		return "", nil, fmt.Errorf("read the text: %w", err)
 	}
-	st := &stream{r: d.Text, room: int64(room - n)}
-	if len(d.Data) == 0 {
+	st := &stream{r: r, room: int64(room - n)}
+	if refuseBlank {
 		st.blank = new(blankScan)
 		if st.blank.scan(buf); st.blank.seen {
 			st.blank = nil

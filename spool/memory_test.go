@@ -228,3 +228,88 @@ func TestBlankScan(t *testing.T) {
 		}
 	}
 }
+
+// dropStream drops into the outbox a file of header followed by body,
+// copied from its reader, and returns its path.
+func dropStream(t *testing.T, s *Spool, name, header string, body io.Reader) string {
+	t.Helper()
+	tmp := s.path(dirOutbox, "tmp", name)
+	f, err := os.Create(tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(f, io.MultiReader(strings.NewReader(header), body)); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(s.OutboxDir(), name)
+	if err := os.Rename(tmp, dst); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// A large outbox drop-in has its body decoded into large/ as it is read:
+// routing it allocates a fixed amount whatever its size, and the large/
+// file and the message are what reading the file whole would give.
+func TestRouteStreamsALargeDropIn(t *testing.T) {
+	s := openTest(t)
+	const header = "From: script@host\nTo: bob\nSubject: nightly log\nMessage-ID: <00000000beef@host>\n\n"
+	for _, tc := range []struct {
+		name, header string
+		body         func() io.Reader
+	}{
+		{"plain 40 MiB", header, func() io.Reader { return &testkit.Text{Size: 40 << 20} }},
+		{"quoted-printable", "From: script@host\nTo: bob\nMessage-ID: <00000000cafe@host>\nContent-Transfer-Encoding: quoted-printable\n\n",
+			func() io.Reader {
+				return strings.NewReader(strings.Repeat("caf=C3=A9 and a soft =\nbreak, a long line\n", 20000))
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := dropStream(t, s, "drop", tc.header, tc.body())
+			raw, _ := os.ReadFile(path)
+			want, err := ParseMessage(bytes.NewReader(raw), "drop", time.Time{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw = nil
+			var r Routed
+			n := allocated(func() { r, err = s.RouteOutbox("drop") })
+			if err != nil || r.LargeFile == "" || len(r.To) != 1 {
+				t.Fatalf("routed %+v, %v; want a large file for bob", r, err)
+			}
+			t.Logf("routing a %d KiB drop-in allocated %d KiB", len(want.Body)>>10, n>>10)
+			if n > 2*streamBound {
+				t.Errorf("routing a %d MiB drop-in allocated %.1f MiB, want under %d MiB", len(want.Body)>>20, float64(n)/(1<<20), 2*streamBound>>20)
+			}
+			file, err := os.ReadFile(r.LargeFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.HasSuffix(file, []byte("\n\n"+want.Body)) {
+				t.Errorf("large/ file (%d bytes) does not end with the drop-in's text (%d bytes)", len(file), len(want.Body))
+			}
+			ms, err := mustMailbox(t, s, "bob").Check(CheckOptions{})
+			if err != nil || len(ms) != 1 {
+				t.Fatalf("bob: %d messages, %v", len(ms), err)
+			}
+			if m := ms[0]; m.LargeSize != int64(len(want.Body)) || m.Subject != want.Subject || m.ID != want.ID {
+				t.Errorf("bob got size %d subject %q id %s; want %d %q %s", m.LargeSize, m.Subject, m.ID, len(want.Body), want.Subject, want.ID)
+			}
+		})
+	}
+	// A body that cannot be decoded, found 1 MiB in, is quarantined with
+	// the reason, and nothing of it stays in large/.
+	before := files(t, filepath.Join(s.Root, "large"))
+	dropStream(t, s, "bad", "From: script@host\nTo: bob\nContent-Transfer-Encoding: base64\n\n",
+		strings.NewReader(strings.Repeat("eHh4", 1<<18)+"\n!!!! not base64\n"))
+	r, err := s.RouteOutbox("bad")
+	if err != nil || !strings.Contains(r.Quarantined, "cannot be read as a message") {
+		t.Fatalf("routed %+v, %v; want it quarantined as unreadable", r, err)
+	}
+	if got := files(t, filepath.Join(s.Root, "large")); len(got) != len(before) {
+		t.Errorf("large/ holds %v after the failure, had %v", got, before)
+	}
+}

@@ -1,12 +1,14 @@
 package spool
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -369,33 +371,53 @@ func msgIDs(v string) []string {
 // decodeBody returns the text of a message body: transfer encoding undone,
 // and the first text part of a multipart message, however deeply nested.
 func decodeBody(h mail.Header, r io.Reader) (string, error) {
-	return decodePart(textproto.MIMEHeader(h), r, 0)
+	text, err := bodyText(textproto.MIMEHeader(h), r, 0)
+	if err != nil {
+		return "", err
+	}
+	b, err := io.ReadAll(text)
+	return string(b), err
 }
 
-func decodePart(h textproto.MIMEHeader, r io.Reader, depth int) (string, error) {
+// bodyText is decodeBody as a stream: the text of body r, decoded as it is
+// read (a large drop-in's body goes to large/ that way).
+func bodyText(h textproto.MIMEHeader, r io.Reader, depth int) (io.Reader, error) {
 	mt, params, err := mime.ParseMediaType(h.Get("Content-Type"))
 	if err == nil && strings.HasPrefix(mt, "multipart/") && depth < 8 {
 		mr := multipart.NewReader(r, params["boundary"])
 		for {
 			p, err := mr.NextPart()
 			if err != nil {
-				return "", fmt.Errorf("multipart message without a text part: %w", err)
+				return nil, fmt.Errorf("multipart message without a text part: %w", err)
 			}
 			pt, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
 			if pt == "" || pt == "text/plain" || strings.HasPrefix(pt, "multipart/") {
 				// multipart undoes quoted-printable itself
-				return decodePart(p.Header, p, depth+1)
+				return bodyText(p.Header, p, depth+1)
 			}
 		}
 	}
 	switch strings.ToLower(strings.TrimSpace(h.Get("Content-Transfer-Encoding"))) {
 	case "quoted-printable":
-		r = quotedprintable.NewReader(r)
+		return quotedprintable.NewReader(r), nil
 	case "base64":
-		r = base64.NewDecoder(base64.StdEncoding, r)
+		return base64.NewDecoder(base64.StdEncoding, r), nil
 	}
-	b, err := io.ReadAll(r)
-	return string(b), err
+	return r, nil
+}
+
+// noFinalNewline reads r but for the newline that ends it, if any: the
+// newline ParseMessage takes off a file's text.
+type noFinalNewline struct{ r *bufio.Reader }
+
+func (t noFinalNewline) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	if n > 0 && p[n-1] == '\n' {
+		if _, perr := t.r.Peek(1); errors.Is(perr, io.EOF) {
+			n--
+		}
+	}
+	return n, err
 }
 
 // sign computes m's HMAC-SHA256 over the fields a forger would change,

@@ -1,6 +1,7 @@
 package spool
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -9,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"net/mail"
+	"net/textproto"
 	"os"
 	"path/filepath"
 	"sort"
@@ -96,7 +98,17 @@ type dropIn struct {
 	fi    os.FileInfo
 	ino   uint64
 	nlink uint64
+	// partial: raw is the first dropInHead bytes of a larger file, whose
+	// body is streamed into large/ rather than read whole.
+	partial bool
 }
+
+// dropInHead is how much of a drop-in is read before its headers say
+// whether the rest may be streamed: a file larger than this, neither
+// sealed nor signed (whose seal and signature cover the whole body) nor
+// naming a large/ file already, has its body copied to large/ as it is
+// read.
+const dropInHead = 256 << 10
 
 // route routes one outbox file; rewrite is false once it has been rewritten
 // for a large body, so a second rewrite can never loop.
@@ -129,10 +141,23 @@ func (s *Spool) route(name string, rewrite bool) (Routed, error) {
 	if why != "" {
 		return s.quarantineDropIn(r, out, name, why)
 	}
-	if rewrite && s.Config.LargeThreshold > 0 && len(m.Body) > s.Config.LargeThreshold && m.LargeFile == "" {
+	rewritten := false
+	switch {
+	case !rewrite || m.LargeFile != "":
+	case d.partial: // its body is read now, and goes to large/ if it is large
+		if rewritten, why, err = s.streamLarge(out, name, d, m, to); why != "" {
+			return s.quarantineDropIn(r, out, name, why)
+		}
+		if err != nil {
+			return r, err
+		}
+	case s.Config.LargeThreshold > 0 && len(m.Body) > s.Config.LargeThreshold:
 		if err := s.rewriteLarge(d, m, to); err != nil {
 			return r, err
 		}
+		rewritten = true
+	}
+	if rewritten {
 		r, err := s.route(name, false)
 		r.LargeFile = m.LargeFile
 		return r, err
@@ -196,9 +221,10 @@ func (s *Spool) readDropIn(out dir, name string) (d dropIn, why string, err erro
 	if d.ino, d.nlink, err = platform.FileID(f); err != nil {
 		return d, "", err
 	}
-	if d.raw, err = io.ReadAll(io.LimitReader(f, maxMessage)); err != nil {
+	if d.raw, err = readDropInText(f, d.fi.Size()); err != nil {
 		return d, fmt.Sprintf("unreadable: %v", err), nil
 	}
+	d.partial = int64(len(d.raw)) < d.fi.Size() && int64(len(d.raw)) == dropInHead
 	// The writer should have fsynced before its rename into new/; a script
 	// seldom does. Make the data durable before any mailbox points at it.
 	if err := platform.SyncRead(f); err != nil {
@@ -207,8 +233,29 @@ func (s *Spool) readDropIn(out dir, name string) (d dropIn, why string, err erro
 	return d, "", nil
 }
 
+// readDropInText reads the drop-in f of the given size: whole, or only
+// its first dropInHead bytes when it is larger and its headers allow its
+// body to be streamed.
+func readDropInText(f io.Reader, size int64) ([]byte, error) {
+	if size <= dropInHead {
+		return io.ReadAll(io.LimitReader(f, maxMessage))
+	}
+	head := make([]byte, dropInHead)
+	n, err := io.ReadFull(f, head)
+	if err != nil { // shorter than it was: what there is
+		return head[:n], nil
+	}
+	if msg, err := mail.ReadMessage(bytes.NewReader(head)); err == nil &&
+		msg.Header.Get(hdrSeal) == "" && msg.Header.Get(hdrSignature) == "" && msg.Header.Get(hdrLarge) == "" {
+		return head, nil
+	}
+	rest, err := io.ReadAll(io.LimitReader(f, maxMessage-dropInHead))
+	return append(head, rest...), err
+}
+
 // parseDropIn reads the recipients and the message of a drop-in; why says
-// what makes it unroutable.
+// what makes it unroutable. The message of a partial drop-in has its
+// headers only; its body is read when it is routed.
 func parseDropIn(d dropIn, name string) (to []string, m *Message, why string) {
 	msg, err := mail.ReadMessage(bytes.NewReader(d.raw))
 	if err != nil {
@@ -217,6 +264,14 @@ func parseDropIn(d dropIn, name string) (to []string, m *Message, why string) {
 	to, why = recipients(msg.Header.Get("To"))
 	if why != "" {
 		return nil, nil, why
+	}
+	if d.partial {
+		m = &Message{ID: idFromKey(name), Date: d.fi.ModTime(), Provenance: ProvDropIn, parsed: true}
+		if m.ID == "" {
+			m.ID = name
+		}
+		m.readHeader(msg.Header)
+		return to, m, ""
 	}
 	m, err = ParseMessage(bytes.NewReader(d.raw), name, d.fi.ModTime())
 	if err != nil {
@@ -280,9 +335,81 @@ func (s *Spool) rewriteLarge(d dropIn, m *Message, to []string) error {
 	if err := s.storeLarge(m, nil); err != nil {
 		return err
 	}
+	return s.replaceDropIn(d, m, sealed, signed)
+}
+
+// streamLarge is rewriteLarge for a partial drop-in (neither sealed nor
+// signed): it reads the file again, its body decoded as it goes to
+// large/, and rewrites the file when the body is large after all (large).
+// why is set when the body cannot be read as a message's text; nothing is
+// then left in large/.
+func (s *Spool) streamLarge(out dir, name string, d dropIn, m *Message, to []string) (large bool, why string, err error) {
+	f, err := out.open(name)
+	if err != nil {
+		return false, "", err
+	}
+	defer f.Close()
+	if ino, _, err := platform.FileID(f); err != nil || ino != d.ino {
+		return false, "", fmt.Errorf("%s changed while it was routed: %w", d.path, ErrBusy)
+	}
+	msg, err := mail.ReadMessage(bufio.NewReaderSize(f, pieceSize))
+	if err != nil {
+		return false, fmt.Sprintf("cannot be read as a message: %v", err), nil
+	}
+	text, err := bodyText(textproto.MIMEHeader(msg.Header), msg.Body, 0)
+	if err != nil {
+		return false, fmt.Sprintf("cannot be read as a message: %v", err), nil
+	}
+	body := &watchedReader{r: noFinalNewline{bufio.NewReaderSize(text, pieceSize)}}
+	head, rest, err := s.Config.readHead(body, len(m.Data)+len(m.Subject), false)
+	if body.err != nil {
+		return false, fmt.Sprintf("cannot be read as a message: %v", body.err), nil
+	}
+	if err != nil {
+		return false, "", err
+	}
+	if m.Body = head; m.Subject == "" {
+		m.Subject = Subject(head)
+	}
+	if rest == nil && len(head) <= s.Config.LargeThreshold {
+		return false, "", nil
+	}
+	s.settleProvenance(m)
+	m.To = to
+	if len(m.ID) != 12 || !isHex(m.ID) {
+		m.ID = dropInID(d, name, m)
+	}
+	if err := s.storeLarge(m, rest); err != nil {
+		if body.err != nil {
+			return false, fmt.Sprintf("cannot be read as a message: %v", body.err), nil
+		}
+		return false, "", err
+	}
+	return true, "", s.replaceDropIn(d, m, false, false)
+}
+
+// watchedReader reads r and keeps the error that ended the reading.
+type watchedReader struct {
+	r   io.Reader
+	err error
+}
+
+func (w *watchedReader) Read(p []byte) (int, error) {
+	n, err := w.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		w.err = err
+	}
+	return n, err
+}
+
+// replaceDropIn replaces the outbox file of d by m, shortened for its
+// large body, sealed again if it was sealed and signed again if it was
+// signed.
+func (s *Spool) replaceDropIn(d dropIn, m *Message, sealed, signed bool) error {
 	m.seal, m.parsed = "", false
 	if sealed {
 		if err := s.seal(m); err != nil {
+			s.dropLarge(m)
 			return err
 		}
 	}
@@ -291,10 +418,12 @@ func (s *Spool) rewriteLarge(d dropIn, m *Message, to []string) error {
 	}
 	tmp := s.path(dirOutbox, "tmp", filepath.Base(d.path)+".large")
 	if err := s.writeFileAtomic(tmp, m.Format(s.host), 0o600); err != nil {
+		s.dropLarge(m)
 		return fmt.Errorf("rewrite large message: %w", err)
 	}
 	if err := s.fs.Rename(tmp, d.path); err != nil {
 		_ = s.fs.Remove(tmp)
+		s.dropLarge(m)
 		return fmt.Errorf("rewrite large message: %w", err)
 	}
 	return s.fs.SyncDir(s.OutboxDir())

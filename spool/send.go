@@ -123,7 +123,7 @@ func (s *Spool) compose(d Draft) (_ *Message, rest *stream, err error) {
 		}
 	}
 	if d.Text != nil {
-		if d.Body, rest, err = s.Config.readHead(d); err != nil {
+		if d.Body, rest, err = s.Config.readHead(d.Text, len(d.Data)+len(d.Subject), len(d.Data) == 0); err != nil {
 			return nil, nil, err
 		}
 	}
