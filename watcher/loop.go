@@ -302,11 +302,18 @@ func (l *loop) forget(k fileKey) {
 	delete(l.barrier.held, k)
 }
 
+// refused says whether the Filter refuses name in d: such a file is
+// never reported, so nothing is done for it (no stat, no barrier, no
+// in-place check), as for the read messages a claim renames into cur/.
+func (l *loop) refused(d *dir, name string) bool {
+	return l.opts.Filter != nil && !l.opts.Filter(d.given, name)
+}
+
 // emit reports k, found by rescan number rescan (0: it arrived), unless
 // its directory is no longer watched or the same report is still queued.
 func (l *loop) emit(k fileKey, rescan uint64) {
 	d := l.dirs[k.dir]
-	if d == nil || (l.opts.Filter != nil && !l.opts.Filter(d.given, k.name)) {
+	if d == nil || l.refused(d, k.name) {
 		return
 	}
 	ev := Event{Dir: d.given, Name: k.name, Rescan: rescan}

@@ -177,7 +177,7 @@ func (l *loop) handleFS(ev fsnotify.Event) {
 	}
 	k := fileKey{filepath.Dir(ev.Name), filepath.Base(ev.Name)}
 	d, ok := l.dirs[k.dir]
-	if !ok || d.lost || ignored(k.name) {
+	if !ok || d.lost || ignored(k.name) || l.refused(d, k.name) {
 		return
 	}
 	switch {

@@ -66,7 +66,7 @@ func (l *loop) pollDir(key string, d *dir, now time.Time, report bool) {
 			continue
 		}
 		seen[name] = struct{}{}
-		if _, old := d.seen[name]; old {
+		if _, old := d.seen[name]; old || l.refused(d, name) {
 			continue
 		}
 		k := fileKey{key, name}
