@@ -167,7 +167,9 @@ func (a *App) mailArrivals(ctx context.Context, mb *spool.Mailbox) (<-chan struc
 // changes starts the process's follower, has add choose what its feed
 // follows, and reports each event on the channel it returns, coalesced
 // (one pending report is enough for a caller that looks again). The
-// channel is closed when ctx ends or the follower stops. Nothing is
+// caller looks itself, once before any report and after each, so the
+// feed reports arrivals by name and the follower reads no message for it.
+// The channel is closed when ctx ends or the follower stops. Nothing is
 // logged: a waking hook's stderr is read by the model.
 func (a *App) changes(ctx context.Context, add func(*follow.Feed) error) (<-chan struct{}, error) {
 	return a.changesOf(ctx, nil, add)
@@ -190,7 +192,7 @@ func (a *App) changesOf(ctx context.Context, filter func(dir, name string) bool,
 	if err != nil {
 		return nil, fmt.Errorf("follow the spool: %w", err)
 	}
-	fd := f.Open()
+	fd := f.OpenWith(follow.FeedOptions{Arrivals: true, NamesOnly: true})
 	if err := add(fd); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("follow the spool: %w", err)

@@ -105,14 +105,14 @@ func runWait(ctx context.Context, a *App, timeout time.Duration, peek bool) erro
 		select {
 		case <-ctx.Done():
 			return a.waitEnded(ctx, timeout)
-		case ev, ok := <-fd.Events():
+		case _, ok := <-fd.Events():
 			if !ok {
 				if ctx.Err() != nil {
 					return a.waitEnded(ctx, timeout)
 				}
 				return fmt.Errorf("wait: the follower stopped")
 			}
-			a.drain(fd, ev)
+			drain(fd)
 		}
 	}
 }
@@ -167,7 +167,10 @@ func (a *App) awaitMailbox(ctx context.Context, name string, wo watcher.Options)
 }
 
 // follow starts the process's Follower on the spool of mb and opens a
-// Feed following name; stop closes both.
+// Feed following name; stop closes both. The feed says only that
+// something arrived, by name: wait reads the mailbox itself after each
+// report (and once before any), so the follower reads nothing for it,
+// neither the mail unread at the start nor each arrival.
 func (a *App) follow(ctx context.Context, name string, wo watcher.Options) (*follow.Feed, func(), error) {
 	sp, err := a.Spool()
 	if err != nil {
@@ -177,25 +180,21 @@ func (a *App) follow(ctx context.Context, name string, wo watcher.Options) (*fol
 	if err != nil {
 		return nil, nil, err
 	}
-	fd, err := f.Follow(name)
-	if err != nil {
+	fd := f.OpenWith(follow.FeedOptions{Arrivals: true, NamesOnly: true})
+	if err := fd.Follow(name); err != nil {
 		f.Close()
 		return nil, nil, err
 	}
 	return fd, func() { f.Close() }, nil
 }
 
-// drain takes ev and every event already waiting behind it: one look at
-// the mailbox serves them all. A file the follower could not read as mail
-// (quarantined) is warned about, as Check warns.
-func (a *App) drain(fd *follow.Feed, ev follow.Event) {
+// drain takes every event already waiting behind the one just taken: one
+// look at the mailbox serves them all (a file that is not mail is
+// quarantined and warned about by that look, as check does).
+func drain(fd *follow.Feed) {
 	for {
-		if ev.Err != nil {
-			a.warn(ev.Err)
-		}
-		var ok bool
 		select {
-		case ev, ok = <-fd.Events():
+		case _, ok := <-fd.Events():
 			if !ok {
 				return
 			}
