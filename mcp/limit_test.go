@@ -2,7 +2,6 @@ package mcp
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"io"
 	"strings"
@@ -18,11 +17,7 @@ func TestStdioLimitsRequest(t *testing.T) {
 	maxRequest = 4096
 	sp := openSpool(t, testConfig())
 	srv := startServer(t, sp, Options{Name: "alice"})
-	inR, inW := io.Pipe()
-	outR, outW := io.Pipe()
-	done := make(chan error, 1)
-	go func() { done <- srv.ServeStdio(context.Background(), inR, outW); outW.Close() }()
-	t.Cleanup(func() { inW.Close(); <-done })
+	inW, outR := serveStdioPipes(t, srv)
 	lines := bufio.NewScanner(outR)
 	answer := func(line string) (id string, code int) {
 		t.Helper()

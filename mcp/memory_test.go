@@ -19,11 +19,7 @@ import (
 func TestSendCopiesContentOnce(t *testing.T) {
 	sp := openSpool(t, testConfig())
 	srv := startServer(t, sp, Options{Name: "alice"})
-	inR, inW := io.Pipe()
-	outR, outW := io.Pipe()
-	done := make(chan error, 1)
-	go func() { done <- srv.ServeStdio(context.Background(), inR, outW); outW.Close() }()
-	t.Cleanup(func() { inW.Close(); <-done })
+	inW, outR := serveStdioPipes(t, srv)
 	lines := bufio.NewReader(outR)
 	ask := func(line []byte) string {
 		t.Helper()
@@ -61,4 +57,15 @@ func TestSendCopiesContentOnce(t *testing.T) {
 	if err != nil || len(msgs) != 1 || string(msgs[0].Data) != `{"n":9007199254740993}` || msgs[0].LargeSize != int64(len(content)) {
 		t.Fatalf("bob got %d messages, %v", len(msgs), err)
 	}
+}
+
+// serveStdioPipes serves srv over stdio on pipes until the test ends:
+// what the test writes to in reaches the server, its answers come out of out.
+func serveStdioPipes(t *testing.T, srv *Server) (in *io.PipeWriter, out *io.PipeReader) {
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	done := make(chan error, 1)
+	go func() { done <- srv.ServeStdio(context.Background(), inR, outW); outW.Close() }()
+	t.Cleanup(func() { inW.Close(); <-done })
+	return inW, outR
 }
