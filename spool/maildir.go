@@ -117,9 +117,10 @@ func (s *Spool) ensureHeld(name string) (mb *Mailbox, release func(), created bo
 	if err != nil {
 		return nil, nil, false, err
 	}
+	letGo := release // an error return sets release to nil: the defer keeps its own
 	defer func() {
 		if err != nil {
-			release()
+			letGo()
 		}
 	}()
 	if _, ok := s.synced.Load(name); ok && mb.held.complete() {
@@ -138,10 +139,12 @@ func (s *Spool) ensureHeld(name string) (mb *Mailbox, release func(), created bo
 		return nil, nil, false, err
 	}
 	if changed { // made or repaired: hold what is there now
-		release()
+		letGo()
+		letGo = func() {}
 		if mb, release, err = plain.hold(); err != nil {
 			return nil, nil, false, err
 		}
+		letGo = release
 		if record, err = mb.held.record(); err != nil {
 			return nil, nil, false, err
 		}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -272,5 +273,63 @@ func TestOldFileMovedInIsNotExpiredAtOnce(t *testing.T) {
 	os.Chtimes(p, old, old) // as mv keeps the mtime of a file written long ago
 	if n, err := s.ExpireOrphans(); n != 0 || err != nil {
 		t.Errorf("ExpireOrphans = %d, %v; a file moved in just now must wait 7 days", n, err)
+	}
+}
+
+// linkAfterCreateFS swaps a link in for the new/ of a mailbox just
+// renamed into place, as another user could between its creation and
+// the hold that follows it.
+type linkAfterCreateFS struct {
+	FS
+	box string
+}
+
+func (l linkAfterCreateFS) Rename(o, n string) error {
+	if err := l.FS.Rename(o, n); err != nil {
+		return err
+	}
+	if filepath.Base(n) == l.box {
+		if err := os.Remove(filepath.Join(n, "new")); err != nil {
+			return err
+		}
+		return os.Symlink(os.TempDir(), filepath.Join(n, "new"))
+	}
+	return nil
+}
+
+// noMkdirFS fails the Mkdir of a mailbox being built, as a full disk
+// does.
+type noMkdirFS struct{ FS }
+
+func (n noMkdirFS) Mkdir(name string, perm os.FileMode) error {
+	if strings.HasPrefix(filepath.Base(name), ".new-") {
+		return &os.PathError{Op: "mkdir", Path: name, Err: syscall.ENOSPC}
+	}
+	return n.FS.Mkdir(name, perm)
+}
+
+// TestEnsureHeldFails: a mailbox that cannot be made, or is found unsafe
+// when held again after it was made, is an error of the send, not a
+// panic (the error returns once let go of a nil function).
+func TestEnsureHeldFails(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		fs   FS
+		want error
+	}{
+		{"cannot make", noMkdirFS{FS: OS}, syscall.ENOSPC},
+		{"link after making", linkAfterCreateFS{FS: OS, box: "bob"}, ErrUnsafe},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := openTest(t, WithFS(tc.fs))
+			mb, release, _, err := s.ensureHeld("bob")
+			if err == nil {
+				release()
+				t.Fatalf("ensureHeld gave %s", mb.Dir)
+			}
+			if !errors.Is(err, tc.want) {
+				t.Errorf("ensureHeld: %v, want %v", err, tc.want)
+			}
+		})
 	}
 }
