@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
+	"sync"
 
 	"github.com/spf13/cobra"
 
@@ -75,14 +78,16 @@ func runWatch(ctx context.Context, a *App, peek bool) error {
 	defer fol.Close()
 	stopLeader := a.background(ctx, sp, fol)
 	defer stopLeader()
-	fd, err := fol.Follow(name)
-	if err != nil {
+	// Names of arrivals only: what waits is listed below, and the watch
+	// reads each message itself as it takes it.
+	fd := fol.OpenWith(follow.FeedOptions{Arrivals: true, NamesOnly: true})
+	defer fd.Close()
+	if err := fd.Follow(name); err != nil {
 		if ctx.Err() != nil {
 			return watchEnded(ctx) // interrupted while the follower started
 		}
 		return fmt.Errorf("watch: %w", err)
 	}
-	defer fd.Close()
 	fmt.Fprintf(a.Err, "ipc: watching mail for %s (Ctrl-C to stop)\n", name)
 	f := &follower{a: a, mb: mb, peek: peek, shown: map[string]bool{}}
 	// What waits is listed, oldest first; what lands after is shown in the
@@ -92,15 +97,16 @@ func runWatch(ctx context.Context, a *App, peek bool) error {
 	if err := f.show(); err != nil {
 		return err
 	}
+	in := gather(fd, mb)
+	defer func() { fd.Close(); <-in.done }()
 	for {
 		select {
 		case <-ctx.Done():
 			return watchEnded(ctx)
-		case ev, ok := <-fd.Events():
-			if !ok {
-				return watchEnded(ctx) // stopped with ctx
-			}
-			if err := f.showArrived(f.arrived(fd, ev)); err != nil {
+		case <-in.done:
+			return watchEnded(ctx) // stopped with ctx
+		case <-in.ready:
+			if err := f.showArrived(in.take()); err != nil {
 				return err
 			}
 		}
@@ -130,52 +136,99 @@ func (f *follower) show() error {
 	return f.showNew(f.a.readMail(f.mb, f.peek))
 }
 
-// arrivals are the messages of the events queued on fd, ev first, in the
-// order fd reports them; rescan says some were found by a rescan, not
-// seen arriving, so their order is not known.
+// arrivals are files that arrived, in the order the feed reported them;
+// rescan says some were found by a rescan, not seen arriving, so their
+// order is not known.
 type arrivals struct {
-	msgs   []*spool.Message
+	files  []spool.Entry
 	rescan bool
 }
 
-// arrived takes ev and every event queued behind it off fd.
-func (f *follower) arrived(fd *follow.Feed, ev follow.Event) arrivals {
-	var got arrivals
-	for {
-		switch {
-		case ev.Err != nil:
-			f.a.warn(ev.Err)
-		case ev.Message != nil:
-			got.msgs = append(got.msgs, ev.Message)
-		}
-		got.rescan = got.rescan || ev.Rescan != 0
-		var ok bool
-		select {
-		case ev, ok = <-fd.Events():
-			if !ok {
-				return got
+// inbox gathers a feed's events on a goroutine of its own, so that while
+// the watch prints and marks one batch read the next one grows: taken an
+// event at a time, a burst would go a message (and its fsyncs) at a time.
+type inbox struct {
+	mu    sync.Mutex
+	got   arrivals
+	ready chan struct{} // a token when something waits
+	done  chan struct{} // closed when the feed has ended
+}
+
+// gather starts an inbox of the files fd reports in mb; it stops when fd
+// is closed.
+func gather(fd *follow.Feed, mb *spool.Mailbox) *inbox {
+	in := &inbox{ready: make(chan struct{}, 1), done: make(chan struct{})}
+	go func() {
+		defer close(in.done)
+		for ev := range fd.Events() {
+			var e spool.Entry
+			switch filepath.Clean(ev.Dir) {
+			case mb.NewDir():
+				e = spool.Entry{Mailbox: mb.Name, Dir: "new", Name: ev.File}
+			case mb.CurDir():
+				e = spool.Entry{Mailbox: mb.Name, Dir: "cur", Name: ev.File}
+			default:
+				continue
 			}
-		default:
-			return got
+			in.mu.Lock()
+			in.got.files = append(in.got.files, e)
+			in.got.rescan = in.got.rescan || ev.Rescan != 0
+			in.mu.Unlock()
+			select {
+			case in.ready <- struct{}{}:
+			default:
+			}
 		}
-	}
+	}()
+	return in
+}
+
+// take returns what arrived since the last take.
+func (in *inbox) take() arrivals {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	got := in.got
+	in.got = arrivals{}
+	return got
 }
 
 // showArrived prints what arrived, in the order it arrived, marking it
-// read (unless peek) as it goes. After a rescan, the feed's order is not
-// the order of arrival: then the mailbox is listed as at the start.
+// read (unless peek). After a rescan, the feed's order is not the order
+// of arrival: then the mailbox is listed as at the start.
 func (f *follower) showArrived(got arrivals) error {
 	if got.rescan {
 		return f.show()
 	}
-	msgs := got.msgs
-	if !f.peek {
-		var err error
-		if msgs, err = f.mb.Take(msgs); err != nil {
-			f.a.warn(err)
-		}
+	var msgs []*spool.Message
+	var err error
+	if f.peek {
+		msgs, err = f.peekAt(got.files)
+	} else {
+		msgs, err = f.mb.Take(got.files)
+	}
+	if err != nil {
+		f.a.warn(err)
 	}
 	return f.showNew(msgs)
+}
+
+// peekAt reads the unread messages of files, leaving them unread.
+func (f *follower) peekAt(files []spool.Entry) ([]*spool.Message, error) {
+	var msgs []*spool.Message
+	var bad []error
+	for _, e := range files {
+		if f.shown[e.Name] || !e.Flags().Unread() {
+			continue
+		}
+		m, err := f.mb.Read(e)
+		switch {
+		case err == nil:
+			msgs = append(msgs, m)
+		case !errors.Is(err, fs.ErrNotExist): // gone: read by someone else
+			bad = append(bad, err)
+		}
+	}
+	return msgs, errors.Join(bad...)
 }
 
 // showNew prints msgs (with --peek, those not printed before); unless

@@ -8,37 +8,34 @@ import (
 	"testing"
 )
 
-// TestTakeKeepsTheOrderGiven takes messages read one by one, in an order
-// that is not the order of their names: they are marked read (new/ and
-// cur/ alike), returned in the order given, and can be handed back; one
-// another reader took meanwhile and one of another mailbox are left out.
+// TestTakeKeepsTheOrderGiven takes files in an order that is not the
+// order of their names: they are marked read (new/ and cur/ alike),
+// returned in the order given, and can be handed back; one another reader
+// took meanwhile, read mail, and an entry of another mailbox are left out.
 func TestTakeKeepsTheOrderGiven(t *testing.T) {
 	s := openTest(t)
 	mb := mustMailbox(t, s, "b")
-	var msgs []*Message
+	var ents []Entry
 	for _, p := range []struct{ sub, id, info string }{
 		{"new", "0000000000c3", ""},
 		{"cur", "0000000000c1", ":2,F"},
 		{"new", "0000000000c2", ""},
 		{"new", "0000000000c4", ""},
+		{"cur", "0000000000c5", ":2,S"},
 	} {
 		key := placeMessage(t, s, p.sub, p.id, p.info)
-		m, err := mb.ReadUnread(filepath.Join(mb.Dir, p.sub), key+p.info)
-		if err != nil {
-			t.Fatal(err)
-		}
-		msgs = append(msgs, m)
+		ents = append(ents, Entry{Mailbox: "b", Dir: p.sub, Name: key + p.info})
 	}
 	// Another reader takes c4 first.
-	if err := os.Rename(msgs[3].Path, filepath.Join(mb.CurDir(), entryAt(msgs[3].Path).key()+":2,S")); err != nil {
+	c4 := filepath.Join(mb.NewDir(), ents[3].Name)
+	if err := os.Rename(c4, filepath.Join(mb.CurDir(), ents[3].Name+":2,S")); err != nil {
 		t.Fatal(err)
 	}
-	other := *msgs[0]
-	other.Path = filepath.Join(t.TempDir(), "new", filepath.Base(other.Path))
+	other := Entry{Mailbox: "x", Dir: "new", Name: ents[0].Name}
 
-	taken, err := mb.Take(append(slices.Clone(msgs), &other))
+	taken, err := mb.Take(append(slices.Clone(ents), other))
 	if !errors.Is(err, ErrNotFound) {
-		t.Errorf("Take of another mailbox's message: %v, want ErrNotFound", err)
+		t.Errorf("Take of another mailbox's entry: %v, want ErrNotFound", err)
 	}
 	if got, want := ids(taken), []string{"0000000000c3", "0000000000c1", "0000000000c2"}; !slices.Equal(got, want) {
 		t.Fatalf("taken %v, want %v", got, want)
