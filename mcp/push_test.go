@@ -549,9 +549,9 @@ func TestInPlaceAtRegisterPushed(t *testing.T) {
 			if err := f.Close(); err != nil {
 				t.Fatal(err)
 			}
-			l := n.Await(t, ChannelMethod, "the file written in place", func(l []mcpgo.JSONRPCNotification) bool { return len(l) >= 2 })
+			n.Await(t, ChannelMethod, "the file written in place", func(l []mcpgo.JSONRPCNotification) bool { return len(l) >= 2 })
 			rc := send(t, sp.Root, "bob", "alice", "after it", "")
-			l = n.Await(t, ChannelMethod, "the arrival after it", func(l []mcpgo.JSONRPCNotification) bool {
+			l := n.Await(t, ChannelMethod, "the arrival after it", func(l []mcpgo.JSONRPCNotification) bool {
 				return len(l) > 0 && decodeChannel(t, l[len(l)-1]).Meta["message_id"] == rc.ID
 			})
 			if got := decodeChannel(t, l[1]).Content; !strings.HasSuffix(got, "written in place, then closed") || len(l) != 3 {
