@@ -224,12 +224,19 @@ func (d *Dir) RenameNoReplace(oldname string, to *Dir, newname string) error {
 var errNoReplaceUnsupported = errors.New("no-replace rename unsupported")
 
 // linkUnlinkAt renames by linkat then unlinkat: never replacing newname,
-// and a crash between the steps leaves both names, never none.
+// and a crash between the steps leaves both names, never none. Of movers
+// racing for oldname under different new names each links; the one whose
+// unlink finds oldname gone lost and takes its link back, so the file is
+// moved once.
 func (d *Dir) linkUnlinkAt(oldname string, to *Dir, newname string) error {
 	if err := unix.Linkat(d.fd, oldname, to.fd, newname, 0); err != nil {
 		return err
 	}
-	return unix.Unlinkat(d.fd, oldname, 0)
+	err := unix.Unlinkat(d.fd, oldname, 0)
+	if err == unix.ENOENT {
+		_ = unix.Unlinkat(to.fd, newname, 0)
+	}
+	return err
 }
 
 // Link makes newname in to a second name of oldname in d (a link itself,
