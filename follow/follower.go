@@ -142,7 +142,9 @@ func (f *Follower) Follow(name string) (*Feed, error) {
 }
 
 // Rescan reports every file in every followed directory again, to every
-// Feed (after the caller lost track, say). It does not wait.
+// Feed (after the caller lost track, say), each Event marked with the
+// rescan's number (Event.Rescan; to an Arrivals feed by name only). It
+// does not wait.
 func (f *Follower) Rescan() { f.w.Rescan() }
 
 // Polling reports whether the Follower polls instead of using the system's
