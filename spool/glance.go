@@ -39,11 +39,12 @@ type Glance struct {
 // it shows, whose signatures it checks (forged ones are left out and not
 // counted). Nothing is claimed, moved or written.
 func (mb *Mailbox) Glance(max int, since time.Time) (Glance, error) {
-	mb, release, err := mb.hold()
+	held, release, err := mb.hold()
 	if err != nil {
 		return Glance{}, fmt.Errorf("glance at %s: %w", mb.Name, err)
 	}
 	defer release()
+	mb = held
 	ents, err := mb.unreadEntries()
 	if err != nil {
 		return Glance{}, fmt.Errorf("glance at %s: %w", mb.Name, err)

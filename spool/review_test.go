@@ -333,3 +333,28 @@ func TestEnsureHeldFails(t *testing.T) {
 		})
 	}
 }
+
+// TestGlanceRefusesLink: a glance at a mailbox with a link for its cur/
+// says the mailbox is unsafe, as every other operation does, instead of
+// panicking on the mailbox it could not hold.
+func TestGlanceRefusesLink(t *testing.T) {
+	s := openTest(t)
+	other, _, err := s.ensureMailbox("alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mb, _, err := s.ensureMailbox("bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur := filepath.Join(mb.Dir, "cur")
+	if err := os.Remove(cur); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(other.CurDir(), cur); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mb.Glance(5, time.Time{}); !errors.Is(err, ErrUnsafe) {
+		t.Errorf("Glance: %v, want ErrUnsafe", err)
+	}
+}
