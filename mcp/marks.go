@@ -45,9 +45,10 @@ func (m *marks) take() map[string][]string {
 }
 
 // markLoop marks what was pushed until the server stops, and then what
-// is left: a push the server made is marked unless the process dies
-// first, when the state shows less than it reached (as after a power
-// cut), never more.
+// is left (Close marks what senders still added after that, once they
+// have all returned): a push the server made is marked unless the
+// process dies first, when the state shows less than it reached (as
+// after a power cut), never more.
 func (s *Server) markLoop() {
 	defer s.wg.Done()
 	for {

@@ -234,6 +234,9 @@ func (s *Server) Close() error {
 		err = fol.Close()
 	}
 	s.wg.Wait()
+	// A sender that was writing a push when the server stopped marks it
+	// after markLoop's last look: with every sender gone, look again.
+	s.markPending()
 	if rerr := s.agent.release(); err == nil {
 		err = rerr
 	}
