@@ -252,3 +252,32 @@ func TestStdioCancel(t *testing.T) {
 		t.Errorf("got %+v", r)
 	}
 }
+
+// TestStdioLimitIsOfTheMessage: the limit is of the message, as over
+// HTTP, not of the message and the newline that ends its line.
+func TestStdioLimitIsOfTheMessage(t *testing.T) {
+	const max = 100
+	msg := func(n int) string { // a JSON message of n bytes
+		head := `{"jsonrpc":"2.0","id":1,"x":"`
+		return head + strings.Repeat("a", n-len(head)-2) + `"}`
+	}
+	for _, tc := range []struct {
+		name string
+		in   string
+		kept bool
+	}{
+		{"at the limit", msg(max) + "\n", true},
+		{"at the limit, CRLF", msg(max-1) + "\r\n", true},
+		{"at the limit, last line", msg(max), true},
+		{"over it", msg(max+1) + "\n", false},
+		{"over it, last line", msg(max + 1), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := readOne(bufio.NewReaderSize(strings.NewReader(tc.in), 16), max)
+			if kept := l.tooLong == nil && l.err == nil; kept != tc.kept {
+				t.Errorf("%d bytes with a limit of %d: kept %v (%d bytes, %q, %v), want %v",
+					len(tc.in), max, kept, len(l.b), l.tooLong, l.err, tc.kept)
+			}
+		})
+	}
+}

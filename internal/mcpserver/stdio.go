@@ -100,10 +100,11 @@ type readLine struct {
 	err     error
 }
 
-// readLines reads lines of at most max bytes from r and hands them to
-// lines until r fails or stop is closed. A longer line is not kept: it is
-// read to its end and dropped, and the error response to send instead is
-// handed on, answering the id the line's head gave, if any.
+// readLines reads lines of at most max bytes (their newline not counted)
+// from r and hands them to lines until r fails or stop is closed. A longer
+// line is not kept: it is read to its end and dropped, and the error
+// response to send instead is handed on, answering the id the line's head
+// gave, if any.
 func readLines(r *bufio.Reader, max int64, lines chan<- readLine, stop <-chan struct{}) {
 	for {
 		l := readOne(r, max)
@@ -128,6 +129,9 @@ func readOne(r *bufio.Reader, max int64) readLine {
 	for {
 		chunk, err := r.ReadSlice('\n')
 		n += int64(len(chunk))
+		if err == nil {
+			n-- // the newline ends the message and is not of it, as over HTTP
+		}
 		switch {
 		case head != nil:
 		case n > max:
