@@ -64,7 +64,7 @@ cross:
 WINE     ?= /usr/lib/wine/wine64
 WINDIR   := bin/windows-test
 WINTESTS := internal/inplace:TestCheck,TestOpenForWriting leader:TestPortableSuite \
-	cli:TestInterruptEndsWaitAndWatch,TestClosedOutputEndsWatch internal/platform:TestExposed,TestDirRefuses,TestDirOperations doctor:TestSpoolAccessList
+	cli:TestInterruptEndsWaitAndWatch,TestClosedOutputEndsWatch internal/platform:TestExposed,TestDirRefuses,TestDirOperations,TestLockThroughHeldDir doctor:TestSpoolAccessList
 test-windows:
 	@if [ ! -x $(WINE) ] || ! command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1; then \
 		if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \

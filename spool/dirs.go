@@ -310,20 +310,10 @@ func (h *held) close() {
 
 // holdMailbox opens and holds mail/, mail/NAME and its tmp/, new/, cur/.
 func (s *Spool) holdMailbox(name string) (*held, error) {
-	h := &held{name: name}
-	parent, err := s.openDir(s.path(dirMail))
-	if errors.Is(err, fs.ErrNotExist) {
-		return h, nil
-	}
-	if err != nil {
-		return nil, h.refused(err)
-	}
-	h.parent = parent
-	box, err := parent.sub(name)
-	if err := h.take(box, err); err != nil || box == nil {
+	h, err := s.holdBox(name)
+	if err != nil || h.box == nil {
 		return h, err
 	}
-	h.box = box
 	return h, h.holdSubs()
 }
 
@@ -423,6 +413,15 @@ func (mb *Mailbox) hold() (*Mailbox, func(), error) {
 	c := *mb
 	c.held = h
 	return &c, h.close, nil
+}
+
+// heldBox returns mb's held mail/NAME; nil when mb is not held or the
+// directory is missing.
+func (mb *Mailbox) heldBox() dir {
+	if mb.held == nil {
+		return nil
+	}
+	return mb.held.box
 }
 
 // sub returns mb's held tmp/, new/ or cur/; nil when missing. mb must be

@@ -21,9 +21,10 @@
 // check, see platform.Dir).
 //
 // Any number of processes may use one spool at once without a server; the
-// only locks are files locked with gofrs/flock (flock(2), LockFileEx on
-// Windows) that are never deleted; a holder records itself in a .holder
-// file beside its lock. System calls go through internal/platform. The
+// only locks are files locked with flock(2) (LockFileEx on Windows) that
+// are never deleted; a holder records itself in a .holder file beside its
+// lock. A name's owner.lock is opened and locked, and its owner.holder
+// written and removed, only in the held mailbox directory (ownerlock.go). System calls go through internal/platform. The
 // package knows nothing of command lines, MCP or file watching.
 //
 // spool stands on the standard library and internal/platform alone: it must

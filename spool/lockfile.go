@@ -85,16 +85,8 @@ func (l *lockFile) close() error { return l.fl.Close() }
 // path returns the lock file's path.
 func (l *lockFile) path() string { return l.fl.Path() }
 
-// isAt reports whether path still names the locked file (it was not
-// renamed or removed meanwhile).
-func (l *lockFile) isAt(path string) bool {
-	a, errA := l.fl.Stat()
-	b, errB := os.Lstat(path)
-	return errA == nil && errB == nil && os.SameFile(a, b)
-}
-
 // Holder is what the process holding a name's owner.lock or the spool's
-// spool.lock records beside it (owner.holder, spool.holder).
+// spool.lock records beside it (owner.holder, spool.holder; ownerlock.go).
 type Holder struct {
 	PID   int       `json:"pid"`
 	Since time.Time `json:"since"`

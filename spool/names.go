@@ -89,33 +89,22 @@ func (s *Spool) Forget(name string) (Forgotten, error) {
 	}
 	mb, _ := s.Mailbox(name)
 	f := Forgotten{Name: name, Registered: mb.Registered()}
-	if _, err := os.Lstat(mb.Dir); errors.Is(err, fs.ErrNotExist) {
+	lk, taken, err := s.lockOwner(name, Holder{PID: s.pid, Since: s.clock().UTC(), Host: s.host})
+	switch {
+	case errors.Is(err, fs.ErrNotExist) || errors.Is(err, errLockMoved):
 		return f, fmt.Errorf("%w: no mailbox %s to forget (see 'ipc list')", ErrNotFound, name)
-	}
-	lk, ok, err := s.tryHold(filepath.Join(mb.Dir, ownerFile), Holder{PID: s.pid, Since: s.clock().UTC(), Host: s.host})
-	if err != nil {
+	case err != nil:
 		return f, fmt.Errorf("forget %s: %w", name, err)
-	}
-	if !ok {
-		return f, &HeldError{Name: name, Holder: readHolder(filepath.Join(mb.Dir, ownerFile))}
+	case lk == nil:
+		return f, &HeldError{Name: name, Holder: taken}
 	}
 	defer lk.close()
 	if fw, ok := s.Forward(name); ok {
 		f.Forward = fw.To
 	}
-	aside := s.path(dirMail, "."+name+".forget."+newID()) // dot: not a name, skipped by listings
-	if err := s.fs.Rename(mb.Dir, aside); err != nil {
-		return f, fmt.Errorf("forget %s: %w", name, err)
-	}
-	if err := s.fs.SyncDir(s.path(dirMail)); err != nil {
-		return f, fmt.Errorf("forget %s: %w", name, err)
-	}
-	s.synced.Delete(name)
-	// The mailbox moved aside is held from here on (dirs.go): a link in
-	// it, or one swapped in, is never followed into another's mail.
-	held, err := s.holdMaildir(aside)
+	held, aside, err := s.moveAside(name, lk)
 	if err != nil {
-		return f, fmt.Errorf("forget %s: %w (what is left is in %s)", name, err, aside)
+		return f, fmt.Errorf("forget %s: %w", name, err)
 	}
 	defer held.close()
 	why := fmt.Sprintf("the mailbox of %s was forgotten (ipc forget)", name)
@@ -128,6 +117,42 @@ func (s *Spool) Forget(name string) (Forgotten, error) {
 		return f, fmt.Errorf("forget %s: %w", name, err)
 	}
 	return f, nil
+}
+
+// moveAside renames mail/NAME, whose owner.lock lk holds, to a dot name
+// in one step (relative to the held mail/), and holds what it moved. A
+// link swapped in for mail/NAME at that instant may be what moved: it is
+// refused (never followed) and put back, and nothing is forgotten.
+func (s *Spool) moveAside(name string, lk *ownerLock) (h *held, aside string, err error) {
+	mail, err := s.openDir(s.path(dirMail))
+	if err != nil {
+		return nil, "", err
+	}
+	defer mail.close()
+	dot := "." + name + ".forget." + newID() // dot: not a name, skipped by listings
+	aside = mail.join(dot)
+	if err := mail.rename(name, mail, dot); err != nil {
+		return nil, "", err
+	}
+	if err := mail.sync(); err != nil {
+		return nil, "", err
+	}
+	s.synced.Delete(name)
+	// The mailbox moved aside is held from here on (dirs.go): a link in
+	// it, or one swapped in, is never followed into another's mail.
+	h, err = s.holdMaildir(aside)
+	if err == nil && (h.box == nil || !isLockIn(lk.f, h.box)) {
+		h.close()
+		err = fmt.Errorf("%w: mailbox %s: %s is not the mailbox whose lock is held", ErrUnsafe, name, aside)
+	}
+	if err != nil {
+		if perr := mail.renameNoReplace(dot, mail, name); perr != nil {
+			return nil, "", fmt.Errorf("%w (what was moved is in %s)", err, aside)
+		}
+		_ = mail.sync()
+		return nil, "", err
+	}
+	return h, aside, nil
 }
 
 // quarantineAll moves every file in the held Maildir h (tmp/, new/, cur/)
@@ -174,7 +199,7 @@ func (s *Spool) removeEmpty(h *held, dir string) error {
 			return err
 		}
 	}
-	for _, lock := range []string{ownerFile, holderPath(ownerFile), readersLock} {
+	for _, lock := range []string{ownerFile, ownerHolder, readersLock} {
 		if err := h.box.remove(lock); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}

@@ -2,8 +2,8 @@ package spool
 
 import (
 	"errors"
+	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -206,21 +206,21 @@ func TestClaimAfterForgetMovedTheLock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lk, err := s.openLock(filepath.Join(mb.Dir, ownerFile))
-	if err != nil {
-		t.Fatal(err)
+	lk, _, err := s.lockOwner("dora", Holder{PID: os.Getpid()})
+	if err != nil || lk == nil {
+		t.Fatalf("lock: %v %v", lk, err)
 	}
 	defer lk.close()
-	if ok, err := lk.tryLock(); !ok || err != nil {
-		t.Fatalf("lock: %v %v", ok, err)
-	}
-	if !lk.isAt(filepath.Join(mb.Dir, ownerFile)) {
+	if !s.lockedAt(lk.f, "dora") {
 		t.Fatal("a lock not moved does not count as at its path")
 	}
 	if err := os.Rename(mb.Dir, s.path(dirMail, ".dora.forget.x")); err != nil {
 		t.Fatal(err)
 	}
-	if lk.isAt(filepath.Join(mb.Dir, ownerFile)) {
+	if s.lockedAt(lk.f, "dora") {
 		t.Error("a lock whose directory moved still counts as at its path")
+	}
+	if _, _, err := s.lockOwner("dora", Holder{PID: os.Getpid()}); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("locking a forgotten name: %v, want a missing mailbox", err)
 	}
 }

@@ -23,7 +23,7 @@ type Owner struct {
 	// none in force.
 	EndedForward *Forward
 
-	lk *lockFile
+	lk *ownerLock
 	sp *Spool
 }
 
@@ -38,30 +38,28 @@ func (s *Spool) Claim(name string) (*Owner, error) {
 	// Someone checking presence holds the lock for a few microseconds;
 	// try a few times before calling the name taken.
 	info := Holder{PID: s.pid, Since: s.clock().UTC(), Host: s.host, Session: s.session(s.pid)}
-	var lk *lockFile
-	var ok bool
-	for i := 0; i < 5 && !ok; i++ {
+	var lk *ownerLock
+	var taken Holder
+	for i := 0; i < 5 && lk == nil; i++ {
 		if i > 0 {
 			time.Sleep(time.Duration(i) * 5 * time.Millisecond)
 		}
-		if lk, ok, err = s.tryHold(filepath.Join(mb.Dir, ownerFile), info); err != nil {
-			return nil, fmt.Errorf("claim %s: %w", name, err)
-		}
-		if ok && !lk.isAt(filepath.Join(mb.Dir, ownerFile)) {
-			// ipc forget moved the mailbox away between the open and
-			// the lock: this lock guards nothing. Try the name again.
-			lk.close()
-			if mb, _, err = s.ensureMailbox(name); err != nil {
+		lk, taken, err = s.lockOwner(name, info)
+		if errors.Is(err, errLockMoved) || errors.Is(err, fs.ErrNotExist) {
+			// ipc forget moved the mailbox away: try the name again.
+			if _, _, err = s.ensureMailbox(name); err != nil {
 				return nil, err
 			}
-			ok = false
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("claim %s: %w", name, err)
 		}
 	}
-	if !ok {
-		return nil, &TakenError{Name: name, PID: readHolder(filepath.Join(mb.Dir, ownerFile)).PID}
+	if lk == nil {
+		return nil, &TakenError{Name: name, PID: taken.PID}
 	}
-	now := s.clock()
-	_ = os.Chtimes(lk.path(), now, now) // last claim, for "last seen"
+	lk.touch(s.clock()) // last claim, for "last seen"
 	o := &Owner{Name: name, lk: lk, sp: s}
 	s.owned.Store(name, lk)
 	if fw, ok := s.Forward(name); ok && s.clock().Before(fw.Until) {
@@ -80,10 +78,7 @@ func (o *Owner) Release() error {
 		return nil
 	}
 	o.sp.owned.CompareAndDelete(o.Name, o.lk)
-	now := o.sp.clock()
-	o.sp.dropHolder(o.lk)
-	_ = os.Chtimes(o.lk.path(), now, now) // last seen
-	err := o.lk.close()
+	err := o.lk.release(o.sp.clock()) // in the directory whose lock it is
 	o.lk = nil
 	return err
 }
@@ -95,8 +90,20 @@ func (mb *Mailbox) Registered() bool {
 }
 
 // registered is Registered with the error that kept it from being told.
+// The owner.lock is looked for in the held mailbox directory.
 func (mb *Mailbox) registered() (bool, error) {
-	_, err := os.Lstat(filepath.Join(mb.Dir, ownerFile))
+	box := mb.heldBox()
+	if box == nil {
+		h, err := mb.sp.holdBox(mb.Name)
+		if err != nil {
+			return false, err
+		}
+		defer h.close()
+		if box = h.box; box == nil {
+			return false, nil
+		}
+	}
+	_, err := box.lstat(ownerFile)
 	switch {
 	case err == nil:
 		return true, nil
@@ -123,15 +130,13 @@ func (s *Spool) Presence(name string) Presence {
 	if err != nil {
 		return Presence{}
 	}
-	path := s.path(dirMail, name, ownerFile)
-	fi, err := os.Lstat(path)
-	if err != nil || !fi.Mode().IsRegular() {
+	o := s.owner(name)
+	if !o.there {
 		return Presence{}
 	}
-	info, online := s.heldBy(path)
-	p := Presence{Online: online, Since: info.Since, LastSeen: fi.ModTime()}
-	if online {
-		p.PID = info.PID
+	p := Presence{Online: o.online, Since: o.holder.Since, LastSeen: o.touched}
+	if o.online {
+		p.PID = o.holder.PID
 	}
 	if seen := s.activity(name); seen.After(p.LastSeen) {
 		p.LastSeen = seen

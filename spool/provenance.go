@@ -212,13 +212,13 @@ func (s *Spool) Vouch(name string) (Provenance, error) {
 	if err != nil {
 		return "", err
 	}
-	path := s.path(dirMail, name, ownerFile)
-	if lk, ok := s.owned.Load(name); ok && lk.(*lockFile).isAt(path) {
+	if lk, ok := s.owned.Load(name); ok && s.lockedAt(lk.(*ownerLock).f, name) {
 		return ProvSession, nil // this process holds it: no need to ask the lock
 	}
-	h, held := s.heldBy(path)
+	o := s.owner(name)
+	h := o.holder
 	switch {
-	case !held:
+	case !o.online:
 		return ProvCLI, nil
 	case s.related(h):
 		return ProvSession, nil

@@ -65,7 +65,7 @@ type Spool struct {
 	seq       atomic.Uint64
 	synced    sync.Map    // the mailboxes this process has fsynced (see ensureMailbox)
 	commits   sync.Map    // directory → *groupCommit, shared by concurrent deliveries (see syncNew)
-	owned     sync.Map    // name → *lockFile of the claims this process holds (see Vouch)
+	owned     sync.Map    // name → *ownerLock of the claims this process holds (see Vouch)
 	seenDir   atomic.Bool // state/seen/ is known to exist (see Touch)
 	ids       idIndex     // which files hold which signed ids, for replays (see distrust)
 

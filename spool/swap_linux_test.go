@@ -310,3 +310,135 @@ func watchTheirs(t *testing.T, tops, subs []string) func() []string {
 		}
 	}
 }
+
+// TestSwappedLinksNeverReachAnOwnerLock swaps a symbolic link in for
+// mail/dan, by the same atomic exchange, pointing at eve's mailbox (eve
+// is claimed all along: her owner.lock is locked and her owner.holder
+// recorded) or at a directory outside the spool, while dan is registered,
+// his presence asked, his claim vouched for and released, and his
+// mailbox forgotten, over and over. inotify watches eve's mailbox and the
+// outside directory: any open, creation, change, rename or removal there
+// (a lock file opened or made, a holder record written or removed, a
+// "last seen" time set) is a failure, and so is any file of theirs
+// changed, added or gone.
+func TestSwappedLinksNeverReachAnOwnerLock(t *testing.T) {
+	s := openTest(t)
+	mail := s.MailDir()
+	outside := filepath.Join(t.TempDir(), "outside")
+	if err := os.Mkdir(outside, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	eve := filepath.Join(mail, "eve")
+	held, err := s.Claim("eve")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Release()
+	if _, err := s.EnsureMailbox("dan"); err != nil {
+		t.Fatal(err)
+	}
+	before := map[string]string{}
+	for _, top := range []string{eve, outside} {
+		ents, _ := os.ReadDir(top)
+		for _, e := range ents {
+			p := filepath.Join(top, e.Name())
+			b, _ := os.ReadFile(p)
+			before[p] = string(b)
+		}
+	}
+	if _, ok := before[filepath.Join(eve, "owner.holder")]; !ok {
+		t.Fatal("eve's claim recorded no holder")
+	}
+	watch := watchTheirs(t, []string{eve, outside}, nil)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	var wg sync.WaitGroup
+	var nswaps, claims, forgets atomic.Int64
+	at := filepath.Join(mail, "dan")
+	link := filepath.Join(mail, ".swap-dan")
+	wg.Add(1)
+	go func() { // the swapper
+		defer wg.Done()
+		for i := 0; ctx.Err() == nil; i++ {
+			if err := os.Symlink([]string{eve, outside}[i%2], link); err != nil {
+				t.Error(err)
+				return
+			}
+			if err := unix.Renameat2(unix.AT_FDCWD, at, unix.AT_FDCWD, link, unix.RENAME_EXCHANGE); err != nil {
+				os.Remove(link) // dan is forgotten: nothing there to swap
+				runtime.Gosched()
+				continue
+			}
+			for j := 0; j < 3; j++ {
+				runtime.Gosched()
+			}
+			// Swap back. forget may have moved the link aside (and may be
+			// putting it back): then put dan's directory back in its place.
+			for k := 0; ; k++ {
+				if unix.Renameat2(unix.AT_FDCWD, at, unix.AT_FDCWD, link, unix.RENAME_EXCHANGE) == nil {
+					os.Remove(link)
+					break
+				}
+				if os.Rename(link, at) == nil {
+					break
+				}
+				if k == 1000 {
+					t.Error("dan's directory cannot be put back")
+					return
+				}
+				runtime.Gosched()
+			}
+			nswaps.Add(1)
+		}
+	}()
+	wg.Add(1)
+	go func() { // dan, registering and going
+		defer wg.Done()
+		for i := 0; ctx.Err() == nil; i++ {
+			if o, err := s.Claim("dan"); err == nil {
+				claims.Add(1)
+				s.Presence("dan")
+				s.Vouch("dan")
+				o.Release()
+			}
+			s.Presence("dan")
+			s.Vouch("dan")
+			if i%4 == 3 {
+				if _, err := s.Forget("dan"); err == nil {
+					forgets.Add(1)
+				}
+			}
+		}
+	}()
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	for _, e := range watch() {
+		t.Errorf("followed a link: %s", e)
+	}
+	after := map[string]bool{}
+	for _, top := range []string{eve, outside} {
+		ents, _ := os.ReadDir(top)
+		for _, e := range ents {
+			p := filepath.Join(top, e.Name())
+			after[p] = true
+			b, _ := os.ReadFile(p)
+			if was, ok := before[p]; !ok {
+				t.Errorf("%s: made through a link", p)
+			} else if was != string(b) {
+				t.Errorf("%s: changed through a link: %q, was %q", p, b, was)
+			}
+		}
+	}
+	for p := range before {
+		if !after[p] {
+			t.Errorf("%s: removed through a link", p)
+		}
+	}
+	t.Logf("%d swaps; %d claims of dan, %d forgets", nswaps.Load(), claims.Load(), forgets.Load())
+	if nswaps.Load() == 0 || claims.Load() == 0 || forgets.Load() == 0 {
+		t.Fatal("no swap, claim or forget: the test tested nothing")
+	}
+}

@@ -19,7 +19,8 @@
 //     opened, and each operation is made by path: the check-then-act gap
 //     remains there (DirHeld is false; making a link needs a privilege).
 //   - TryLock: flock(2) (LockFileEx on Windows) of an open file, as
-//     gofrs/flock takes it.
+//     gofrs/flock takes it. SetModTime: futimes (SetFileTime) of an open
+//     file, never of whatever its path names now.
 //   - OpenForWriting: whether another process has a file open for writing,
 //     where the system can tell (a Linux read lease, a Windows share mode).
 //   - ChangeTime, FileID, StatIno, OwnedByOther: what a stat says beyond os.FileInfo.
