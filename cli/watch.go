@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -109,6 +110,10 @@ func runWatch(ctx context.Context, a *App, peek bool) error {
 			if err := f.showArrived(in.take()); err != nil {
 				return err
 			}
+		case <-f.relist:
+			if err := f.show(); err != nil {
+				return err
+			}
 		}
 	}
 }
@@ -129,11 +134,33 @@ type follower struct {
 	peek    bool
 	shown   map[string]bool // with --peek: file names already printed
 	printed bool
+	// relist fires when the mailbox is to be listed again because a read
+	// failed (the readers' lock busy past its wait, the mailbox not safe
+	// to hold): what it could not take is still unread and no feed will
+	// report it again. Nil while nothing failed.
+	relist <-chan time.Time
+}
+
+// relistAfter is how long a watch waits to list its mailbox again after
+// a read failed.
+const relistAfter = time.Second
+
+// failed notes a read that failed: the mailbox is listed again soon.
+func (f *follower) failed(err error) {
+	f.a.warn(err)
+	if f.relist == nil {
+		f.relist = time.After(relistAfter)
+	}
 }
 
 // show prints the unread messages not printed before, oldest first.
 func (f *follower) show() error {
-	return f.showNew(f.a.readMail(f.mb, f.peek))
+	f.relist = nil
+	msgs, err := f.mb.Check(spool.CheckOptions{Peek: f.peek})
+	if err != nil {
+		f.failed(err)
+	}
+	return f.showNew(msgs)
 }
 
 // arrivals are files that arrived, in the order the feed reported them;
@@ -207,7 +234,7 @@ func (f *follower) showArrived(got arrivals) error {
 		msgs, err = f.mb.Take(got.files)
 	}
 	if err != nil {
-		f.a.warn(err)
+		f.failed(err)
 	}
 	return f.showNew(msgs)
 }
