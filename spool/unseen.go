@@ -309,6 +309,11 @@ func (k *UnseenKeeper) Rebuild(name string) error {
 	if err != nil {
 		return err
 	}
+	mb, release, err := mb.hold() // cur/'s time and listing of one held cur/
+	if err != nil {
+		return err
+	}
+	defer release()
 	ix, err := mb.listUnseen()
 	if err != nil {
 		return err
@@ -350,32 +355,60 @@ func (k *UnseenKeeper) Forget(name string) {
 }
 
 // Flush writes the index of every mailbox noted since the last Flush,
-// leaving out the files no longer there.
+// leaving out the files no longer there. What is there is looked up in
+// the held cur/: a mailbox that cannot be held now (a link in place of
+// one of its directories) is left to the next Flush, so that the index
+// the leader signs never leaves out its own unread files for want of
+// them in another directory.
 func (k *UnseenKeeper) Flush() error {
 	var errs []error
 	for name := range k.dirty {
-		mb, _ := k.sp.Mailbox(name)
-		box := k.boxes[name]
-		ix := unseenIndex{leader: k.by}
-		for key, file := range box {
-			if _, err := os.Lstat(filepath.Join(mb.CurDir(), file)); err != nil {
-				delete(box, key)
-				continue
-			}
-			ix.names = append(ix.names, file)
-		}
-		if err := k.sp.writeUnseen(name, ix); err != nil {
+		if err := k.flush(name); err != nil {
 			errs = append(errs, err)
+			continue
 		}
 		delete(k.dirty, name)
 	}
 	return errors.Join(errs...)
 }
 
+// flush writes name's index.
+func (k *UnseenKeeper) flush(name string) error {
+	mb, err := k.sp.Mailbox(name)
+	if err != nil {
+		return err
+	}
+	mb, release, err := mb.hold()
+	if err != nil {
+		return err
+	}
+	defer release()
+	cur := mb.sub("cur")
+	box := k.boxes[name]
+	ix := unseenIndex{leader: k.by}
+	for key, file := range box {
+		if cur == nil {
+			delete(box, key)
+			continue
+		}
+		if _, err := cur.lstat(file); err != nil {
+			delete(box, key)
+			continue
+		}
+		ix.names = append(ix.names, file)
+	}
+	return k.sp.writeUnseen(name, ix)
+}
+
 // UnseenIndex reports the files in cur/ that the unseen index names and
 // that are still there, and whether a reader would trust the index now
 // (false: readers list cur/ instead). It is for status reports and tests.
 func (mb *Mailbox) UnseenIndex() (names []string, trusted bool) {
+	mb, release, err := mb.hold()
+	if err != nil {
+		return nil, false
+	}
+	defer release()
 	ix, trusted := mb.trustedIndex()
 	for _, e := range mb.present(ix.names) {
 		names = append(names, e.name)

@@ -1,6 +1,7 @@
 package spool
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -166,5 +167,55 @@ func TestUnreadName(t *testing.T) {
 		if got := UnreadName(name); got != want {
 			t.Errorf("UnreadName(%q) = %v, want %v", name, got, want)
 		}
+	}
+}
+
+// TestUnseenKeeperNeverLooksThroughALink: a link in place of cur/ when the
+// leader flushes or rebuilds an index is refused: the index it signs is
+// never made from another directory's files (which would leave out the
+// mailbox's own unread files, and readers trust the leader's index).
+func TestUnseenKeeperNeverLooksThroughALink(t *testing.T) {
+	s := openTest(t)
+	k1 := placeMessage(t, s, "new", "0000000000f1", "")
+	mb := mustMailbox(t, s, "b")
+	l, ok, err := s.TryLead()
+	if err != nil || !ok {
+		t.Fatalf("TryLead = %v, %v", ok, err)
+	}
+	defer l.Release()
+	k := s.KeepUnseen(l.Info)
+	if err := k.Rebuild("b"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(mb.NewDir(), k1), filepath.Join(mb.CurDir(), k1+":2,")); err != nil {
+		t.Fatal(err)
+	}
+	k.Note("b", k1+":2,")
+	other := filepath.Join(t.TempDir(), "cur")
+	if err := os.Mkdir(other, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	aside := filepath.Join(mb.Dir, ".cur")
+	if err := os.Rename(mb.CurDir(), aside); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(other, mb.CurDir()); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Flush(); !errors.Is(err, ErrUnsafe) {
+		t.Errorf("Flush with a link for cur/ = %v, want ErrUnsafe", err)
+	}
+	if err := k.Rebuild("b"); !errors.Is(err, ErrUnsafe) {
+		t.Errorf("Rebuild with a link for cur/ = %v, want ErrUnsafe", err)
+	}
+	os.Remove(mb.CurDir())
+	if err := os.Rename(aside, mb.CurDir()); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Flush(); err != nil { // still to be written
+		t.Fatal(err)
+	}
+	if n, _ := mb.Unread(); n != 1 {
+		t.Errorf("Unread = %d, want 1: the index left out the mailbox's own unread file", n)
 	}
 }
