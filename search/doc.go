@@ -15,7 +15,10 @@
 //
 // Guarantees: a search never writes to a mailbox (notmuch is configured
 // to tag nothing and never to rename mail); it reads through the spool, so
-// a file that is not safe mail is quarantined as every reader does.
+// a file that is not safe mail is quarantined as every reader does. A
+// leader that stops interrupts notmuch (SIGINT, killed after 5 s) rather
+// than kill it, and an index whose creation a kill left unfinished (no
+// Xapian revision file) is made again from the mail on the next update.
 //
 // search stands on spool alone: it must not import follow, watcher, leader
 // or any front end (ARCHITECTURE.md).

@@ -89,6 +89,9 @@ func (ix *Index) Update(ctx context.Context) error {
 	// systems; starting a little early errs towards stale.
 	start := time.Now().Add(-10 * time.Millisecond)
 	notes, err := ix.run(ctx, "new")
+	if err != nil && ctx.Err() == nil && ix.dropUnfinished() {
+		notes, err = ix.run(ctx, "new") // made again from the mail
+	}
 	if err != nil {
 		return err
 	}
@@ -102,6 +105,25 @@ func (ix *Index) Update(ctx context.Context) error {
 		return fmt.Errorf("search: update index: %w", err)
 	}
 	return nil
+}
+
+// stopGrace is how long notmuch is given to stop once interrupted.
+const stopGrace = 5 * time.Second
+
+// dropUnfinished removes the index's Xapian database if its creation
+// never finished (a notmuch killed while it made it: the directory is
+// there, its revision file is not), which every later notmuch fails to
+// open; it reports whether it removed one. The index holds nothing that
+// is not in the mail, and only the leader updates it.
+func (ix *Index) dropUnfinished() bool {
+	xapian := filepath.Join(ix.dir, "db", "xapian")
+	if _, err := os.Lstat(xapian); err != nil {
+		return false
+	}
+	if _, err := os.Lstat(filepath.Join(xapian, "iamglass")); !errors.Is(err, os.ErrNotExist) {
+		return false
+	}
+	return os.RemoveAll(xapian) == nil
 }
 
 // KeepFresh updates the index whenever the spool has changed, looking
@@ -170,6 +192,9 @@ func (ix *Index) run(ctx context.Context, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, ix.bin, append([]string{"--config=" + ix.config()}, args...)...)
 	cmd.Env = append(os.Environ(), "NOTMUCH_CONFIG="+ix.config())
 	platform.Detach(cmd) // a Ctrl-C of the leading ipc ends notmuch through ctx, quietly
+	// Ended through ctx, notmuch is interrupted, not killed: killed while
+	// it creates its database it leaves one that no later run can open.
+	platform.StopGently(cmd, stopGrace)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

@@ -318,3 +318,42 @@ func TestEncodedTextFound(t *testing.T) {
 		}
 	}
 }
+
+// TestIndexRemadeAfterUnfinishedCreation: a notmuch killed while it
+// creates the database leaves its Xapian directory without the revision
+// file (seen with SIGKILL a few milliseconds into the first `notmuch new`),
+// which every later notmuch refuses to open. Update must make the index
+// again from the mail rather than fail on every turn from then on.
+func TestIndexRemadeAfterUnfinishedCreation(t *testing.T) {
+	if _, err := exec.LookPath("notmuch"); err != nil {
+		testkit.SkipEnv(t, "notmuch is not installed (apt-get install notmuch)")
+	}
+	sp := testSpool(t)
+	conversation(t, sp)
+	s := New(sp)
+	if err := s.Index().Update(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	rev := filepath.Join(sp.Root, "state", "notmuch", "db", "xapian", "iamglass")
+	if err := os.Remove(rev); err != nil {
+		t.Fatalf("the index's Xapian revision file: %v", err)
+	}
+	time.Sleep(20 * time.Millisecond) // past the index stamp's safety margin
+	send(t, sp, spool.Draft{From: "dave", To: []string{"alice"}, Body: "deploy again"})
+	time.Sleep(20 * time.Millisecond)
+	if err := s.Index().Update(context.Background()); err != nil {
+		t.Fatalf("update over an unfinished database: %v", err)
+	}
+	q, _ := Parse("deploy", time.Now(), time.Local)
+	idx, err := s.Search(context.Background(), q, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := scan(context.Background(), sp, q, Options{Limit: DefaultLimit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if idx.Engine != EngineNotmuch || !slices.Equal(ids(idx), ids(sc)) {
+		t.Errorf("%s: %v; scan: %v", idx.Engine, ids(idx), ids(sc))
+	}
+}

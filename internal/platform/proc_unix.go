@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os/exec"
 	"syscall"
+	"time"
 )
 
 // Alive reports whether a process with pid exists (signal 0; a process of
@@ -59,3 +60,13 @@ func (g *Group) Kill() error {
 
 // Close releases what the group holds (nothing on Unix).
 func (g *Group) Close() error { return nil }
+
+// StopGently makes the cancelling of c, not yet started by
+// exec.CommandContext, an interrupt rather than a kill: c is sent SIGINT
+// and killed only if it has not ended after grace. A program that keeps a
+// database (notmuch) then stops between two steps instead of leaving one
+// half-made.
+func StopGently(c *exec.Cmd, grace time.Duration) {
+	c.Cancel = func() error { return c.Process.Signal(syscall.SIGINT) }
+	c.WaitDelay = grace
+}

@@ -3,6 +3,7 @@ package platform
 import (
 	"os/exec"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/windows"
@@ -43,6 +44,12 @@ func Detach(c *exec.Cmd) {
 	}
 	c.SysProcAttr.CreationFlags |= syscall.CREATE_NEW_PROCESS_GROUP
 }
+
+// StopGently bounds how long the cancelling of c, not yet started by
+// exec.CommandContext, waits for its output once c is ended. On Windows
+// there is no interrupt to send to a process in a group of its own, so c
+// is killed at once, as exec.CommandContext does.
+func StopGently(c *exec.Cmd, grace time.Duration) { c.WaitDelay = grace }
 
 // NewGroup prepares c, not yet started.
 func NewGroup(c *exec.Cmd) *Group { return &Group{cmd: c} }
