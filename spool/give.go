@@ -37,6 +37,14 @@ var ErrReaderBusy = errors.New("another reader is reading this mailbox")
 // with ErrReaderBusy (a Give blocked on an output nobody reads holds it).
 const checkWait = 5 * time.Second
 
+// lockReadingWait takes the mailbox's reading lock, waiting up to
+// checkWait for it, as a reader that was not given a context does.
+func (mb *Mailbox) lockReadingWait() (unlock func(), err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), checkWait)
+	defer cancel()
+	return mb.lockReading(ctx)
+}
+
 // lockReading takes the mailbox's reading lock, waiting while ctx lasts.
 // A mailbox that does not exist has nothing to read: no lock is needed,
 // and none is made (readers create nothing). The lock file is opened in

@@ -3,7 +3,6 @@ package spool
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -54,9 +53,7 @@ func (mb *Mailbox) Check(opts CheckOptions) ([]*Message, error) {
 	}
 	defer release()
 	if !opts.Peek {
-		ctx, cancel := context.WithTimeout(context.Background(), checkWait)
-		unlock, err := mb.lockReading(ctx)
-		cancel()
+		unlock, err := mb.lockReadingWait()
 		if err != nil {
 			return nil, err
 		}

@@ -1,7 +1,6 @@
 package spool
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -28,9 +27,7 @@ func (mb *Mailbox) Take(ents []Entry) (taken []*Message, err error) {
 		return nil, err
 	}
 	defer release()
-	ctx, cancel := context.WithTimeout(context.Background(), checkWait)
-	unlock, err := mb.lockReading(ctx)
-	cancel()
+	unlock, err := mb.lockReadingWait()
 	if err != nil {
 		return nil, err
 	}

@@ -4,7 +4,6 @@ package platform
 
 import (
 	"errors"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -179,22 +178,7 @@ func (d *Dir) Names(batch int, fn func(name string) bool) error {
 	}
 	f := os.NewFile(uintptr(fd), d.path)
 	defer f.Close()
-	for {
-		names, err := f.Readdirnames(batch)
-		for _, n := range names {
-			if !fn(n) {
-				return nil
-			}
-		}
-		// Fewer than asked for: the listing reached its end (one
-		// getdents less than asking again for the io.EOF).
-		if errors.Is(err, io.EOF) || (err == nil && len(names) < batch) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-	}
+	return eachName(f, batch, fn)
 }
 
 // Rename renames oldname in d to newname in to, replacing what is there.

@@ -1,8 +1,6 @@
 package platform
 
 import (
-	"errors"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -101,22 +99,7 @@ func (d *Dir) Names(batch int, fn func(name string) bool) error {
 		return err
 	}
 	defer f.Close()
-	for {
-		names, err := f.Readdirnames(batch)
-		for _, n := range names {
-			if !fn(n) {
-				return nil
-			}
-		}
-		// Fewer than asked for: the listing reached its end (one
-		// getdents less than asking again for the io.EOF).
-		if errors.Is(err, io.EOF) || (err == nil && len(names) < batch) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-	}
+	return eachName(f, batch, fn)
 }
 
 // Rename is Rename of the two paths.
