@@ -1,9 +1,12 @@
 package cli
 
 import (
+	"encoding/json"
+
 	"github.com/spf13/cobra"
 
 	"github.com/claude-ipc/ipc/rules"
+	"github.com/claude-ipc/ipc/spool"
 )
 
 func newBroadcastCmd(a *App) *cobra.Command {
@@ -29,5 +32,8 @@ refused (exit 3).`,
 }
 
 func runBroadcast(a *App, text []string, rawData string) error {
-	return runComposed(a, text, rawData, whole((*rules.Rules).Broadcast), printBroadcast)
+	broadcast := func(r *rules.Rules, from string, t input, data json.RawMessage) (spool.Receipt, error) {
+		return r.BroadcastDraft(t.draft(from, data))
+	}
+	return runComposed(a, text, rawData, broadcast, printBroadcast)
 }

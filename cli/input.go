@@ -50,8 +50,8 @@ func argsRule(min, max int, few, many string) cobra.PositionalArgs {
 	}
 }
 
-// longText is how much of stdin a command that can stream its message
-// reads before handing the rest to the spool as a stream. A text this
+// longText is how much of stdin send, reply and broadcast read of their
+// message before handing the rest to the spool as a stream. A text this
 // short is read whole and checked before the spool is touched.
 const longText = 64 << 10
 
@@ -65,26 +65,33 @@ type input struct {
 	tr   *share.TextReader
 }
 
+// draft is a draft from from of the text (its head, and the stream of
+// the rest when there is one) and data.
+func (t input) draft(from string, data json.RawMessage) spool.Draft {
+	d := spool.Draft{From: from, Body: t.body, Data: data}
+	if t.rest != nil {
+		d.Text = t.rest
+	}
+	return d
+}
+
 // readText reads the message given as arguments, or on stdin when the
-// only argument is "-": whole, or, when stream is set and stdin holds
-// more than longText, its head and the stream of the rest.
-func readText(a *App, args []string, stream bool) (input, error) {
+// only argument is "-": whole, or, when stdin holds more than longText,
+// its head and the stream of the rest.
+func readText(a *App, args []string) (input, error) {
 	if len(args) != 1 || args[0] != "-" {
 		t := input{body: strings.Join(args, " ")}
 		return t, textProblem([]byte(t.body))
 	}
 	in := &cappedReader{r: a.In, left: maxInput}
-	limit := int64(maxInput + 1)
-	if stream {
-		limit = longText + 1
-	}
+	const limit = longText + 1
 	b, err := readAtMost(in, limit)
 	switch {
 	case in.over:
 		return input{}, errStdinTooLarge
 	case err != nil:
 		return input{}, fmt.Errorf("read message from stdin: %w", err)
-	case int64(len(b)) < limit:
+	case len(b) < limit:
 		return input{body: string(b)}, textProblem(b)
 	}
 	tr := share.NewTextReader(io.MultiReader(bytes.NewReader(b), in))

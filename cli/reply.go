@@ -40,10 +40,10 @@ by spaces, or stdin when the only one is '-'.`,
 }
 
 func runReply(a *App, id string, text []string, rawData string) error {
-	reply := func(r *rules.Rules, from, body string, data json.RawMessage) (spool.Receipt, error) {
-		return r.Reply(from, id, body, data)
+	reply := func(r *rules.Rules, from string, t input, data json.RawMessage) (spool.Receipt, error) {
+		return r.ReplyDraft(id, t.draft(from, data))
 	}
-	return runComposed(a, text, rawData, whole(reply), receiptPrinter("replied to"))
+	return runComposed(a, text, rawData, reply, receiptPrinter("replied to"))
 }
 
 // completeIDs completes the first argument with the ids of the messages

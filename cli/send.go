@@ -88,23 +88,21 @@ func runSend(ctx context.Context, a *App, o sendOptions, to string, text []strin
 	var sent spool.Receipt
 	var sentBy *rules.Rules
 	send := func(r *rules.Rules, from string, t input, data json.RawMessage) (spool.Receipt, error) {
-		d := spool.Draft{From: from, To: names, Subject: o.subject, Body: t.body, Data: data}
-		if t.rest != nil {
-			d.Text = t.rest
-		}
+		d := t.draft(from, data)
+		d.To, d.Subject = names, o.subject
 		rc, err := r.Send(d)
 		sent, sentBy = rc, r
 		return rc, err
 	}
 	if !waiting {
-		return sendText(a, from, text, true, data, send, receiptPrinter("sent to"))
+		return sendText(a, from, text, data, send, receiptPrinter("sent to"))
 	}
 	// With --json the one document comes at the end, with the progress.
 	quiet := *a
 	if a.JSON {
 		quiet.Out = io.Discard
 	}
-	if err := sendText(&quiet, from, text, true, data, send, receiptPrinter("sent to")); err != nil {
+	if err := sendText(&quiet, from, text, data, send, receiptPrinter("sent to")); err != nil {
 		return err
 	}
 	ctx, stop := signalContext(ctx)
@@ -126,15 +124,8 @@ func (a *App) fromTo(to string) (from string, names []string, err error) {
 
 // deliverFunc puts a checked message from from into the spool by the
 // rules (which record the sender's activity): a send, a reply or a
-// broadcast. Only a send is given a text that streams (t.rest).
+// broadcast, each given a text that may stream (t.draft).
 type deliverFunc func(r *rules.Rules, from string, t input, data json.RawMessage) (spool.Receipt, error)
-
-// whole makes a deliverFunc of one that takes the text whole.
-func whole(deliver func(r *rules.Rules, from, body string, data json.RawMessage) (spool.Receipt, error)) deliverFunc {
-	return func(r *rules.Rules, from string, t input, data json.RawMessage) (spool.Receipt, error) {
-		return deliver(r, from, t.body, data)
-	}
-}
 
 // runComposed is the whole of reply and broadcast: the caller's name,
 // --data checked, then sendText.
@@ -147,17 +138,17 @@ func runComposed(a *App, text []string, rawData string, deliver deliverFunc, hum
 	if err != nil {
 		return err
 	}
-	return sendText(a, from, text, false, data, deliver, human)
+	return sendText(a, from, text, data, deliver, human)
 }
 
 // sendText reads the message (the arguments, or stdin for "-", as a
-// stream when stream is set and it is long), refuses one with neither text
+// stream when it is long), refuses one with neither text
 // nor data before the spool is touched, opens the spool, has deliver put
 // the message in it and reports what was delivered. A streamed text the
 // spool stopped reading for its own fault (a bad byte, too long, blank) is
 // refused as a short one would be.
-func sendText(a *App, from string, args []string, stream bool, data json.RawMessage, deliver deliverFunc, human func(io.Writer, spool.Receipt)) error {
-	t, err := readText(a, args, stream)
+func sendText(a *App, from string, args []string, data json.RawMessage, deliver deliverFunc, human func(io.Writer, spool.Receipt)) error {
+	t, err := readText(a, args)
 	if err != nil {
 		return err
 	}

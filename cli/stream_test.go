@@ -2,9 +2,11 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/claude-ipc/ipc/internal/testkit"
@@ -58,5 +60,46 @@ func TestSendStreamsStdin(t *testing.T) {
 	}
 	if r := run(nil, "check", "--as", "bob", "--peek"); r.code != 0 || bytes.Count([]byte(r.out), []byte("Large message")) != 1 {
 		t.Errorf("bob's mailbox: exit %d, %q; want the one large message", r.code, r.out)
+	}
+}
+
+// TestReplyAndBroadcastStreamStdin: a reply and a broadcast read a long
+// text on stdin as send does, not whole.
+func TestReplyAndBroadcastStreamStdin(t *testing.T) {
+	home := t.TempDir() + "/s"
+	env := map[string]string{"IPC_HOME": home, "IPC_NAME": "alice"}
+	run := func(in io.Reader, args ...string) result {
+		var out, errb bytes.Buffer
+		code := Run(&App{In: in, Out: &out, Err: &errb, Getenv: func(k string) string { return env[k] }}, args)
+		return result{out: out.String(), err: errb.String(), code: code}
+	}
+	if r := run(nil, "send", "--as", "bob", "alice", "hello"); r.code != 0 {
+		t.Fatalf("send: exit %d, %s", r.code, r.err)
+	}
+	r := run(nil, "check", "--json")
+	var got []struct{ ID string }
+	if err := json.Unmarshal([]byte(r.out), &got); err != nil || len(got) != 1 {
+		t.Fatalf("check --json: %v, %q", err, r.out)
+	}
+	const size = 40 << 20
+	for _, args := range [][]string{{"reply", got[0].ID, "-"}, {"broadcast", "-"}} {
+		n := testkit.Allocated(func() { r = run(&testkit.Text{Size: size}, args...) })
+		if r.code != 0 {
+			t.Fatalf("%s of %d MiB: exit %d, %s", args[0], size>>20, r.code, r.err)
+		}
+		t.Logf("ipc %s of %d MiB on stdin allocated %d KiB", args[0], size>>20, n>>10)
+		if n > 4<<20 {
+			t.Errorf("ipc %s of %d MiB on stdin allocated %.1f MiB, want under 4 MiB", args[0], size>>20, float64(n)/(1<<20))
+		}
+		bad := run(&testkit.Text{Size: size, Bad: 30 << 20, BadByte: 0}, args...)
+		if want := "ipc: message holds a NUL byte at byte 31457280; to send a binary file, share its path\n"; bad.code != ExitUsage || bad.err != want {
+			t.Errorf("%s with a NUL at 30 MB: exit %d, %q; want 2, %q", args[0], bad.code, bad.err, want)
+		}
+	}
+	if r := run(nil, "check", "--as", "bob", "--peek"); r.code != 0 || strings.Count(r.out, "Large message") != 2 {
+		t.Errorf("bob's mailbox: exit %d, %q; want the reply and the broadcast, both large", r.code, r.out)
+	}
+	if got, _ := os.ReadDir(filepath.Join(home, "large")); len(got) != 2 {
+		t.Errorf("large/ holds %d files, want the reply's and the broadcast's", len(got))
 	}
 }

@@ -44,9 +44,15 @@ func (r *Rules) Send(d spool.Draft) (spool.Receipt, error) {
 // Broadcast delivers one copy to every mailbox but from's
 // (spool.Broadcast) and records from as active when any copy went out.
 func (r *Rules) Broadcast(from, body string, data json.RawMessage) (spool.Receipt, error) {
-	rc, err := r.sp.Broadcast(from, body, data)
+	return r.BroadcastDraft(spool.Draft{From: from, Body: body, Data: data})
+}
+
+// BroadcastDraft is Broadcast of a draft whose text may stream
+// (spool.BroadcastDraft).
+func (r *Rules) BroadcastDraft(d spool.Draft) (spool.Receipt, error) {
+	rc, err := r.sp.BroadcastDraft(d)
 	if len(rc.Delivered) > 0 {
-		r.sp.Touch(from)
+		r.sp.Touch(d.From)
 	}
 	return rc, err
 }
@@ -54,9 +60,14 @@ func (r *Rules) Broadcast(from, body string, data json.RawMessage) (spool.Receip
 // Reply answers the message id in from's mailbox (spool.Reply) and
 // records from as active when it went out.
 func (r *Rules) Reply(from, id, body string, data json.RawMessage) (spool.Receipt, error) {
-	rc, err := r.sp.Reply(from, id, body, data)
+	return r.ReplyDraft(id, spool.Draft{From: from, Body: body, Data: data})
+}
+
+// ReplyDraft is Reply of a draft whose text may stream (spool.ReplyDraft).
+func (r *Rules) ReplyDraft(id string, d spool.Draft) (spool.Receipt, error) {
+	rc, err := r.sp.ReplyDraft(id, d)
 	if len(rc.Delivered) > 0 {
-		r.sp.Touch(from)
+		r.sp.Touch(d.From)
 	}
 	return rc, err
 }

@@ -272,6 +272,13 @@ func (m *Message) Text() string {
 // Broadcast sends one copy of body to every mailbox but the sender's and
 // those of names that have been renamed (their new names get theirs).
 func (s *Spool) Broadcast(from, body string, data json.RawMessage) (Receipt, error) {
+	return s.BroadcastDraft(Draft{From: from, Body: body, Data: data})
+}
+
+// BroadcastDraft is Broadcast of d's sender, subject, text (streamed when
+// d.Text is set, as Send does) and data; d.To is the broadcast's to fill.
+func (s *Spool) BroadcastDraft(d Draft) (Receipt, error) {
+	from := d.From
 	if c, err := s.Canonical(from); err == nil {
 		from = c
 	}
@@ -289,10 +296,11 @@ func (s *Spool) Broadcast(from, body string, data json.RawMessage) (Receipt, err
 	if len(to) == 0 && !remote {
 		return Receipt{}, fmt.Errorf("%w: nobody to broadcast to yet (no other mailbox exists)", ErrNotFound)
 	}
+	d.From, d.To = from, to
 	if !remote {
-		return s.Send(Draft{From: from, To: to, Body: body, Data: data})
+		return s.Send(d)
 	}
-	return s.broadcastRemote(Draft{From: from, To: to, Body: body, Data: data})
+	return s.broadcastRemote(d)
 }
 
 // broadcastRemote sends d to its local recipients, if any, and queues one
@@ -335,6 +343,14 @@ func (s *Spool) broadcastRemote(d Draft) (Receipt, error) {
 // Reply answers the message with the given id in from's mailbox, keeping
 // its thread, and marks it replied.
 func (s *Spool) Reply(from, id, body string, data json.RawMessage) (Receipt, error) {
+	return s.ReplyDraft(id, Draft{From: from, Body: body, Data: data})
+}
+
+// ReplyDraft is Reply of d's sender, subject, text (streamed when d.Text
+// is set, as Send does) and data; its recipient and thread are the
+// message's.
+func (s *Spool) ReplyDraft(id string, d Draft) (Receipt, error) {
+	from := d.From
 	mb, err := s.Mailbox(from)
 	if err != nil {
 		return Receipt{}, err
@@ -346,7 +362,8 @@ func (s *Spool) Reply(from, id, body string, data json.RawMessage) (Receipt, err
 	if orig.From == "" {
 		return Receipt{}, fmt.Errorf("message %s has no known sender to reply to", id)
 	}
-	rc, err := s.Send(Draft{From: from, To: []string{s.ReplyAddress(orig)}, Body: body, Data: data, ReplyTo: orig})
+	d.To, d.ReplyTo = []string{s.ReplyAddress(orig)}, orig
+	rc, err := s.Send(d)
 	if err == nil {
 		_ = mb.SetFlag(orig, FlagReplied) // the reply is sent; the flag is a courtesy
 	}
