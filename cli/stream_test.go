@@ -13,18 +13,24 @@ import (
 	"github.com/claude-ipc/ipc/spool"
 )
 
+// aliceWithStdin returns a fresh spool's home and a runner of ipc as
+// alice there, with in as stdin.
+func aliceWithStdin(t *testing.T) (home string, run func(in io.Reader, args ...string) result) {
+	home = t.TempDir() + "/s"
+	env := map[string]string{"IPC_HOME": home, "IPC_NAME": "alice"}
+	return home, func(in io.Reader, args ...string) result {
+		var out, errb bytes.Buffer
+		code := Run(&App{In: in, Out: &out, Err: &errb, Getenv: func(k string) string { return env[k] }}, args)
+		return result{out: out.String(), err: errb.String(), code: code}
+	}
+}
+
 // A long message on stdin goes into large/ as it is read: 'ipc send'
 // allocates a small fixed amount, not the text's size, and a bad byte deep
 // in the text, or too much of it, is refused with the words a short text
 // gets (exit 2), leaving no file in large/ and no message.
 func TestSendStreamsStdin(t *testing.T) {
-	home := t.TempDir() + "/s"
-	env := map[string]string{"IPC_HOME": home, "IPC_NAME": "alice"}
-	run := func(in io.Reader, args ...string) result {
-		var out, errb bytes.Buffer
-		code := Run(&App{In: in, Out: &out, Err: &errb, Getenv: func(k string) string { return env[k] }}, args)
-		return result{out: out.String(), err: errb.String(), code: code}
-	}
+	home, run := aliceWithStdin(t)
 	const size = 40 << 20
 	var r result
 	n := testkit.Allocated(func() { r = run(&testkit.Text{Size: size}, "send", "bob", "-") })
@@ -66,13 +72,7 @@ func TestSendStreamsStdin(t *testing.T) {
 // TestReplyAndBroadcastStreamStdin: a reply and a broadcast read a long
 // text on stdin as send does, not whole.
 func TestReplyAndBroadcastStreamStdin(t *testing.T) {
-	home := t.TempDir() + "/s"
-	env := map[string]string{"IPC_HOME": home, "IPC_NAME": "alice"}
-	run := func(in io.Reader, args ...string) result {
-		var out, errb bytes.Buffer
-		code := Run(&App{In: in, Out: &out, Err: &errb, Getenv: func(k string) string { return env[k] }}, args)
-		return result{out: out.String(), err: errb.String(), code: code}
-	}
+	home, run := aliceWithStdin(t)
 	if r := run(nil, "send", "--as", "bob", "alice", "hello"); r.code != 0 {
 		t.Fatalf("send: exit %d, %s", r.code, r.err)
 	}
