@@ -186,18 +186,7 @@ func TestNotmuchAgreesWithScan(t *testing.T) {
 	for _, in := range []string{"deploy", "from:carol", "from:alice is:read", "DEPLOYED green",
 		"lunch noon", "disk", "from:bob thread:" + root, "thread:" + root, "deploy after:1h", "from:alice before:1h", "v1.2"} {
 		t.Run(in, func(t *testing.T) {
-			q, err := Parse(in, time.Now(), time.Local)
-			if err != nil {
-				t.Fatal(err)
-			}
-			idx, err := s.Search(context.Background(), q, Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			sc, err := scan(context.Background(), sp, q, Options{Limit: DefaultLimit})
-			if err != nil {
-				t.Fatal(err)
-			}
+			q, idx, sc := bothEngines(t, s, sp, in)
 			if want := map[bool]Engine{true: EngineNotmuch, false: EngineScan}[q.byContent() && hasIndexTerms(q)]; idx.Engine != want {
 				t.Errorf("engine %s, want %s", idx.Engine, want)
 			}
@@ -215,6 +204,23 @@ func TestNotmuchAgreesWithScan(t *testing.T) {
 	if res, _ := s.Search(context.Background(), q, Options{}); res.Engine != EngineScan || len(res.Hits) != 1 {
 		t.Errorf("stale index: engine %s, %d hits; want the scan's 1", res.Engine, len(res.Hits))
 	}
+}
+
+// bothEngines parses in and runs it through s (the index, when usable)
+// and through the scan of sp.
+func bothEngines(t *testing.T, s *Searcher, sp *spool.Spool, in string) (q Query, idx, sc Result) {
+	t.Helper()
+	q, err := Parse(in, time.Now(), time.Local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if idx, err = s.Search(context.Background(), q, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if sc, err = scan(context.Background(), sp, q, Options{Limit: DefaultLimit}); err != nil {
+		t.Fatal(err)
+	}
+	return q, idx, sc
 }
 
 func hasIndexTerms(q Query) bool { _, err := notmuchQuery(q, "host"); return err == nil }
@@ -344,15 +350,7 @@ func TestIndexRemadeAfterUnfinishedCreation(t *testing.T) {
 	if err := s.Index().Update(context.Background()); err != nil {
 		t.Fatalf("update over an unfinished database: %v", err)
 	}
-	q, _ := Parse("deploy", time.Now(), time.Local)
-	idx, err := s.Search(context.Background(), q, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc, err := scan(context.Background(), sp, q, Options{Limit: DefaultLimit})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, idx, sc := bothEngines(t, s, sp, "deploy")
 	if idx.Engine != EngineNotmuch || !slices.Equal(ids(idx), ids(sc)) {
 		t.Errorf("%s: %v; scan: %v", idx.Engine, ids(idx), ids(sc))
 	}

@@ -102,21 +102,30 @@ func TestUnseenIndexIsUsed(t *testing.T) {
 	}
 }
 
+// leadKeepingUnseen makes s's leader and its unseen keeper, with the
+// index of name built.
+func leadKeepingUnseen(t *testing.T, s *Spool, name string) (*Leadership, *UnseenKeeper) {
+	t.Helper()
+	l, ok, err := s.TryLead()
+	if err != nil || !ok {
+		t.Fatalf("TryLead = %v, %v", ok, err)
+	}
+	k := s.KeepUnseen(l.Info)
+	if err := k.Rebuild(name); err != nil {
+		l.Release()
+		t.Fatal(err)
+	}
+	return l, k
+}
+
 // TestUnseenKeeper is the leader's side: its index is trusted while it
 // leads, follows what it is told, and is dropped when it stops leading.
 func TestUnseenKeeper(t *testing.T) {
 	s := openTest(t)
 	placeMessage(t, s, "cur", "0000000000f1", ":2,")
 	mb := mustMailbox(t, s, "b")
-	l, ok, err := s.TryLead()
-	if err != nil || !ok {
-		t.Fatalf("TryLead = %v, %v", ok, err)
-	}
+	l, k := leadKeepingUnseen(t, s, "b")
 	defer l.Release()
-	k := s.KeepUnseen(l.Info)
-	if err := k.Rebuild("b"); err != nil {
-		t.Fatal(err)
-	}
 	if _, trusted := mb.trustedIndex(); !trusted {
 		t.Fatal("the live leader's index is not trusted")
 	}
@@ -178,15 +187,8 @@ func TestUnseenKeeperNeverLooksThroughALink(t *testing.T) {
 	s := openTest(t)
 	k1 := placeMessage(t, s, "new", "0000000000f1", "")
 	mb := mustMailbox(t, s, "b")
-	l, ok, err := s.TryLead()
-	if err != nil || !ok {
-		t.Fatalf("TryLead = %v, %v", ok, err)
-	}
+	l, k := leadKeepingUnseen(t, s, "b")
 	defer l.Release()
-	k := s.KeepUnseen(l.Info)
-	if err := k.Rebuild("b"); err != nil {
-		t.Fatal(err)
-	}
 	if err := os.Rename(filepath.Join(mb.NewDir(), k1), filepath.Join(mb.CurDir(), k1+":2,")); err != nil {
 		t.Fatal(err)
 	}

@@ -149,6 +149,21 @@ func inotifyWatching(pid int, dir string) bool {
 	return false
 }
 
+// burstForBob registers bob in a new world that polls once an hour and
+// puts n messages in his tmp/, ready to be renamed into new/ in order:
+// message i has the body "WORD %05d" and a name that sorts as it lands.
+func burstForBob(t *testing.T, n int, word string) (w *world, tmp, newDir string, names []string) {
+	w = newWorld(t).with("IPC_POLL_INTERVAL=1h")
+	w.ok("register", "bob")
+	tmp, newDir = w.mailDir("bob", "tmp"), w.mailDir("bob", "new")
+	names = make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("%d.M%06dP1Q%d.%s", 1700000000+i, i, i, word)
+		putFile(t, tmp, names[i], scriptMail(fmt.Sprintf("%c%05d", word[0], i), "bob", fmt.Sprintf("%s %05d", word, i)))
+	}
+	return w, tmp, newDir, names
+}
+
 // scriptMail is a message as a script or an MTA writes it.
 func scriptMail(id, to, body string) string {
 	return fmt.Sprintf("From: script@example.org\nTo: %s\nSubject: %s\nMessage-ID: <%s@example.org>\n\n%s\n", to, body, id, body)
@@ -274,14 +289,7 @@ func TestWatchBurstLosesNothing(t *testing.T) {
 	if testing.Short() {
 		n = 2000
 	}
-	w := newWorld(t).with("IPC_POLL_INTERVAL=1h")
-	w.ok("register", "bob")
-	tmp, newDir := w.mailDir("bob", "tmp"), w.mailDir("bob", "new")
-	names := make([]string, n)
-	for i := range names {
-		names[i] = fmt.Sprintf("%d.M%06dP1Q%d.burst", 1700000000+i, i, i)
-		putFile(t, tmp, names[i], scriptMail(fmt.Sprintf("b%05d", i), "bob", fmt.Sprintf("burst %05d", i)))
-	}
+	w, tmp, newDir, names := burstForBob(t, n, "burst")
 
 	restore := func() { _ = os.WriteFile(sysctl, orig, 0o644) }
 	if err := os.WriteFile(sysctl, []byte("256\n"), 0o644); err != nil {
@@ -361,14 +369,7 @@ func TestWatchPrintsInLandingOrder(t *testing.T) {
 	if testing.Short() {
 		n = 1000
 	}
-	w := newWorld(t).with("IPC_POLL_INTERVAL=1h")
-	w.ok("register", "bob")
-	tmp, newDir := w.mailDir("bob", "tmp"), w.mailDir("bob", "new")
-	names := make([]string, n)
-	for i := range names {
-		names[i] = fmt.Sprintf("%d.M%06dP1Q%d.order", 1700000000+i, i, i)
-		putFile(t, tmp, names[i], scriptMail(fmt.Sprintf("o%05d", i), "bob", fmt.Sprintf("order %05d", i)))
-	}
+	w, tmp, newDir, names := burstForBob(t, n, "order")
 	p, out := w.startPiped(true, "--as", "bob", "watch", "--json")
 	eventually(t, "ipc watch to watch bob's new/", func() bool { return inotifyWatching(p.pid(), newDir) })
 	printed := make(chan int, n)
