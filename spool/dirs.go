@@ -171,11 +171,9 @@ func (h *heldDir) mkdir(name string, perm os.FileMode) error {
 func (h *heldDir) sync() error { return h.d.Sync() }
 func (h *heldDir) ident() string {
 	if h.id == "" {
-		st, err := h.d.Stat()
-		if err != nil {
+		if _, err := h.stat(); err != nil { // stat keeps the id
 			return h.d.Path()
 		}
-		h.id = heldIdent(h.d, st)
 	}
 	return h.id
 }
@@ -217,10 +215,9 @@ func (d *pathDir) lstat(name string) (platform.DirEntryStat, error) {
 	return lstatEntry(d.join(name))
 }
 func (d *pathDir) names(fn func(string) bool) error {
-	if err := lstatDir(d.p); err != nil {
-		return err
-	}
-	held, err := platform.OpenDir(d.p) // reads only: the FS sees writes
+	// OpenDir refuses a link or a file as lstatDir does, with the same
+	// errors. It reads only: the FS sees every write.
+	held, err := platform.OpenDir(d.p)
 	if err != nil {
 		return err
 	}
