@@ -16,10 +16,9 @@ func (mb *Mailbox) Holds(id string) (bool, error) {
 		return false, err
 	}
 	defer release()
-	found := false
 	for _, sub := range []string{"new", "cur"} {
-		err := mb.eachName(sub, func(n string) {
-			found = found || filedID(entry{dir: sub, name: n}.key()) == id
+		found, err := mb.hasName(sub, func(n string) bool {
+			return filedID(entry{dir: sub, name: n}.key()) == id
 		})
 		if err != nil || found {
 			return found, err

@@ -118,6 +118,18 @@ const listBatch = 1024
 // the names of one batch in memory, not a million. A missing directory
 // has no names.
 func (mb *Mailbox) eachName(sub string, fn func(name string)) error {
+	return mb.namesUntil(sub, func(n string) bool { fn(n); return true })
+}
+
+// hasName reports whether a name in sub matches, listing as eachName does
+// and stopping at the first that does.
+func (mb *Mailbox) hasName(sub string, match func(name string) bool) (found bool, err error) {
+	err = mb.namesUntil(sub, func(n string) bool { found = match(n); return !found })
+	return found, err
+}
+
+// namesUntil is eachName's listing, stopping when fn returns false.
+func (mb *Mailbox) namesUntil(sub string, fn func(name string) bool) error {
 	mb, release, err := mb.hold()
 	if err != nil {
 		return err
@@ -128,10 +140,7 @@ func (mb *Mailbox) eachName(sub string, fn func(name string)) error {
 		return nil
 	}
 	err = d.names(func(n string) bool {
-		if !strings.HasPrefix(n, ".") {
-			fn(n)
-		}
-		return true
+		return strings.HasPrefix(n, ".") || fn(n)
 	})
 	if err != nil {
 		return fmt.Errorf("list %s/%s: %w", mb.Name, sub, err)

@@ -542,9 +542,8 @@ func (mb *Mailbox) hasKey(key string) (bool, error) {
 			return true, nil
 		}
 	}
-	found := false
-	err = mb.eachName("cur", func(n string) {
-		found = found || n == key || (strings.HasPrefix(n, key) && infoIndex(n) == len(key))
+	found, err := mb.hasName("cur", func(n string) bool {
+		return n == key || (strings.HasPrefix(n, key) && infoIndex(n) == len(key))
 	})
 	if err != nil {
 		return false, fmt.Errorf("look for %s in %s: %w", key, mb.Name, err)
