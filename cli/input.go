@@ -56,21 +56,20 @@ func argsRule(min, max int, few, many string) cobra.PositionalArgs {
 const longText = 64 << 10
 
 // input is a message as a command read it: whole in body or, from a long
-// stdin, its first bytes in body and the rest still to come from rest,
+// stdin, as the stream tr (its first bytes, then the rest still to come),
 // which checks it (NUL, UTF-8, the size limit) while the spool reads it.
 type input struct {
 	body string
-	rest io.Reader
-	in   *cappedReader // under rest: stdin, limited
-	tr   *share.TextReader
+	in   *cappedReader     // under tr: stdin, limited
+	tr   *share.TextReader // nil for a text read whole
 }
 
 // draft is a draft from from of the text (its head, and the stream of
 // the rest when there is one) and data.
 func (t input) draft(from string, data json.RawMessage) spool.Draft {
 	d := spool.Draft{From: from, Body: t.body, Data: data}
-	if t.rest != nil {
-		d.Text = t.rest
+	if t.tr != nil {
+		d.Text = t.tr
 	}
 	return d
 }
@@ -86,16 +85,14 @@ func readText(a *App, args []string) (input, error) {
 	in := &cappedReader{r: a.In, left: maxInput}
 	const limit = longText + 1
 	b, err := readAtMost(in, limit)
-	switch {
-	case in.over:
-		return input{}, errStdinTooLarge
+	switch { // the head is far under the cap: too much shows in the stream (problem)
 	case err != nil:
 		return input{}, fmt.Errorf("read message from stdin: %w", err)
 	case len(b) < limit:
 		return input{body: string(b)}, textProblem(b)
 	}
 	tr := share.NewTextReader(io.MultiReader(bytes.NewReader(b), in))
-	return input{body: string(b), rest: tr, in: in, tr: tr}, nil
+	return input{in: in, tr: tr}, nil
 }
 
 // problem says what in t made the spool stop reading it (err, the

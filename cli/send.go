@@ -152,7 +152,7 @@ func sendText(a *App, from string, args []string, data json.RawMessage, deliver 
 	if err != nil {
 		return err
 	}
-	if t.rest == nil {
+	if t.tr == nil {
 		if err := checkNotEmpty(t.body, data); err != nil {
 			return err
 		}
