@@ -53,7 +53,12 @@ func zipDir(out, dir string) (err error) {
 }
 
 func addFile(zw *zip.Writer, parent, path string) error {
-	fi, err := os.Stat(path)
+	src, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	fi, err := src.Stat() // of the file copied below, not of what the path names later
 	if err != nil {
 		return err
 	}
@@ -70,11 +75,6 @@ func addFile(zw *zip.Writer, parent, path string) error {
 	if err != nil {
 		return err
 	}
-	src, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer src.Close()
 	_, err = io.Copy(w, src)
 	return err
 }
