@@ -31,17 +31,17 @@ func failed(err error) (*mcpgo.CallToolResult, error) { return fail(err), nil }
 // args reads a tool's arguments, checking each: the first problem is
 // kept in err, a sentence that names the argument.
 type args struct {
-	m       map[string]any
-	rawData []byte // the data argument as sent, kept byte for byte; nil when absent
-	err     error
+	m   map[string]any
+	raw json.RawMessage // the arguments as sent (a slice of the request); nil when called in process
+	err error
 }
 
-// argsOf reads the arguments of req. The data argument is taken as sent
-// (a slice of the request, not a copy: a large content is not copied
-// again to find it); without RawArguments (a call made in process) data()
-// encodes what m holds.
+// argsOf reads the arguments of req. data() takes the data argument as
+// sent, found in raw (a slice of the request, not a copy: a large content
+// is not copied again to find it) by the tools that have one; without
+// RawArguments (a call made in process) it encodes what m holds.
 func argsOf(req mcpgo.CallToolRequest) *args {
-	return &args{m: req.GetArguments(), rawData: mcpserver.Member(req.Params.RawArguments, "data")}
+	return &args{m: req.GetArguments(), raw: req.Params.RawArguments}
 }
 
 // str returns string argument name; "" if absent and not required.
@@ -101,7 +101,7 @@ func (a *args) data() json.RawMessage {
 	if len(obj) == 0 {
 		return nil
 	}
-	b := a.rawData
+	b := mcpserver.Member(a.raw, "data")
 	if len(b) == 0 { // arguments given in process, not decoded from JSON
 		var err error
 		if b, err = json.Marshal(obj); err != nil {
